@@ -1,0 +1,201 @@
+#include "actors/poller.hpp"
+
+#include <chrono>
+#include <memory>
+#include <unordered_map>
+#include <vector>
+
+#include <caf/actor_pool.hpp>
+#include <caf/actor_system.hpp>
+#include <caf/blocking_actor.hpp>
+#include <caf/response_promise.hpp>
+#include <caf/sec.hpp>
+#include <curl/curl.h>
+
+#include "actors/target_url.hpp"
+#include "actors/transfer_outcome.hpp"
+
+namespace urlpoll {
+
+namespace {
+
+/// One poll in flight.
+struct transfer {
+  poll_request request;
+  caf::response_promise promise;
+  caf::timestamp started;
+  /// The last "HTTP/1.1 200 OK" line; a later one replaces an earlier one.
+  std::string status_line;
+  char error_buffer[CURL_ERROR_SIZE] = {};
+};
+
+// Keeps the status line and drops every other header: memory stays bounded
+// whatever the server sends.
+size_t on_header(char* data, size_t size, size_t count, void* user) {
+  auto bytes = size * count;
+  if (bytes >= 5 && std::char_traits<char>::compare(data, "HTTP/", 5) == 0) {
+    auto& line = static_cast<transfer*>(user)->status_line;
+    line.assign(data, std::min<size_t>(bytes, 256));
+  }
+  return bytes;
+}
+
+size_t discard_body(char*, size_t size, size_t count, void*) {
+  return size * count;
+}
+
+class poller : public caf::blocking_actor {
+public:
+  explicit poller(caf::actor_config& cfg)
+    : caf::blocking_actor(cfg), multi_(curl_multi_init()) {
+    // nop
+  }
+
+  ~poller() override {
+    for (auto* easy : idle_handles_)
+      curl_easy_cleanup(easy);
+    curl_multi_cleanup(multi_);
+  }
+
+  const char* name() const override {
+    return "poller";
+  }
+
+  // A new message wakes the thread from curl_multi_poll at once.
+  void enqueue(caf::mailbox_element_ptr what,
+               caf::execution_unit* host) override {
+    caf::blocking_actor::enqueue(std::move(what), host);
+    curl_multi_wakeup(multi_);
+  }
+
+  void act() override {
+    bool running = true;
+    while (running) {
+      // Take every waiting message without blocking.
+      bool idle = false;
+      while (running && !idle)
+        receive(
+          [&](poll_atom, poll_request& request) {
+            start(std::move(request), make_response_promise());
+          },
+          [&](caf::exit_msg& msg) {
+            fail_state(std::move(msg.reason));
+            running = false;
+          },
+          caf::after(std::chrono::seconds(0)) >> [&] { idle = true; });
+      if (!running)
+        break;
+      int in_flight = 0;
+      curl_multi_perform(multi_, &in_flight);
+      int queued = 0;
+      while (auto* info = curl_multi_info_read(multi_, &queued))
+        if (info->msg == CURLMSG_DONE)
+          finish(info->easy_handle, info->data.result);
+      // Sleep until a socket is ready, a libcurl timer is due or a message
+      // arrives (enqueue wakes us).
+      curl_multi_poll(multi_, nullptr, 0, 1000, nullptr);
+    }
+  }
+
+  // However act() ended, every poll in flight gets its one answer: an error,
+  // so that no resource waits forever for a poller that is gone.
+  void on_exit() override {
+    for (auto& [easy, job] : transfers_) {
+      job->promise.deliver(caf::make_error(caf::sec::request_receiver_down));
+      curl_multi_remove_handle(multi_, easy);
+      curl_easy_cleanup(easy);
+    }
+    transfers_.clear();
+  }
+
+private:
+  CURL* take_handle() {
+    if (idle_handles_.empty())
+      return curl_easy_init();
+    auto* easy = idle_handles_.back();
+    idle_handles_.pop_back();
+    curl_easy_reset(easy);
+    return easy;
+  }
+
+  void start(poll_request request, caf::response_promise promise) {
+    auto job = std::make_unique<transfer>();
+    job->request = std::move(request);
+    job->promise = std::move(promise);
+    job->started = caf::make_timestamp();
+    auto* easy = take_handle();
+    auto timeout_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+      job->request.timeout);
+    curl_easy_setopt(easy, CURLOPT_URL, job->request.url.c_str());
+    curl_easy_setopt(easy, CURLOPT_NOBODY, 1L);
+    curl_easy_setopt(easy, CURLOPT_FOLLOWLOCATION, 0L);
+    curl_easy_setopt(easy, CURLOPT_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(easy, CURLOPT_TIMEOUT_MS,
+                     static_cast<long>(std::max<int64_t>(1, timeout_ms.count())));
+    curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(easy, CURLOPT_USERAGENT, "urlpoll/" URLPOLL_VERSION);
+    curl_easy_setopt(easy, CURLOPT_HEADERFUNCTION, on_header);
+    curl_easy_setopt(easy, CURLOPT_HEADERDATA, job.get());
+    curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, discard_body);
+    curl_easy_setopt(easy, CURLOPT_ERRORBUFFER, job->error_buffer);
+    if (auto rc = curl_multi_add_handle(multi_, easy); rc != CURLM_OK) {
+      poll_result result;
+      result.time = job->started;
+      result.status = std::string{"could not start the transfer: "}
+                      + curl_multi_strerror(rc);
+      job->promise.deliver(std::move(result));
+      curl_easy_cleanup(easy);
+      return;
+    }
+    transfers_.emplace(easy, std::move(job));
+  }
+
+  void finish(CURL* easy, CURLcode code) {
+    auto i = transfers_.find(easy);
+    if (i == transfers_.end())
+      return;
+    auto& job = *i->second;
+    poll_result result;
+    result.time = job.started;
+    curl_off_t total_us = 0;
+    curl_easy_getinfo(easy, CURLINFO_TOTAL_TIME_T, &total_us);
+    result.latency = std::chrono::microseconds{total_us};
+    long http_code = 0;
+    curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &http_code);
+    if (code == CURLE_OK && http_code > 0) {
+      result.code = static_cast<uint16_t>(http_code);
+      result.status = status_text(http_code, job.status_line);
+    } else {
+      long os_errno = 0;
+      curl_easy_getinfo(easy, CURLINFO_OS_ERRNO, &os_errno);
+      transfer_report report;
+      report.curl_code = code;
+      report.http_code = http_code;
+      report.status_line = job.status_line;
+      report.os_errno = static_cast<int>(os_errno);
+      report.error_buffer = job.error_buffer;
+      report.timeout = job.request.timeout;
+      result.status = redact_password_in(describe_error(report),
+                                         job.request.url);
+    }
+    job.promise.deliver(std::move(result));
+    curl_multi_remove_handle(multi_, easy);
+    transfers_.erase(i);
+    idle_handles_.push_back(easy);
+  }
+
+  CURLM* multi_;
+  std::unordered_map<CURL*, std::unique_ptr<transfer>> transfers_;
+  std::vector<CURL*> idle_handles_;
+};
+
+} // namespace
+
+poller_actor spawn_pollers(caf::actor_system& sys, size_t count) {
+  auto spawn_one = [&sys] { return sys.spawn<poller>(); };
+  auto pool = caf::actor_pool::make(sys.dummy_execution_unit(), count,
+                                    spawn_one, caf::actor_pool::round_robin());
+  return caf::actor_cast<poller_actor>(pool);
+}
+
+} // namespace urlpoll

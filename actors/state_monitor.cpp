@@ -1,0 +1,64 @@
+#include "actors/state_monitor.hpp"
+
+#include <caf/event_based_actor.hpp>
+#include <caf/stateful_actor.hpp>
+#include <caf/typed_event_based_actor.hpp>
+
+#include "actors/health.hpp"
+
+namespace urlpoll {
+
+namespace {
+
+snapshot make_snapshot(const state_monitor_state& st) {
+  return snapshot{caf::make_timestamp(), st.targets};
+}
+
+} // namespace
+
+state_monitor_actor::behavior_type
+state_monitor(state_monitor_actor::stateful_pointer<state_monitor_state> self,
+              std::vector<std::string> urls, caf::timespan status_interval,
+              monitor_output output) {
+  auto& st = self->state;
+  st.targets.resize(urls.size());
+  for (size_t i = 0; i < urls.size(); ++i)
+    st.targets[i].url = std::move(urls[i]);
+  st.unpolled = urls.size();
+  st.output = std::move(output);
+  if (status_interval.count() > 0)
+    self->delayed_send(self, status_interval, print_atom_v);
+  return {
+    [=](polled_atom, target_id id, const poll_result& result) {
+      auto& st = self->state;
+      if (id >= st.targets.size())
+        return;
+      auto& target = st.targets[id];
+      auto first_result = target.polls == 0;
+      record(target, result);
+      if (first_result && --st.unpolled == 0) {
+        for (auto& promise : st.awaiting_all_polled)
+          promise.deliver(make_snapshot(st));
+        st.awaiting_all_polled.clear();
+      }
+      if (target.state == target_state::down && st.output.failure)
+        st.output.failure(target);
+    },
+    [=](caf::get_atom) { return make_snapshot(self->state); },
+    [=](all_polled_atom) {
+      auto promise = self->make_response_promise<snapshot>();
+      if (self->state.unpolled == 0)
+        promise.deliver(make_snapshot(self->state));
+      else
+        self->state.awaiting_all_polled.push_back(promise);
+      return promise;
+    },
+    [=](print_atom) {
+      if (self->state.output.status)
+        self->state.output.status(make_snapshot(self->state));
+      self->delayed_send(self, status_interval, print_atom_v);
+    },
+  };
+}
+
+} // namespace urlpoll

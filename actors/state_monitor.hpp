@@ -1,0 +1,59 @@
+// state_monitor: the sole owner of the status map.
+//
+// Owns:     the latest status of every target (target_id -> target_status),
+//           and the requests waiting for every target's first result.
+// Receives: (polled_atom, target_id, poll_result) from resources;
+//           (get_atom) -> snapshot, from anyone who shows status;
+//           (all_polled_atom) -> snapshot, answered once every target has a
+//           result;
+//           (print_atom) from itself, every status interval.
+// Sends:    snapshots as answers; the periodic status and one line per
+//           failed poll to its output.
+#pragma once
+
+#include <functional>
+#include <string>
+#include <vector>
+
+#include <caf/fwd.hpp>
+#include <caf/replies_to.hpp>
+#include <caf/typed_actor.hpp>
+#include <caf/typed_response_promise.hpp>
+
+#include "messages/messages.hpp"
+
+namespace urlpoll {
+
+using state_monitor_actor = caf::typed_actor<
+  caf::reacts_to<polled_atom, target_id, poll_result>,
+  caf::replies_to<caf::get_atom>::with<snapshot>,
+  caf::replies_to<all_polled_atom>::with<snapshot>,
+  caf::reacts_to<print_atom>>;
+
+/// Where the state monitor's words go.
+struct monitor_output {
+  /// The status of all targets, every status interval.
+  std::function<void(const snapshot&)> status;
+  /// A target whose poll just failed.
+  std::function<void(const target_status&)> failure;
+};
+
+struct state_monitor_state {
+  /// The status map, indexed by target_id.
+  std::vector<target_status> targets;
+  /// How many targets have no result yet.
+  size_t unpolled = 0;
+  /// Requests for the moment every target has a result.
+  std::vector<caf::typed_response_promise<snapshot>> awaiting_all_polled;
+  monitor_output output;
+  static inline const char* name = "state_monitor";
+};
+
+/// Watches the targets named by `urls` (redacted, indexed by target_id) and
+/// prints their status every `status_interval` (never when it is zero).
+state_monitor_actor::behavior_type
+state_monitor(state_monitor_actor::stateful_pointer<state_monitor_state> self,
+              std::vector<std::string> urls, caf::timespan status_interval,
+              monitor_output output);
+
+} // namespace urlpoll

@@ -1,0 +1,158 @@
+#include "actors/transfer_outcome.hpp"
+
+#include <cctype>
+#include <cerrno>
+#include <cstring>
+#include <sstream>
+
+#include <curl/curl.h>
+
+namespace urlpoll {
+
+namespace {
+
+const char* reason_phrase(long code) {
+  switch (code) {
+    // clang-format off
+    case 100: return "Continue";
+    case 101: return "Switching Protocols";
+    case 200: return "OK";
+    case 201: return "Created";
+    case 202: return "Accepted";
+    case 203: return "Non-Authoritative Information";
+    case 204: return "No Content";
+    case 205: return "Reset Content";
+    case 206: return "Partial Content";
+    case 300: return "Multiple Choices";
+    case 301: return "Moved Permanently";
+    case 302: return "Found";
+    case 303: return "See Other";
+    case 304: return "Not Modified";
+    case 307: return "Temporary Redirect";
+    case 308: return "Permanent Redirect";
+    case 400: return "Bad Request";
+    case 401: return "Unauthorized";
+    case 403: return "Forbidden";
+    case 404: return "Not Found";
+    case 405: return "Method Not Allowed";
+    case 406: return "Not Acceptable";
+    case 407: return "Proxy Authentication Required";
+    case 408: return "Request Timeout";
+    case 409: return "Conflict";
+    case 410: return "Gone";
+    case 418: return "I'm a teapot";
+    case 421: return "Misdirected Request";
+    case 425: return "Too Early";
+    case 429: return "Too Many Requests";
+    case 451: return "Unavailable For Legal Reasons";
+    case 500: return "Internal Server Error";
+    case 501: return "Not Implemented";
+    case 502: return "Bad Gateway";
+    case 503: return "Service Unavailable";
+    case 504: return "Gateway Timeout";
+    case 505: return "HTTP Version Not Supported";
+    default: return "";
+      // clang-format on
+  }
+}
+
+std::string trim(const std::string& x) {
+  auto first = x.find_first_not_of(" \t\r\n");
+  if (first == std::string::npos)
+    return {};
+  auto last = x.find_last_not_of(" \t\r\n");
+  return x.substr(first, last - first + 1);
+}
+
+// libcurl writes "Failed to connect ..."; urlpoll writes "failed to connect".
+std::string sentence_case(std::string x) {
+  if (x.size() > 1 && std::isupper(static_cast<unsigned char>(x[0]))
+      && !std::isupper(static_cast<unsigned char>(x[1])))
+    x[0] = static_cast<char>(std::tolower(static_cast<unsigned char>(x[0])));
+  return x;
+}
+
+std::string os_error(int err) {
+  return sentence_case(std::strerror(err));
+}
+
+} // namespace
+
+std::string status_text(long http_code, const std::string& status_line) {
+  // "HTTP/1.1 200 OK": the reason phrase follows the second space.
+  auto line = trim(status_line);
+  auto first_space = line.find(' ');
+  std::string reason;
+  if (first_space != std::string::npos) {
+    auto second_space = line.find(' ', first_space + 1);
+    if (second_space != std::string::npos)
+      reason = trim(line.substr(second_space + 1));
+  }
+  if (reason.empty())
+    reason = reason_phrase(http_code);
+  auto result = std::to_string(http_code);
+  if (!reason.empty()) {
+    result += ' ';
+    result += reason;
+  }
+  return result;
+}
+
+std::string describe_error(const transfer_report& report) {
+  auto details = trim(report.error_buffer);
+  switch (static_cast<CURLcode>(report.curl_code)) {
+    case CURLE_OPERATION_TIMEDOUT:
+      return "timed out after " + format_duration(report.timeout);
+    case CURLE_COULDNT_RESOLVE_HOST: {
+      // libcurl: "Could not resolve host: example.invalid"
+      auto colon = details.find(": ");
+      if (colon != std::string::npos)
+        return "could not resolve host: " + details.substr(colon + 2);
+      return "could not resolve host";
+    }
+    case CURLE_COULDNT_CONNECT:
+      if (report.os_errno != 0)
+        return os_error(report.os_errno);
+      return "could not connect";
+    case CURLE_GOT_NOTHING:
+      return "empty reply: the server closed the connection without "
+             "answering";
+    case CURLE_RECV_ERROR:
+    case CURLE_SEND_ERROR:
+      if (report.os_errno != 0)
+        return os_error(report.os_errno);
+      break;
+    case CURLE_OK:
+      return "no answer";
+    default:
+      break;
+  }
+  auto result = sentence_case(
+    curl_easy_strerror(static_cast<CURLcode>(report.curl_code)));
+  if (!details.empty() && details != result)
+    result += ": " + sentence_case(details);
+  return result;
+}
+
+std::string format_duration(caf::timespan x) {
+  using namespace std::chrono;
+  auto ns = x.count();
+  std::ostringstream out;
+  auto emit = [&](double value, const char* unit) {
+    out << value << unit;
+    return out.str();
+  };
+  if (ns == 0)
+    return "0s";
+  if (ns % 60'000'000'000 == 0 && ns >= 60'000'000'000)
+    return emit(static_cast<double>(ns / 60'000'000'000), "min");
+  if (ns >= 1'000'000'000)
+    return emit(static_cast<double>(ns) / 1e9, "s");
+  if (ns >= 1'000'000)
+    return emit(static_cast<double>(ns) / 1e6, "ms");
+  if (ns >= 1'000)
+    return emit(static_cast<double>(ns) / 1e3, "us");
+  return emit(static_cast<double>(ns), "ns");
+}
+
+} // namespace urlpoll

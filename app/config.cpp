@@ -1,0 +1,465 @@
+#include "app/config.hpp"
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <iterator>
+#include <set>
+#include <sstream>
+#include <thread>
+#include <unordered_set>
+
+#include <caf/config_option_adder.hpp>
+#include <caf/config_option_set.hpp>
+#include <caf/config_value.hpp>
+#include <caf/detail/parser/read_ini.hpp>
+#include <caf/parser_state.hpp>
+#include <caf/string_view.hpp>
+
+#include "actors/target_url.hpp"
+#include "actors/transfer_outcome.hpp"
+
+namespace urlpoll {
+
+using namespace std::chrono_literals;
+
+config::config()
+  : pollers(std::max(1u, std::thread::hardware_concurrency())),
+    poll_interval(60s),
+    error_backoff(10s),
+    max_backoff(10min),
+    timeout(10s),
+    status_interval(10s),
+    status_format("text") {
+  caf::config_option_adder{custom_options_, "urlpoll"}
+    .add(urls, "urls", "URLs to monitor, e.g. [\"https://example.org/\"]")
+    .add(url_file, "url-file",
+         "file with one URL per line (blank lines and # comments ignored)")
+    .add(pollers, "pollers", "number of poller actors (default: one per CPU thread)")
+    .add(poll_interval, "poll-interval", "time between polls of a target")
+    .add(error_backoff, "error-backoff",
+         "added to poll-interval per consecutive failure")
+    .add(max_backoff, "max-backoff", "most back-off added after failures")
+    .add(timeout, "timeout", "time a poll may take before it fails")
+    .add(status_interval, "status-interval", "time between status reports")
+    .add(status_format, "status-format", "status report format: text or json")
+    .add(once, "once",
+         "poll each target once, print JSON, exit 0 if all are up, else 1");
+  add_message_types<caf::id_block::urlpoll>();
+}
+
+// -- checking a config file ---------------------------------------------------
+
+namespace {
+
+using parser_state = caf::string_parser_state;
+
+/// One `key = value` line of a section.
+struct ini_entry {
+  std::string category;
+  std::string name;
+  int line;
+  caf::config_value value;
+};
+
+/// Collects what CAF's INI parser reads, with line numbers: a consumer for
+/// caf::detail::parser::read_ini.
+class ini_recorder {
+public:
+  /// A list or dictionary that was opened.
+  struct open_container {
+    char bracket;
+    int line;
+    std::string key;
+  };
+
+  explicit ini_recorder(const parser_state& ps) : ps_(ps) {
+    // nop
+  }
+
+  int line() const {
+    return ps_.line;
+  }
+
+  std::vector<ini_entry> entries;
+  std::vector<open_container> open;
+  std::string last_key;
+
+private:
+  const parser_state& ps_;
+};
+
+/// Plays every role in read_ini's consumer protocol: the document, a
+/// section, a dictionary value, a list value.
+class ini_node {
+public:
+  enum class kind { document, section, dictionary, list };
+
+  ini_node(ini_recorder& rec, ini_node* parent, kind k, std::string category)
+    : rec_(rec), parent_(parent), kind_(k), category_(std::move(category)) {
+    // nop
+  }
+
+  void key(std::string name) {
+    key_ = std::move(name);
+    key_line_ = rec_.line();
+    if (kind_ == kind::section)
+      rec_.last_key = category_ + "." + key_;
+  }
+
+  template <class T>
+  void value(T&& x) {
+    add(caf::config_value{std::forward<T>(x)});
+  }
+
+  ini_node begin_map() {
+    if (kind_ == kind::document)
+      return ini_node{rec_, this, kind::section, key_};
+    rec_.open.push_back({'{', rec_.line(), rec_.last_key});
+    return ini_node{rec_, this, kind::dictionary, category_};
+  }
+
+  ini_node begin_list() {
+    rec_.open.push_back({'[', rec_.line(), rec_.last_key});
+    return ini_node{rec_, this, kind::list, category_};
+  }
+
+  void end_map() {
+    if (kind_ == kind::dictionary) {
+      rec_.open.pop_back();
+      parent_->add(caf::config_value{std::move(dict_)});
+    }
+  }
+
+  void end_list() {
+    rec_.open.pop_back();
+    parent_->add(caf::config_value{std::move(list_)});
+  }
+
+private:
+  void add(caf::config_value x) {
+    switch (kind_) {
+      case kind::section:
+        rec_.entries.push_back({category_, key_, key_line_, std::move(x)});
+        break;
+      case kind::dictionary:
+        dict_[key_] = std::move(x);
+        break;
+      case kind::list:
+        list_.emplace_back(std::move(x));
+        break;
+      case kind::document:
+        break;
+    }
+  }
+
+  ini_recorder& rec_;
+  ini_node* parent_;
+  kind kind_;
+  std::string category_;
+  std::string key_;
+  int key_line_ = 0;
+  caf::config_value::dictionary dict_;
+  caf::config_value::list list_;
+};
+
+std::string where(const std::string& path, int line) {
+  return path + ":" + std::to_string(line);
+}
+
+std::string describe_syntax_error(const parser_state& ps,
+                                  const ini_recorder& rec) {
+  std::string result;
+  if (ps.code == caf::pec::unexpected_eof && !rec.open.empty()) {
+    auto& inner = rec.open.back();
+    result = std::string{"the "} + (inner.bracket == '[' ? "list" : "dictionary")
+             + " opened with '" + inner.bracket + "' on line "
+             + std::to_string(inner.line);
+    if (!inner.key.empty())
+      result += " for '" + inner.key + "'";
+    result += std::string{" is never closed: add the missing '"}
+              + (inner.bracket == '[' ? ']' : '}') + "'";
+    return result;
+  }
+  if (ps.code == caf::pec::unexpected_character && ps.i != ps.e) {
+    result = std::string{"unexpected character '"} + *ps.i + "'";
+  } else if (ps.code == caf::pec::unexpected_newline) {
+    result = "unexpected end of line";
+  } else if (ps.code == caf::pec::unexpected_eof) {
+    result = "unexpected end of file";
+  } else {
+    result = "cannot read this: " + caf::to_string(ps.code);
+  }
+  if (!rec.last_key.empty())
+    result += " in the value of '" + rec.last_key + "'";
+  result += "; values are written as 8, 2.5, 10s, \"text\", true, "
+            "[\"a\", \"b\"] or { key = value }";
+  return result;
+}
+
+std::string describe_type(caf::string_view type_name) {
+  auto name = std::string{type_name.begin(), type_name.end()};
+  if (name == "timespan")
+    return "a duration such as 250ms, 10s or 2min";
+  if (name.find("int") != std::string::npos)
+    return "a whole number";
+  if (name == "boolean")
+    return "true or false";
+  if (name == "string")
+    return "a string in double quotes";
+  if (name.find("list") != std::string::npos)
+    return "a list such as [\"http://a/\", \"http://b/\"]";
+  return "a value of type " + name;
+}
+
+std::string known_keys(const caf::config_option_set& options,
+                       const std::string& category) {
+  std::string result;
+  for (auto& opt : options) {
+    if (opt.category() != category)
+      continue;
+    if (!result.empty())
+      result += ", ";
+    auto name = opt.long_name();
+    result.append(name.begin(), name.end());
+  }
+  return result;
+}
+
+} // namespace
+
+std::vector<std::string>
+check_config_file(const caf::config_option_set& options,
+                  const std::string& path, std::istream& input,
+                  std::map<std::string, std::string>& origins) {
+  std::vector<std::string> errors;
+  std::string text{std::istreambuf_iterator<char>{input},
+                   std::istreambuf_iterator<char>{}};
+  parser_state ps;
+  ps.i = text.data();
+  ps.e = text.data() + text.size();
+  ini_recorder rec{ps};
+  ini_node document{rec, nullptr, ini_node::kind::document, ""};
+  caf::detail::parser::read_ini(ps, document);
+  if (ps.code != caf::pec::success) {
+    errors.push_back(where(path, ps.line) + ":" + std::to_string(ps.column)
+                     + ": " + describe_syntax_error(ps, rec));
+    return errors;
+  }
+  std::map<std::string, int> first_line;
+  for (auto& entry : rec.entries) {
+    auto qualified = entry.category + "." + entry.name;
+    auto here = where(path, entry.line);
+    auto shown = entry.category == "global" ? entry.name : qualified;
+    if (auto [i, added] = first_line.emplace(qualified, entry.line); !added) {
+      errors.push_back(here + ": '" + shown + "' is set twice (first on line "
+                       + std::to_string(i->second)
+                       + "): remove one of them");
+      continue;
+    }
+    auto* opt = options.qualified_name_lookup(entry.category, entry.name);
+    if (opt == nullptr) {
+      auto keys = known_keys(options, entry.category);
+      auto msg = here + ": unknown key '" + entry.name + "' in ["
+                 + entry.category + "]";
+      if (keys.empty())
+        msg += ": there is no section [" + entry.category + "]";
+      else
+        msg += "; the keys there are: " + keys;
+      errors.push_back(msg + " (urlpoll --help lists every option)");
+      continue;
+    }
+    if (auto err = opt->check(entry.value)) {
+      errors.push_back(here + ": '" + shown + "' must be "
+                       + describe_type(opt->type_name()) + ", not "
+                       + caf::to_string(entry.value));
+      continue;
+    }
+    origins[qualified] = here;
+  }
+  return errors;
+}
+
+std::vector<std::string> load_config(config& cfg, int argc, char** argv) {
+  std::string path = "caf-application.conf";
+  bool explicit_path = false;
+  bool wants_help = false;
+  const std::string config_flag = "--config-file=";
+  for (int i = 1; i < argc; ++i) {
+    std::string arg = argv[i];
+    if (arg.compare(0, config_flag.size(), config_flag) == 0) {
+      path = arg.substr(config_flag.size());
+      explicit_path = true;
+    } else if (arg == "--help" || arg == "-h" || arg == "-?") {
+      wants_help = true;
+    } else if (arg.compare(0, 2, "--") == 0) {
+      cfg.origins[arg.substr(2, arg.find('=') - 2)] = "the command line";
+    }
+  }
+  std::vector<std::string> errors;
+  if (wants_help) {
+    cfg.help_requested = true;
+    return errors;
+  }
+  {
+    std::ifstream file{path};
+    if (file) {
+      cfg.file = path;
+      auto from_cli = cfg.origins;
+      errors = check_config_file(cfg.options(), path, file, cfg.origins);
+      for (auto& [key, origin] : from_cli)
+        cfg.origins[key] = origin;
+      if (!errors.empty())
+        return errors;
+    } else if (explicit_path) {
+      errors.push_back("cannot read config file '" + path
+                       + "': " + std::strerror(errno)
+                       + " (given with --config-file)");
+      return errors;
+    }
+  }
+  if (auto err = cfg.parse(argc, argv, path.c_str()))
+    errors.push_back("cannot read the command line: " + to_string(err)
+                     + " (urlpoll --help lists every option)");
+  return errors;
+}
+
+std::string help_text(const config& cfg) {
+  std::ostringstream out;
+  out << "Usage: urlpoll [--config-file=PATH] [--urlpoll.OPTION=VALUE ...]\n"
+         "\n"
+         "Polls HTTP endpoints and reports their state. Reads "
+         "caf-application.conf\nin the working directory, or the file given "
+         "with --config-file=PATH.\nEach option below is a key under "
+         "[urlpoll] in that file and a flag here.\n\n"
+         "Options:\n";
+  for (auto& opt : cfg.options()) {
+    if (opt.category() != "urlpoll")
+      continue;
+    auto name = opt.long_name();
+    auto description = opt.description();
+    out << "  --urlpoll." << std::string{name.begin(), name.end()};
+    if (auto value = opt.get())
+      out << "=" << caf::to_string(*value);
+    out << "\n      " << std::string{description.begin(), description.end()}
+        << "\n";
+  }
+  out << "  --config-file=PATH\n      the config file (default: "
+         "caf-application.conf)\n"
+         "  --long-help\n      CAF's own options too (scheduler, logger, "
+         "...), on stderr\n"
+         "  -h, --help\n      this text\n\n"
+         "Exit codes: 0 fine; 1 a target is not up (with --urlpoll.once); "
+         "2 bad configuration.\n";
+  return out.str();
+}
+
+// -- from options to settings -------------------------------------------------
+
+namespace {
+
+std::string origin_of(const config& cfg, const std::string& key) {
+  auto i = cfg.origins.find(key);
+  return i != cfg.origins.end() ? i->second : "the default";
+}
+
+std::string trim(const std::string& x) {
+  auto first = x.find_first_not_of(" \t\r");
+  if (first == std::string::npos)
+    return {};
+  return x.substr(first, x.find_last_not_of(" \t\r") - first + 1);
+}
+
+// A relative url-file set in a config file is relative to that file.
+std::string resolve_url_file(const config& cfg) {
+  if (cfg.url_file.empty() || cfg.url_file.front() == '/')
+    return cfg.url_file;
+  auto origin = origin_of(cfg, "urlpoll.url-file");
+  if (origin == "the command line" || cfg.file.empty())
+    return cfg.url_file;
+  auto slash = cfg.file.rfind('/');
+  if (slash == std::string::npos)
+    return cfg.url_file;
+  return cfg.file.substr(0, slash + 1) + cfg.url_file;
+}
+
+} // namespace
+
+std::vector<std::string> make_settings(const config& cfg, settings& out) {
+  std::vector<std::string> errors;
+  auto fail = [&](const std::string& key, const std::string& what) {
+    errors.push_back(key + " (set at " + origin_of(cfg, key) + "): " + what);
+  };
+  std::unordered_set<std::string> seen;
+  auto add_url = [&](const std::string& url) {
+    if (seen.insert(url).second)
+      out.urls.push_back(url);
+  };
+  for (size_t i = 0; i < cfg.urls.size(); ++i) {
+    if (auto problem = check_url(cfg.urls[i]))
+      fail("urlpoll.urls", "entry " + std::to_string(i + 1) + ", '"
+                             + redact(cfg.urls[i]) + "': " + *problem);
+    else
+      add_url(cfg.urls[i]);
+  }
+  if (!cfg.url_file.empty()) {
+    auto path = resolve_url_file(cfg);
+    std::ifstream file{path};
+    if (!file) {
+      fail("urlpoll.url-file", "cannot read '" + path
+                                 + "': " + std::strerror(errno));
+    } else {
+      std::string line;
+      for (int number = 1; std::getline(file, line); ++number) {
+        auto url = trim(line);
+        if (url.empty() || url.front() == '#')
+          continue;
+        if (auto problem = check_url(url))
+          errors.push_back(path + ":" + std::to_string(number) + ": '"
+                           + redact(url) + "': " + *problem);
+        else
+          add_url(url);
+      }
+    }
+  }
+  if (out.urls.empty() && errors.empty())
+    errors.push_back("no targets to monitor: list URLs under [urlpoll] in "
+                     "caf-application.conf as urls = [\"https://host/\"] or "
+                     "url-file = \"FILE\", or give --urlpoll.urls="
+                     "'[\"https://host/\"]'");
+  if (cfg.pollers < 1 || cfg.pollers > 1024)
+    fail("urlpoll.pollers", "must be between 1 and 1024, not "
+                              + std::to_string(cfg.pollers));
+  auto positive = [&](const char* key, caf::timespan x) {
+    if (x.count() <= 0)
+      fail(key, "must be longer than 0s, not " + format_duration(x));
+  };
+  auto not_negative = [&](const char* key, caf::timespan x) {
+    if (x.count() < 0)
+      fail(key, "must not be negative, not " + format_duration(x));
+  };
+  positive("urlpoll.poll-interval", cfg.poll_interval);
+  not_negative("urlpoll.error-backoff", cfg.error_backoff);
+  not_negative("urlpoll.max-backoff", cfg.max_backoff);
+  positive("urlpoll.timeout", cfg.timeout);
+  positive("urlpoll.status-interval", cfg.status_interval);
+  if (cfg.status_format == "text")
+    out.format = status_format::text;
+  else if (cfg.status_format == "json")
+    out.format = status_format::json;
+  else
+    fail("urlpoll.status-format",
+         "must be \"text\" or \"json\", not \"" + cfg.status_format + "\"");
+  out.pollers = cfg.pollers;
+  out.schedule.interval = cfg.poll_interval;
+  out.schedule.error_backoff = cfg.error_backoff;
+  out.schedule.max_backoff = cfg.max_backoff;
+  out.schedule.timeout = cfg.timeout;
+  out.schedule.once = cfg.once;
+  out.status_interval = cfg.status_interval;
+  out.once = cfg.once;
+  return errors;
+}
+
+} // namespace urlpoll

@@ -1,0 +1,85 @@
+// urlpoll's configuration: the options as CAF's config system sees them, the
+// checks CAF's parser leaves out, and the validated settings that the rest of
+// urlpoll gets. Configuration is read here, once.
+#pragma once
+
+#include <cstddef>
+#include <istream>
+#include <map>
+#include <string>
+#include <vector>
+
+#include <caf/actor_system_config.hpp>
+#include <caf/timestamp.hpp>
+
+#include "actors/resource.hpp"
+
+namespace urlpoll {
+
+enum class status_format { text, json };
+
+/// Everything urlpoll needs to run, validated.
+struct settings {
+  /// Validated target URLs, each once, in the order configured.
+  std::vector<std::string> urls;
+  size_t pollers = 1;
+  poll_schedule schedule;
+  caf::timespan status_interval{0};
+  status_format format = status_format::text;
+  bool once = false;
+};
+
+/// The options under [urlpoll], declared to CAF: each is also settable on
+/// the command line as --urlpoll.NAME=VALUE, and --help lists them all.
+class config : public caf::actor_system_config {
+public:
+  config();
+
+  /// Every option urlpoll and CAF know.
+  const caf::config_option_set& options() const {
+    return custom_options_;
+  }
+
+  std::vector<std::string> urls;
+  std::string url_file;
+  size_t pollers;
+  caf::timespan poll_interval;
+  caf::timespan error_backoff;
+  caf::timespan max_backoff;
+  caf::timespan timeout;
+  caf::timespan status_interval;
+  std::string status_format;
+  bool once = false;
+
+  /// --help, -h or -? was given: show help_text() instead of running.
+  bool help_requested = false;
+
+  /// The config file read, empty when none was.
+  std::string file;
+  /// Where each option was set: "FILE:LINE" or "the command line".
+  std::map<std::string, std::string> origins;
+};
+
+/// Checks a config file in CAF's INI dialect for what CAF's own parser lets
+/// pass: syntax errors, unterminated lists, unknown keys, values of the wrong
+/// type, keys set twice. Returns one line per problem, naming `path`, the line
+/// and the key; records in `origins` where each key was set.
+std::vector<std::string>
+check_config_file(const caf::config_option_set& options,
+                  const std::string& path, std::istream& input,
+                  std::map<std::string, std::string>& origins);
+
+/// Reads the command line and the config file (caf-application.conf, or the
+/// one named by --config-file=PATH) into `cfg`. Returns one line per problem.
+std::vector<std::string> load_config(config& cfg, int argc, char** argv);
+
+/// What --help shows: usage, every option under [urlpoll] with its default,
+/// and the exit codes.
+std::string help_text(const config& cfg);
+
+/// Turns the parsed options into settings: reads url-file, checks every URL
+/// and value. Returns one line per problem; `out` is complete only when
+/// there is none.
+std::vector<std::string> make_settings(const config& cfg, settings& out);
+
+} // namespace urlpoll

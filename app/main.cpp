@@ -1,0 +1,47 @@
+// urlpoll: an HTTP endpoint monitor. Reads its configuration, then hands
+// over to run(); exit codes: 0 fine, 1 a target is down (with --urlpoll.once),
+// 2 the configuration is wrong.
+#include <iostream>
+
+#include <caf/actor_system.hpp>
+#include <curl/curl.h>
+
+#include "app/config.hpp"
+#include "app/run.hpp"
+
+namespace {
+
+int config_error(const std::vector<std::string>& errors) {
+  for (auto& line : errors)
+    std::cerr << "urlpoll: configuration error: " << line << '\n';
+  return 2;
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+  if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+    std::cerr << "urlpoll: libcurl failed to initialize\n";
+    return 1;
+  }
+  urlpoll::block_stop_signals();
+  urlpoll::config cfg;
+  if (auto errors = urlpoll::load_config(cfg, argc, argv); !errors.empty())
+    return config_error(errors);
+  if (cfg.help_requested) {
+    std::cout << urlpoll::help_text(cfg);
+    return 0;
+  }
+  if (cfg.cli_helptext_printed)
+    return 0;
+  urlpoll::settings settings;
+  if (auto errors = urlpoll::make_settings(cfg, settings); !errors.empty())
+    return config_error(errors);
+  int exit_code = 0;
+  {
+    caf::actor_system sys{cfg};
+    exit_code = urlpoll::run(sys, settings);
+  }
+  curl_global_cleanup();
+  return exit_code;
+}

@@ -1,0 +1,30 @@
+// How urlpoll shows status: one JSON document everywhere it emits JSON, and
+// a readable table like the seed's log.
+#pragma once
+
+#include <string>
+
+#include <caf/timestamp.hpp>
+#include <nlohmann/json.hpp>
+
+#include "app/config.hpp"
+#include "messages/snapshot.hpp"
+
+namespace urlpoll {
+
+/// RFC 3339 in UTC with milliseconds: "2026-11-21T23:50:13.123Z".
+std::string rfc3339(caf::timestamp x);
+
+/// The snapshot document: {"time", "targets": [{"url", "state", ...}]}.
+nlohmann::ordered_json to_json(const snapshot& x);
+
+/// A table with one line per target under a summary line.
+std::string to_text(const snapshot& x);
+
+/// The snapshot in `format`, ending in a newline: one line for JSON.
+std::string render(const snapshot& x, status_format format);
+
+/// The stderr line for a failed poll: "urlpoll: URL: ERROR (...)".
+std::string failure_line(const target_status& x);
+
+} // namespace urlpoll

@@ -1,0 +1,131 @@
+#include "app/run.hpp"
+
+#include <csignal>
+#include <cstdlib>
+#include <iostream>
+#include <optional>
+#include <pthread.h>
+#include <thread>
+
+#include <caf/actor_system.hpp>
+#include <caf/event_based_actor.hpp>
+#include <caf/exit_reason.hpp>
+#include <caf/scoped_actor.hpp>
+#include <caf/send.hpp>
+#include <caf/stateful_actor.hpp>
+#include <caf/typed_event_based_actor.hpp>
+
+#include "actors/poller.hpp"
+#include "actors/resource.hpp"
+#include "actors/state_monitor.hpp"
+#include "actors/target_url.hpp"
+#include "app/report.hpp"
+
+namespace urlpoll {
+
+namespace {
+
+sigset_t stop_signals() {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  // Not a stop signal: how the watcher itself is told to end.
+  sigaddset(&set, SIGUSR1);
+  return set;
+}
+
+/// Turns SIGINT and SIGTERM into a stop_atom for `main`.
+class signal_watcher {
+public:
+  explicit signal_watcher(caf::actor main)
+    : thread_([main] {
+        auto set = stop_signals();
+        for (;;) {
+          int sig = 0;
+          if (sigwait(&set, &sig) != 0 || sig == SIGUSR1)
+            return;
+          caf::anon_send(main, stop_atom_v);
+        }
+      }) {
+    // nop
+  }
+
+  ~signal_watcher() {
+    pthread_kill(thread_.native_handle(), SIGUSR1);
+    thread_.join();
+  }
+
+private:
+  std::thread thread_;
+};
+
+bool all_up(const snapshot& x) {
+  for (auto& t : x.targets)
+    if (t.state != target_state::up)
+      return false;
+  return true;
+}
+
+} // namespace
+
+void block_stop_signals() {
+  auto set = stop_signals();
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+}
+
+int run(caf::actor_system& sys, const settings& cfg) {
+  auto format = cfg.once ? status_format::json : cfg.format;
+  monitor_output output;
+  output.status = [format](const snapshot& x) {
+    std::cout << render(x, format) << std::flush;
+  };
+  output.failure = [](const target_status& x) {
+    std::cerr << failure_line(x) << std::flush;
+  };
+  std::vector<std::string> shown_urls;
+  for (auto& url : cfg.urls)
+    shown_urls.push_back(redact(url));
+  auto status_interval = cfg.once ? caf::timespan{0} : cfg.status_interval;
+  auto monitor = sys.spawn(state_monitor, std::move(shown_urls),
+                           status_interval, std::move(output));
+  auto pollers = spawn_pollers(sys, cfg.pollers);
+  std::vector<resource_actor> resources;
+  resources.reserve(cfg.urls.size());
+  for (size_t i = 0; i < cfg.urls.size(); ++i)
+    resources.push_back(sys.spawn(resource,
+                                  target{static_cast<target_id>(i),
+                                         cfg.urls[i]},
+                                  cfg.schedule, pollers, monitor));
+  caf::scoped_actor self{sys};
+  signal_watcher watcher{caf::actor{self}};
+  if (cfg.once)
+    sys.spawn([monitor, main = caf::actor{self}](caf::event_based_actor* w) {
+      w->request(monitor, caf::infinite, all_polled_atom_v)
+        .then([=](snapshot& x) { w->send(main, std::move(x)); });
+    });
+  std::optional<snapshot> final_status;
+  self->receive([&](snapshot& x) { final_status = std::move(x); },
+                [&](stop_atom) {});
+  // Stop polling: first the resources, so that no poll starts, then the
+  // pollers, which abandon the transfers in flight.
+  for (auto& r : resources)
+    self->send_exit(r, caf::exit_reason::user_shutdown);
+  self->send_exit(pollers, caf::exit_reason::user_shutdown);
+  if (!final_status)
+    self->request(monitor, std::chrono::seconds{1}, caf::get_atom::value)
+      .receive([&](snapshot& x) { final_status = std::move(x); },
+               [&](caf::error& err) {
+                 std::cerr << "urlpoll: no final status: "
+                           << sys.render(err) << '\n';
+               });
+  self->send_exit(monitor, caf::exit_reason::user_shutdown);
+  if (!final_status)
+    return 1;
+  std::cout << render(*final_status, format) << std::flush;
+  if (cfg.once)
+    return all_up(*final_status) ? 0 : 1;
+  return 0;
+}
+
+} // namespace urlpoll

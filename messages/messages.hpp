@@ -1,0 +1,29 @@
+// The message vocabulary of urlpoll: every type and atom that actors
+// exchange, registered in one CAF type-ID block so that all of it can cross
+// CAF nodes. Each type lives in its own header next to its `inspect`.
+#pragma once
+
+#include <caf/atom.hpp>
+#include <caf/type_id.hpp>
+
+#include "messages/poll.hpp"
+#include "messages/snapshot.hpp"
+
+CAF_BEGIN_TYPE_ID_BLOCK(urlpoll, caf::first_custom_type_id)
+  CAF_ADD_TYPE_ID(urlpoll, (urlpoll::poll_request))
+  CAF_ADD_TYPE_ID(urlpoll, (urlpoll::poll_result))
+  CAF_ADD_TYPE_ID(urlpoll, (urlpoll::target_status))
+  CAF_ADD_TYPE_ID(urlpoll, (urlpoll::snapshot))
+  // resource -> pollers: poll this target now.
+  CAF_ADD_ATOM(urlpoll, urlpoll, poll_atom, "poll")
+  // resource -> itself: the next poll is due.
+  CAF_ADD_ATOM(urlpoll, urlpoll, due_atom, "due")
+  // resource -> state_monitor: a poll of target N ended with this result.
+  CAF_ADD_ATOM(urlpoll, urlpoll, polled_atom, "polled")
+  // anyone -> state_monitor: answer once every target has a result.
+  CAF_ADD_ATOM(urlpoll, urlpoll, all_polled_atom, "all_polled")
+  // state_monitor -> itself: time to print the status.
+  CAF_ADD_ATOM(urlpoll, urlpoll, print_atom, "print")
+  // signal watcher -> main: SIGINT or SIGTERM arrived.
+  CAF_ADD_ATOM(urlpoll, urlpoll, stop_atom, "stop")
+CAF_END_TYPE_ID_BLOCK(urlpoll)

@@ -1,0 +1,64 @@
+// The status of every target at one moment: what the state monitor owns and
+// hands out by copy, and what every output of urlpoll shows.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <caf/meta/type_name.hpp>
+#include <caf/timestamp.hpp>
+
+namespace urlpoll {
+
+/// What urlpoll believes about a target.
+enum class target_state : uint8_t {
+  /// No result yet.
+  unknown,
+  /// The last answer's status was 200-399.
+  up,
+  /// The last poll got another status or a transport error.
+  down,
+};
+
+/// "unknown", "up" or "down".
+const char* to_string(target_state x);
+
+/// The latest known state of one target.
+struct target_status {
+  /// The URL with any password replaced by ***.
+  std::string url;
+  target_state state = target_state::unknown;
+  /// "200 OK" or the transport error in words; empty before the first poll.
+  std::string status;
+  /// The last HTTP status code, 0 when there was none.
+  uint16_t code = 0;
+  caf::timespan latency{0};
+  uint64_t polls = 0;
+  uint64_t failures = 0;
+  uint64_t consecutive_failures = 0;
+  /// When the last poll started; the epoch when there was none.
+  caf::timestamp last_poll;
+  /// When `state` last changed; the epoch when it never did.
+  caf::timestamp last_change;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, target_status& x) {
+  return f(caf::meta::type_name("target_status"), x.url, x.state, x.status,
+           x.code, x.latency, x.polls, x.failures, x.consecutive_failures,
+           x.last_poll, x.last_change);
+}
+
+/// The status of every target, in configuration order.
+struct snapshot {
+  caf::timestamp time;
+  std::vector<target_status> targets;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, snapshot& x) {
+  return f(caf::meta::type_name("snapshot"), x.time, x.targets);
+}
+
+} // namespace urlpoll

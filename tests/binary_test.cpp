@@ -1,0 +1,205 @@
+// The built urlpoll binary, end to end, against a real local HTTP server.
+#include <doctest/doctest.h>
+
+#include <csignal>
+
+#include <nlohmann/json.hpp>
+
+#include "support/http_server.hpp"
+#include "support/process.hpp"
+#include "support/temp_dir.hpp"
+
+using namespace urlpoll::test;
+using namespace std::chrono_literals;
+
+namespace {
+
+std::string urls_option(std::initializer_list<std::string> urls) {
+  std::string result = "--urlpoll.urls=[";
+  for (auto& url : urls) {
+    if (result.back() != '[')
+      result += ',';
+    result += '"' + url + '"';
+  }
+  return result + "]";
+}
+
+bool contains(const std::string& text, const std::string& part) {
+  return text.find(part) != std::string::npos;
+}
+
+size_t count_lines(const std::string& text) {
+  return static_cast<size_t>(std::count(text.begin(), text.end(), '\n'));
+}
+
+} // namespace
+
+TEST_CASE("once: a healthy target prints the snapshot and exits 0") {
+  http_server server;
+  temp_dir dir;
+  auto r = run_urlpoll({"--urlpoll.once", urls_option({server.url("/ok")})},
+                       dir.path);
+  CHECK(r.exit_code == 0);
+  auto doc = nlohmann::json::parse(r.out);
+  REQUIRE(doc["targets"].size() == 1);
+  CHECK(doc["targets"][0]["url"] == server.url("/ok"));
+  CHECK(doc["targets"][0]["state"] == "up");
+  CHECK(doc["targets"][0]["status"] == "200 OK");
+  CHECK(doc["targets"][0]["code"] == 200);
+  CHECK(doc["targets"][0]["polls"] == 1);
+  CHECK(count_lines(r.out) == 1);
+}
+
+TEST_CASE("once: a target that answers 503 makes the exit code 1") {
+  http_server server;
+  temp_dir dir;
+  auto r = run_urlpoll({"--urlpoll.once",
+                        urls_option({server.url("/ok"),
+                                     server.url("/unavailable")})},
+                       dir.path);
+  CHECK(r.exit_code == 1);
+  auto doc = nlohmann::json::parse(r.out);
+  REQUIRE(doc["targets"].size() == 2);
+  CHECK(doc["targets"][0]["state"] == "up");
+  CHECK(doc["targets"][1]["state"] == "down");
+  CHECK(doc["targets"][1]["status"] == "503 Service Unavailable");
+  CHECK_MESSAGE(contains(r.err, server.url("/unavailable")
+                                  + ": 503 Service Unavailable"),
+                "the failure is on stderr, naming the target: " << r.err);
+}
+
+TEST_CASE("once: transport errors are down, with the error in words") {
+  http_server server;
+  reset_server resetting;
+  temp_dir dir;
+  auto refused = "http://127.0.0.1:" + std::to_string(closed_port()) + "/";
+  auto r = run_urlpoll({"--urlpoll.once", "--urlpoll.timeout=500ms",
+                        urls_option({refused, resetting.url(),
+                                     server.url("/never")})},
+                       dir.path);
+  CHECK(r.exit_code == 1);
+  auto doc = nlohmann::json::parse(r.out);
+  REQUIRE(doc["targets"].size() == 3);
+  for (auto& t : doc["targets"]) {
+    CHECK(t["state"] == "down");
+    CHECK(t["code"].is_null());
+  }
+  CHECK(doc["targets"][0]["status"] == "connection refused");
+  CHECK(doc["targets"][2]["status"] == "timed out after 500ms");
+}
+
+TEST_CASE("the shipped configuration file is valid") {
+  http_server server;
+  temp_dir dir;
+  auto r = run_urlpoll({"--config-file=" URLPOLL_SOURCE_DIR
+                        "/caf-application.conf",
+                        "--urlpoll.once", urls_option({server.url("/ok")})},
+                       dir.path);
+  CHECK_MESSAGE(r.exit_code == 0, r.err);
+}
+
+TEST_CASE("a bad config file stops urlpoll with exit code 2 and the line") {
+  temp_dir dir;
+  dir.write("caf-application.conf",
+            "[urlpoll]\nurls = [\"http://127.0.0.1:1/\"]\npoll-intervall = "
+            "5s\n");
+  auto r = run_urlpoll({}, dir.path);
+  CHECK(r.exit_code == 2);
+  CHECK(r.out.empty());
+  CHECK(contains(r.err, "caf-application.conf:3"));
+  CHECK(contains(r.err, "unknown key 'poll-intervall'"));
+}
+
+TEST_CASE("configuration errors exit 2: missing file, bad URL, no targets") {
+  temp_dir dir;
+  auto missing = run_urlpoll({"--config-file=nope.conf"}, dir.path);
+  CHECK(missing.exit_code == 2);
+  CHECK(contains(missing.err, "nope.conf"));
+  auto bad_url = run_urlpoll({urls_option({"gopher://x/"})}, dir.path);
+  CHECK(bad_url.exit_code == 2);
+  CHECK(contains(bad_url.err, "unsupported scheme 'gopher'"));
+  auto nothing = run_urlpoll({}, dir.path);
+  CHECK(nothing.exit_code == 2);
+  CHECK(contains(nothing.err, "no targets to monitor"));
+}
+
+TEST_CASE("--help lists every option") {
+  temp_dir dir;
+  auto r = run_urlpoll({"--help"}, dir.path);
+  CHECK(r.exit_code == 0);
+  for (auto option : {"urls", "url-file", "pollers", "poll-interval",
+                      "error-backoff", "max-backoff", "timeout",
+                      "status-interval", "status-format", "once"})
+    CHECK_MESSAGE(contains(r.out, std::string{"urlpoll."} + option), option);
+}
+
+TEST_CASE("status-format json prints one JSON document per interval") {
+  http_server server;
+  temp_dir dir;
+  child c{URLPOLL_BINARY,
+          {"--urlpoll.status-format=json", "--urlpoll.status-interval=200ms",
+           "--urlpoll.poll-interval=100ms", urls_option({server.url("/ok")})},
+          dir.path};
+  CHECK(c.wait_for([](auto& out, auto&) { return count_lines(out) >= 3; },
+                   10s));
+  c.signal(SIGTERM);
+  auto r = c.wait(5s);
+  CHECK(r.exit_code == 0);
+  std::istringstream lines{r.out};
+  std::string line;
+  size_t documents = 0;
+  while (std::getline(lines, line)) {
+    auto doc = nlohmann::json::parse(line);
+    CHECK(doc["targets"].size() == 1);
+    ++documents;
+  }
+  CHECK(documents >= 4);
+  CHECK_MESSAGE(server.requests >= 2, "polled every 100ms");
+}
+
+TEST_CASE("SIGTERM mid-poll stops urlpoll within 2 seconds with exit 0") {
+  http_server server;
+  temp_dir dir;
+  for (int sig : {SIGTERM, SIGINT}) {
+    CAPTURE(sig);
+    auto refused = "http://127.0.0.1:" + std::to_string(closed_port()) + "/";
+    auto stuck_before = server.requests.load();
+    child c{URLPOLL_BINARY,
+            {"--urlpoll.timeout=60s", "--urlpoll.status-interval=1h",
+             urls_option({refused, server.url("/never")})},
+            dir.path};
+    // The refused poll's result is in, and /never is stuck in flight.
+    REQUIRE(c.wait_for(
+      [&](auto&, auto& err) {
+        return contains(err, "connection refused")
+               && server.requests > stuck_before;
+      },
+      10s));
+    auto signalled = std::chrono::steady_clock::now();
+    c.signal(sig);
+    auto r = c.wait(10s);
+    auto took = std::chrono::steady_clock::now() - signalled;
+    CHECK(r.exit_code == 0);
+    CHECK(took < 2s);
+    CHECK_MESSAGE(contains(r.out, "2 targets: 0 up, 1 down, 1 unknown"),
+                  "the final state is printed: " << r.out);
+  }
+}
+
+TEST_CASE("a password in a URL never appears in any output") {
+  http_server server;
+  temp_dir dir;
+  auto port = std::to_string(server.port);
+  auto refused = std::to_string(closed_port());
+  auto r = run_urlpoll({"--urlpoll.once",
+                        urls_option({"http://alice:s3cr3t@127.0.0.1:" + port
+                                       + "/ok",
+                                     "http://bob:hunter2@127.0.0.1:" + refused
+                                       + "/"})},
+                       dir.path);
+  CHECK(r.exit_code == 1);
+  CHECK_FALSE(contains(r.out + r.err, "s3cr3t"));
+  CHECK_FALSE(contains(r.out + r.err, "hunter2"));
+  CHECK(contains(r.out, "http://alice:***@127.0.0.1:" + port + "/ok"));
+  CHECK(contains(r.err, "http://bob:***@127.0.0.1:"));
+}

@@ -1,0 +1,196 @@
+#include <doctest/doctest.h>
+
+#include <sstream>
+
+#include "app/config.hpp"
+#include "support/temp_dir.hpp"
+
+using namespace urlpoll;
+using namespace urlpoll::test;
+using namespace std::chrono_literals;
+
+namespace {
+
+std::vector<std::string> check(const std::string& text) {
+  config cfg;
+  std::istringstream in{text};
+  std::map<std::string, std::string> origins;
+  return check_config_file(cfg.options(), "test.conf", in, origins);
+}
+
+// One error expected: returns it.
+std::string only_error(const std::string& text) {
+  auto errors = check(text);
+  REQUIRE(errors.size() == 1);
+  return errors[0];
+}
+
+bool contains(const std::string& text, const std::string& part) {
+  return text.find(part) != std::string::npos;
+}
+
+/// Runs load_config and make_settings as main() does.
+struct startup {
+  config cfg;
+  settings out;
+  std::vector<std::string> errors;
+
+  explicit startup(std::vector<std::string> args) {
+    args.insert(args.begin(), "urlpoll");
+    std::vector<char*> argv;
+    for (auto& arg : args)
+      argv.push_back(arg.data());
+    errors = load_config(cfg, static_cast<int>(argv.size()), argv.data());
+    if (errors.empty())
+      errors = make_settings(cfg, out);
+  }
+
+  std::string all_errors() const {
+    std::string result;
+    for (auto& e : errors)
+      result += e + "\n";
+    return result;
+  }
+};
+
+} // namespace
+
+TEST_CASE("a well-formed config file passes the check") {
+  CHECK(check("; comment\n[urlpoll]\nurls = [\"http://a/\",\n"
+              "  \"http://b/\"]\npollers = 4\npoll-interval = 30s\n"
+              "once = true\nstatus-format = \"json\"\n"
+              "[scheduler]\nmax-threads = 2\n")
+          .empty());
+}
+
+TEST_CASE("an unknown key is refused with file, line and the valid keys") {
+  auto e = only_error("[urlpoll]\nurls = [\"http://a/\"]\npoler = 3\n");
+  CHECK(contains(e, "test.conf:3"));
+  CHECK(contains(e, "unknown key 'poler' in [urlpoll]"));
+  CHECK(contains(e, "pollers"));
+}
+
+TEST_CASE("a key in an unknown section is refused") {
+  auto e = only_error("[urlpol]\nurls = [\"http://a/\"]\n");
+  CHECK(contains(e, "test.conf:2"));
+  CHECK(contains(e, "there is no section [urlpol]"));
+}
+
+TEST_CASE("a malformed value is refused with file, line and key") {
+  auto e = only_error("[urlpoll]\npollers = abc\n");
+  CHECK(contains(e, "test.conf:2:"));
+  CHECK(contains(e, "unexpected character 'a'"));
+  CHECK(contains(e, "urlpoll.pollers"));
+}
+
+TEST_CASE("an unterminated list is refused, naming where it opened") {
+  auto e = only_error("[urlpoll]\nstatus-format = \"text\"\n"
+                      "urls = [\"http://a/\",\n\"http://b/\"\n");
+  CHECK(contains(e, "test.conf:"));
+  CHECK(contains(e, "list opened with '[' on line 3"));
+  CHECK(contains(e, "urlpoll.urls"));
+  CHECK(contains(e, "never closed"));
+  auto nested = only_error("[urlpoll]\nurls = [{url=\"x\"\n");
+  CHECK(contains(nested, "dictionary opened with '{' on line 2"));
+}
+
+TEST_CASE("a value of the wrong type is refused with file, line and key") {
+  auto e = only_error("[urlpoll]\n\npollers = \"eight\"\n");
+  CHECK(contains(e, "test.conf:3"));
+  CHECK(contains(e, "'urlpoll.pollers' must be a whole number"));
+  auto d = only_error("[urlpoll]\ntimeout = \"soon\"\n");
+  CHECK(contains(d, "a duration such as 250ms, 10s or 2min"));
+  auto l = only_error("[urlpoll]\nurls = \"http://a/\"\n");
+  CHECK(contains(l, "must be a list"));
+}
+
+TEST_CASE("a key set twice is refused") {
+  auto e = only_error("[urlpoll]\npollers = 2\npollers = 3\n");
+  CHECK(contains(e, "test.conf:3"));
+  CHECK(contains(e, "set twice (first on line 2)"));
+}
+
+TEST_CASE("a config file given with --config-file must exist") {
+  startup s{{"--config-file=/nonexistent/urlpoll.conf"}};
+  REQUIRE(s.errors.size() == 1);
+  CHECK(contains(s.errors[0], "/nonexistent/urlpoll.conf"));
+  CHECK(contains(s.errors[0], "No such file"));
+}
+
+TEST_CASE("an unknown command-line option is refused") {
+  startup s{{"--urlpoll.polers=3", "--urlpoll.urls=[\"http://a/\"]"}};
+  REQUIRE_FALSE(s.errors.empty());
+  CHECK(contains(s.all_errors(), "urlpoll.polers"));
+}
+
+TEST_CASE("command-line options override the file; URLs are checked and "
+          "deduplicated in order") {
+  temp_dir dir;
+  dir.write("urls.txt", "# targets\n\nhttp://b/\n  http://c/  \nhttp://a/\n");
+  auto conf = dir.write("u.conf", "[urlpoll]\nurls = [\"http://a/\", "
+                                  "\"http://b/\", \"http://a/\"]\n"
+                                  "url-file = \"urls.txt\"\npollers = 3\n"
+                                  "poll-interval = 30s\n");
+  startup s{{"--config-file=" + conf, "--urlpoll.pollers=5"}};
+  REQUIRE_MESSAGE(s.errors.empty(), s.all_errors());
+  CHECK(s.out.urls
+        == std::vector<std::string>{"http://a/", "http://b/", "http://c/"});
+  CHECK(s.out.pollers == 5);
+  CHECK(s.out.schedule.interval == 30s);
+  CHECK(s.out.schedule.error_backoff == 10s);
+  CHECK(s.out.schedule.max_backoff == 10min);
+  CHECK(s.out.schedule.timeout == 10s);
+  CHECK(s.out.status_interval == 10s);
+  CHECK(s.out.format == status_format::text);
+  CHECK_FALSE(s.out.once);
+}
+
+TEST_CASE("a URL that cannot be polled is refused with where it was set") {
+  temp_dir dir;
+  auto conf = dir.write("u.conf", "[urlpoll]\n\nurls = [\"http://a/\", "
+                                  "\"ftp://u:pw@b/\"]\n");
+  startup s{{"--config-file=" + conf}};
+  REQUIRE(s.errors.size() == 1);
+  CHECK(contains(s.errors[0], "urlpoll.urls (set at " + conf + ":3)"));
+  CHECK(contains(s.errors[0], "entry 2"));
+  CHECK(contains(s.errors[0], "unsupported scheme 'ftp'"));
+  CHECK_MESSAGE(!contains(s.errors[0], "pw"), "no password in errors");
+}
+
+TEST_CASE("a bad URL in url-file is refused with its line number") {
+  temp_dir dir;
+  auto file = dir.write("urls.txt", "http://ok/\n# fine\nhttp:///nohost\n"
+                                    "example.org\n");
+  startup s{{"--urlpoll.url-file=" + file}};
+  REQUIRE(s.errors.size() == 2);
+  CHECK(contains(s.errors[0], file + ":3: 'http:///nohost': the URL has no "
+                                     "host"));
+  CHECK(contains(s.errors[1], file + ":4: 'example.org': the URL has no "
+                                     "scheme"));
+}
+
+TEST_CASE("an unreadable url-file is refused") {
+  startup s{{"--urlpoll.url-file=/nonexistent/urls.txt"}};
+  REQUIRE(s.errors.size() == 1);
+  CHECK(contains(s.errors[0], "urlpoll.url-file (set at the command line)"));
+  CHECK(contains(s.errors[0], "cannot read '/nonexistent/urls.txt'"));
+}
+
+TEST_CASE("no targets at all is refused") {
+  startup s{{}};
+  REQUIRE(s.errors.size() == 1);
+  CHECK(contains(s.errors[0], "no targets to monitor"));
+}
+
+TEST_CASE("impossible values are refused") {
+  startup s{{"--urlpoll.urls=[\"http://a/\"]", "--urlpoll.pollers=0",
+             "--urlpoll.poll-interval=0s", "--urlpoll.timeout=0s",
+             "--urlpoll.status-format=xml", "--urlpoll.error-backoff=-1s"}};
+  auto all = s.all_errors();
+  CHECK(contains(all, "urlpoll.pollers"));
+  CHECK(contains(all, "urlpoll.poll-interval"));
+  CHECK(contains(all, "urlpoll.timeout"));
+  CHECK(contains(all, "urlpoll.status-format"));
+  CHECK(contains(all, "urlpoll.error-backoff"));
+  CHECK(s.errors.size() == 5);
+}

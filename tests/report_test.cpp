@@ -1,0 +1,103 @@
+#include <doctest/doctest.h>
+
+#include "app/report.hpp"
+
+using namespace urlpoll;
+using namespace std::chrono_literals;
+
+namespace {
+
+// 2026-11-21T10:00:00Z
+const caf::timestamp t0 = caf::timestamp{} + 1'795'255'200s;
+
+snapshot sample() {
+  snapshot x;
+  x.time = t0 + 61s + 250ms;
+  target_status up;
+  up.url = "http://user:***@a.example/";
+  up.state = target_state::up;
+  up.status = "200 OK";
+  up.code = 200;
+  up.latency = 12345us;
+  up.polls = 3;
+  up.last_poll = t0 + 60s;
+  up.last_change = t0;
+  target_status down;
+  down.url = "http://b.example/";
+  down.state = target_state::down;
+  down.status = "connection refused";
+  down.latency = 1ms;
+  down.polls = 2;
+  down.failures = 2;
+  down.consecutive_failures = 2;
+  down.last_poll = t0 + 60s;
+  down.last_change = t0;
+  target_status unknown;
+  unknown.url = "http://c.example/";
+  x.targets = {up, down, unknown};
+  return x;
+}
+
+} // namespace
+
+TEST_CASE("timestamps are RFC 3339 in UTC") {
+  CHECK(rfc3339(t0) == "2026-11-21T10:00:00.000Z");
+  CHECK(rfc3339(t0 + 1500ms) == "2026-11-21T10:00:01.500Z");
+}
+
+TEST_CASE("the JSON snapshot has the documented shape") {
+  auto doc = to_json(sample());
+  CHECK(doc["time"] == "2026-11-21T10:01:01.250Z");
+  REQUIRE(doc["targets"].size() == 3);
+  auto& up = doc["targets"][0];
+  CHECK(up["url"] == "http://user:***@a.example/");
+  CHECK(up["state"] == "up");
+  CHECK(up["status"] == "200 OK");
+  CHECK(up["code"] == 200);
+  CHECK(up["latency_ms"].get<double>() == doctest::Approx(12.345));
+  CHECK(up["polls"] == 3);
+  CHECK(up["failures"] == 0);
+  CHECK(up["consecutive_failures"] == 0);
+  CHECK(up["last_poll"] == "2026-11-21T10:01:00.000Z");
+  CHECK(up["last_change"] == "2026-11-21T10:00:00.000Z");
+  auto& down = doc["targets"][1];
+  CHECK(down["state"] == "down");
+  CHECK(down["status"] == "connection refused");
+  CHECK(down["code"].is_null());
+  CHECK(down["consecutive_failures"] == 2);
+  auto& unknown = doc["targets"][2];
+  CHECK(unknown["state"] == "unknown");
+  for (auto key : {"status", "code", "latency_ms", "last_poll", "last_change"})
+    CHECK_MESSAGE(unknown[key].is_null(), key);
+  std::vector<std::string> keys;
+  for (auto& [key, value] : up.items())
+    keys.push_back(key);
+  CHECK(keys
+        == std::vector<std::string>{"url", "state", "status", "code",
+                                    "latency_ms", "polls", "failures",
+                                    "consecutive_failures", "last_poll",
+                                    "last_change"});
+}
+
+TEST_CASE("the JSON status format is one line per snapshot") {
+  auto line = render(sample(), status_format::json);
+  CHECK(line.find('\n') == line.size() - 1);
+  CHECK(nlohmann::json::parse(line)["targets"].size() == 3);
+}
+
+TEST_CASE("the text status is a table with a summary line") {
+  auto text = render(sample(), status_format::text);
+  CHECK(text.find("3 targets: 1 up, 1 down, 1 unknown") != std::string::npos);
+  CHECK(text.find("STATE") != std::string::npos);
+  CHECK(text.find("http://user:***@a.example/") != std::string::npos);
+  CHECK(text.find("12.3 ms") != std::string::npos);
+  CHECK(text.find("connection refused") != std::string::npos);
+  CHECK(text.find("not polled yet") != std::string::npos);
+}
+
+TEST_CASE("a failed poll is one stderr line naming the target") {
+  auto x = sample().targets[1];
+  CHECK(failure_line(x)
+        == "urlpoll: http://b.example/: connection refused (2 failures in a "
+           "row)\n");
+}

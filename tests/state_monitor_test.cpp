@@ -1,0 +1,137 @@
+#include <doctest/doctest.h>
+
+#include <optional>
+
+#include <caf/event_based_actor.hpp>
+#include <caf/send.hpp>
+
+#include "actors/state_monitor.hpp"
+#include "support/actor_fixtures.hpp"
+#include "support/mock_poller.hpp"
+
+using namespace urlpoll;
+using namespace urlpoll::test;
+using namespace std::chrono_literals;
+
+namespace {
+
+struct monitor_fixture : deterministic_fixture {
+  std::vector<snapshot> printed;
+  std::vector<std::string> failed;
+  std::vector<state_monitor_actor> monitors;
+
+  // Stop the monitors while the vectors their output writes to still exist.
+  ~monitor_fixture() {
+    for (auto& m : monitors)
+      caf::anon_send_exit(m, caf::exit_reason::user_shutdown);
+    run();
+  }
+
+  state_monitor_actor start(caf::timespan status_interval) {
+    monitor_output out;
+    out.status = [this](const snapshot& x) { printed.push_back(x); };
+    out.failure = [this](const target_status& x) {
+      failed.push_back(x.url + ": " + x.status);
+    };
+    auto m = sys.spawn(state_monitor,
+                       std::vector<std::string>{"http://a/", "http://b/"},
+                       status_interval, std::move(out));
+    monitors.push_back(m);
+    run();
+    return m;
+  }
+
+  void polled(const state_monitor_actor& m, target_id id, poll_result r) {
+    caf::anon_send(m, polled_atom_v, id, std::move(r));
+    run();
+  }
+
+  /// Asks `m` with `request` and keeps the answer once it comes.
+  template <class Request>
+  std::shared_ptr<std::optional<snapshot>>
+  ask(const state_monitor_actor& m, Request request) {
+    auto answer = std::make_shared<std::optional<snapshot>>();
+    sys.spawn([=](caf::event_based_actor* self) {
+      self->request(m, caf::infinite, request)
+        .then([=](snapshot& x) { *answer = std::move(x); });
+    });
+    run();
+    return answer;
+  }
+};
+
+} // namespace
+
+TEST_CASE_FIXTURE(monitor_fixture,
+                  "every target is unknown until its first result") {
+  auto m = start(0s);
+  auto answer = ask(m, caf::get_atom::value);
+  REQUIRE(answer->has_value());
+  auto& x = **answer;
+  REQUIRE(x.targets.size() == 2);
+  CHECK(x.targets[0].url == "http://a/");
+  CHECK(x.targets[0].state == target_state::unknown);
+  CHECK(x.targets[1].state == target_state::unknown);
+}
+
+TEST_CASE_FIXTURE(monitor_fixture,
+                  "results update the status map and snapshots copy it") {
+  auto m = start(0s);
+  polled(m, 1, refused_result());
+  polled(m, 0, ok_result());
+  polled(m, 1, refused_result());
+  auto answer = ask(m, caf::get_atom::value);
+  auto& x = **answer;
+  CHECK(x.targets[0].state == target_state::up);
+  CHECK(x.targets[0].status == "200 OK");
+  CHECK(x.targets[1].state == target_state::down);
+  CHECK(x.targets[1].polls == 2);
+  CHECK(x.targets[1].consecutive_failures == 2);
+  CHECK_MESSAGE(state_of<state_monitor_state>(m).targets[1].polls == 2,
+                "the monitor keeps its own map");
+}
+
+TEST_CASE_FIXTURE(monitor_fixture,
+                  "all_polled is answered once every target has a result") {
+  auto m = start(0s);
+  auto answer = ask(m, all_polled_atom::value);
+  CHECK_FALSE(answer->has_value());
+  polled(m, 0, ok_result());
+  polled(m, 0, ok_result());
+  CHECK_FALSE(answer->has_value());
+  polled(m, 1, refused_result());
+  REQUIRE(answer->has_value());
+  CHECK((*answer)->targets[1].state == target_state::down);
+  auto later = ask(m, all_polled_atom::value);
+  CHECK_MESSAGE(later->has_value(), "answered at once when all have results");
+}
+
+TEST_CASE_FIXTURE(monitor_fixture,
+                  "the status is printed every status interval") {
+  auto m = start(10s);
+  CHECK(printed.empty());
+  advance(10s);
+  REQUIRE(printed.size() == 1);
+  CHECK(printed[0].targets[0].state == target_state::unknown);
+  polled(m, 0, ok_result());
+  advance(10s);
+  REQUIRE(printed.size() == 2);
+  CHECK(printed[1].targets[0].state == target_state::up);
+}
+
+TEST_CASE_FIXTURE(monitor_fixture, "each failed poll is reported once") {
+  auto m = start(0s);
+  polled(m, 0, ok_result());
+  polled(m, 1, refused_result());
+  polled(m, 1, refused_result());
+  CHECK(failed
+        == std::vector<std::string>{"http://b/: connection refused",
+                                    "http://b/: connection refused"});
+}
+
+TEST_CASE_FIXTURE(monitor_fixture, "a result for an unknown target is ignored") {
+  auto m = start(0s);
+  polled(m, 7, ok_result());
+  CHECK(state_of<state_monitor_state>(m).targets[0].polls == 0);
+  CHECK(state_of<state_monitor_state>(m).unpolled == 2);
+}

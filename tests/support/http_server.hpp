@@ -1,0 +1,115 @@
+// HTTP servers for tests, on 127.0.0.1 and an ephemeral port each.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <httplib.h>
+
+namespace urlpoll::test {
+
+/// A real HTTP server (cpp-httplib) with the endpoints the tests poll:
+///   /ok           200
+///   /unavailable  503
+///   /redirect     302 to /ok
+///   /slow         200 after `slow_delay`
+///   /never        no answer until the server stops
+/// It counts the requests it receives.
+class http_server {
+public:
+  explicit http_server(std::chrono::milliseconds slow_delay
+                       = std::chrono::milliseconds{300}) {
+    server_.Get("/ok",
+                [this](const httplib::Request& req, httplib::Response& res) {
+                  ++requests;
+                  std::lock_guard<std::mutex> guard{mtx_};
+                  methods_.push_back(req.method);
+                  res.status = 200;
+                });
+    server_.Get("/unavailable",
+                [this](const httplib::Request&, httplib::Response& res) {
+                  ++requests;
+                  res.status = 503;
+                });
+    server_.Get("/redirect",
+                [this](const httplib::Request&, httplib::Response& res) {
+                  ++requests;
+                  res.set_redirect("/ok");
+                });
+    server_.Get("/slow", [this, slow_delay](const httplib::Request&,
+                                            httplib::Response& res) {
+      ++requests;
+      std::this_thread::sleep_for(slow_delay);
+      res.status = 200;
+    });
+    server_.Get("/never",
+                [this](const httplib::Request&, httplib::Response& res) {
+                  ++requests;
+                  // Bounded, so that a broken test cannot hang forever.
+                  std::unique_lock<std::mutex> guard{mtx_};
+                  stopped_cv_.wait_for(guard, std::chrono::seconds{30},
+                                       [this] { return stopping_; });
+                  res.status = 200;
+                });
+    port = server_.bind_to_any_port("127.0.0.1");
+    thread_ = std::thread{[this] { server_.listen_after_bind(); }};
+  }
+
+  ~http_server() {
+    {
+      std::lock_guard<std::mutex> guard{mtx_};
+      stopping_ = true;
+    }
+    stopped_cv_.notify_all();
+    server_.stop();
+    thread_.join();
+  }
+
+  std::string url(const std::string& path) const {
+    return "http://127.0.0.1:" + std::to_string(port) + path;
+  }
+
+  /// The methods of the requests to /ok, in order.
+  std::vector<std::string> methods() {
+    std::lock_guard<std::mutex> guard{mtx_};
+    return methods_;
+  }
+
+  int port = 0;
+  std::atomic<int> requests{0};
+
+private:
+  httplib::Server server_;
+  std::vector<std::string> methods_;
+  std::thread thread_;
+  std::mutex mtx_;
+  std::condition_variable stopped_cv_;
+  bool stopping_ = false;
+};
+
+/// A TCP server that answers every connection with a reset (RST) once the
+/// request arrived: what a crashing or hostile server looks like.
+class reset_server {
+public:
+  reset_server();
+  ~reset_server();
+  std::string url() const {
+    return "http://127.0.0.1:" + std::to_string(port) + "/";
+  }
+  int port = 0;
+
+private:
+  int listener_ = -1;
+  std::atomic<bool> stopping_{false};
+  std::thread thread_;
+};
+
+/// A port on 127.0.0.1 where nothing listens: connections are refused.
+int closed_port();
+
+} // namespace urlpoll::test

@@ -1,0 +1,46 @@
+#include <doctest/doctest.h>
+
+#include "actors/target_url.hpp"
+
+using namespace urlpoll;
+
+TEST_CASE("http and https URLs with a host can be polled") {
+  CHECK_FALSE(check_url("http://example.org/"));
+  CHECK_FALSE(check_url("https://example.org:8443/health?x=1"));
+  CHECK_FALSE(check_url("HTTP://EXAMPLE.ORG"));
+  CHECK_FALSE(check_url("http://user:secret@127.0.0.1:8080/"));
+  CHECK_FALSE(check_url("http://[::1]:8080/"));
+}
+
+TEST_CASE("a URL that cannot be polled is refused with the reason") {
+  auto reason = [](const char* url) { return check_url(url).value_or(""); };
+  CHECK(reason("") == "the URL is empty");
+  CHECK(reason("example.org/health").find("no scheme") != std::string::npos);
+  CHECK(reason("ftp://example.org/").find("unsupported scheme 'ftp'")
+        != std::string::npos);
+  CHECK(reason("file:///etc/passwd").find("unsupported scheme 'file'")
+        != std::string::npos);
+  CHECK(reason("http://").find("no host") != std::string::npos);
+  CHECK(reason("http:///path").find("no host") != std::string::npos);
+  CHECK(reason("http://exa mple.org/").find("whitespace")
+        != std::string::npos);
+  CHECK(reason("http://example.org:99999/").find("malformed")
+        != std::string::npos);
+}
+
+TEST_CASE("a password in a URL is shown as ***") {
+  CHECK(redact("http://user:secret@host/") == "http://user:***@host/");
+  CHECK(redact("https://u:p%40ss@host:8443/x?y=1")
+        == "https://u:***@host:8443/x?y=1");
+  CHECK(redact("http://user:se@cret@host/") == "http://user:***@host/");
+  CHECK(redact("http://host/path@x:y") == "http://host/path@x:y");
+  CHECK(redact("http://user@host/") == "http://user@host/");
+  CHECK(redact("http://host/") == "http://host/");
+}
+
+TEST_CASE("a password quoted in an error text is shown as ***") {
+  CHECK(redact_password_in("failed at http://u:hunter2@h/ (hunter2)",
+                           "http://u:hunter2@h/")
+        == "failed at http://u:***@h/ (***)");
+  CHECK(redact_password_in("no secret here", "http://h/") == "no secret here");
+}

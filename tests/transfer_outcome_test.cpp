@@ -1,0 +1,52 @@
+#include <doctest/doctest.h>
+
+#include <cerrno>
+
+#include <curl/curl.h>
+
+#include "actors/transfer_outcome.hpp"
+
+using namespace urlpoll;
+using namespace std::chrono_literals;
+
+TEST_CASE("the status of an answer is its code and reason phrase") {
+  CHECK(status_text(200, "HTTP/1.1 200 OK\r\n") == "200 OK");
+  CHECK(status_text(503, "HTTP/1.1 503 Service Unavailable\r\n")
+        == "503 Service Unavailable");
+  CHECK_MESSAGE(status_text(200, "HTTP/1.1 200 Fine\r\n") == "200 Fine",
+                "the server's own phrase wins");
+  CHECK_MESSAGE(status_text(404, "HTTP/2 404\r\n") == "404 Not Found",
+                "HTTP/2 has no phrase: the standard one stands in");
+  CHECK(status_text(299, "HTTP/2 299\r\n") == "299");
+}
+
+TEST_CASE("transport errors are described in words") {
+  transfer_report r;
+  r.timeout = 10s;
+  r.curl_code = CURLE_OPERATION_TIMEDOUT;
+  r.error_buffer = "Operation timed out after 10001 milliseconds";
+  CHECK(describe_error(r) == "timed out after 10s");
+  r.curl_code = CURLE_COULDNT_RESOLVE_HOST;
+  r.error_buffer = "Could not resolve host: nowhere.invalid";
+  CHECK(describe_error(r) == "could not resolve host: nowhere.invalid");
+  r.curl_code = CURLE_COULDNT_CONNECT;
+  r.os_errno = ECONNREFUSED;
+  CHECK(describe_error(r) == "connection refused");
+  r.curl_code = CURLE_RECV_ERROR;
+  r.os_errno = ECONNRESET;
+  CHECK(describe_error(r) == "connection reset by peer");
+  r.curl_code = CURLE_GOT_NOTHING;
+  CHECK(describe_error(r).find("empty reply") == 0);
+  r.curl_code = CURLE_SSL_CONNECT_ERROR;
+  r.os_errno = 0;
+  r.error_buffer = "OpenSSL SSL_connect: Connection reset";
+  CHECK(describe_error(r).find("SSL connect error") != std::string::npos);
+}
+
+TEST_CASE("durations are written the way the configuration writes them") {
+  CHECK(format_duration(10s) == "10s");
+  CHECK(format_duration(250ms) == "250ms");
+  CHECK(format_duration(1500ms) == "1.5s");
+  CHECK(format_duration(2min) == "2min");
+  CHECK(format_duration(0s) == "0s");
+}

@@ -281,6 +281,40 @@ check_config_file(const caf::config_option_set& options,
   return errors;
 }
 
+namespace {
+
+// CAF reports a bad option only as parser_error(...): say which, and why.
+std::vector<std::string> check_command_line(const caf::config_option_set& options,
+                                            int argc, char** argv) {
+  std::vector<std::string> errors;
+  for (int i = 1; i < argc; ++i) {
+    std::string arg = argv[i];
+    if (arg.compare(0, 2, "--") != 0 || arg.compare(0, 14, "--config-file=") == 0
+        || arg == "--long-help" || arg == "--dump-config")
+      continue;
+    auto eq = arg.find('=');
+    auto name = arg.substr(2, eq == std::string::npos ? std::string::npos
+                                                      : eq - 2);
+    auto* opt = options.qualified_name_lookup(name);
+    if (opt == nullptr) {
+      errors.push_back("unknown option '" + arg.substr(0, eq)
+                       + "' (urlpoll --help lists every option)");
+      continue;
+    }
+    if (eq == std::string::npos) {
+      if (!opt->is_flag())
+        errors.push_back("'" + arg + "' needs a value: " + arg + "=VALUE");
+      continue;
+    }
+    if (!opt->parse(arg.substr(eq + 1)))
+      errors.push_back("'" + arg + "': the value must be "
+                       + describe_type(opt->type_name()));
+  }
+  return errors;
+}
+
+} // namespace
+
 std::vector<std::string> load_config(config& cfg, int argc, char** argv) {
   std::string path = "caf-application.conf";
   bool explicit_path = false;
@@ -319,6 +353,9 @@ std::vector<std::string> load_config(config& cfg, int argc, char** argv) {
       return errors;
     }
   }
+  errors = check_command_line(cfg.options(), argc, argv);
+  if (!errors.empty())
+    return errors;
   if (auto err = cfg.parse(argc, argv, path.c_str()))
     errors.push_back("cannot read the command line: " + to_string(err)
                      + " (urlpoll --help lists every option)");

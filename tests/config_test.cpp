@@ -1,5 +1,6 @@
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <sstream>
 
 #include "app/config.hpp"
@@ -29,13 +30,21 @@ bool contains(const std::string& text, const std::string& part) {
   return text.find(part) != std::string::npos;
 }
 
-/// Runs load_config and make_settings as main() does.
+/// Runs load_config and make_settings as main() does, with an empty config
+/// file unless the test names one: the working directory does not matter.
 struct startup {
+  temp_dir dir;
   config cfg;
   settings out;
   std::vector<std::string> errors;
 
   explicit startup(std::vector<std::string> args) {
+    auto names_file = std::any_of(args.begin(), args.end(), [](auto& arg) {
+      return arg.rfind("--config-file=", 0) == 0;
+    });
+    if (!names_file)
+      args.insert(args.begin(),
+                  "--config-file=" + dir.write("empty.conf", "[urlpoll]\n"));
     args.insert(args.begin(), "urlpoll");
     std::vector<char*> argv;
     for (auto& arg : args)
@@ -119,8 +128,20 @@ TEST_CASE("a config file given with --config-file must exist") {
 
 TEST_CASE("an unknown command-line option is refused") {
   startup s{{"--urlpoll.polers=3", "--urlpoll.urls=[\"http://a/\"]"}};
-  REQUIRE_FALSE(s.errors.empty());
-  CHECK(contains(s.all_errors(), "urlpoll.polers"));
+  REQUIRE(s.errors.size() == 1);
+  CHECK_MESSAGE(contains(s.errors[0], "unknown option '--urlpoll.polers'"),
+                s.errors[0]);
+}
+
+TEST_CASE("a malformed command-line value is refused, naming the option") {
+  startup s{{"--urlpoll.pollers=abc", "--urlpoll.poll-interval=10",
+             "--urlpoll.urls=[\"http://a/\"", "--urlpoll.timeout"}};
+  REQUIRE(s.errors.size() == 4);
+  CHECK(contains(s.errors[0], "'--urlpoll.pollers=abc': the value must be a "
+                              "whole number"));
+  CHECK(contains(s.errors[1], "must be a duration"));
+  CHECK(contains(s.errors[2], "must be a list"));
+  CHECK(contains(s.errors[3], "needs a value"));
 }
 
 TEST_CASE("command-line options override the file; URLs are checked and "

@@ -24,9 +24,13 @@ struct resource_fixture : deterministic_fixture {
 
   // The test coordinator fires every timer at shutdown: stop the resources
   // first, or one whose poller is dead would poll forever.
+  // Also the mock and the monitor: a held request and a resource's handle on
+  // its poller form a cycle that only their exit breaks.
   ~resource_fixture() {
     for (auto& r : resources)
       caf::anon_send_exit(r, caf::exit_reason::user_shutdown);
+    caf::anon_send_exit(mock, caf::exit_reason::user_shutdown);
+    caf::anon_send_exit(monitor, caf::exit_reason::user_shutdown);
     run();
   }
 

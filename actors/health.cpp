@@ -22,6 +22,7 @@ void record(target_status& status, const poll_result& result) {
   status.status = result.status;
   status.code = result.code;
   status.latency = result.latency;
+  status.timings = result.timings;
   status.last_poll = result.time;
 }
 

@@ -1,5 +1,6 @@
 #include "actors/poller.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <memory>
 #include <unordered_map>
@@ -138,6 +139,10 @@ private:
     curl_easy_setopt(easy, CURLOPT_HEADERDATA, job.get());
     curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, discard_body);
     curl_easy_setopt(easy, CURLOPT_ERRORBUFFER, job->error_buffer);
+    if (job->request.fresh_connection) {
+      curl_easy_setopt(easy, CURLOPT_FRESH_CONNECT, 1L);
+      curl_easy_setopt(easy, CURLOPT_FORBID_REUSE, 1L);
+    }
     if (auto rc = curl_multi_add_handle(multi_, easy); rc != CURLM_OK) {
       poll_result result;
       result.time = job->started;
@@ -157,9 +162,17 @@ private:
     auto& job = *i->second;
     poll_result result;
     result.time = job.started;
-    curl_off_t total_us = 0;
-    curl_easy_getinfo(easy, CURLINFO_TOTAL_TIME_T, &total_us);
-    result.latency = std::chrono::microseconds{total_us};
+    result.lateness = std::max(caf::timespan{0}, job.started - job.request.due);
+    auto timing = [easy](CURLINFO what) {
+      curl_off_t us = 0;
+      curl_easy_getinfo(easy, what, &us);
+      return caf::timespan{std::chrono::microseconds{us}};
+    };
+    result.latency = timing(CURLINFO_TOTAL_TIME_T);
+    result.timings.dns = timing(CURLINFO_NAMELOOKUP_TIME_T);
+    result.timings.connect = timing(CURLINFO_CONNECT_TIME_T);
+    result.timings.tls = timing(CURLINFO_APPCONNECT_TIME_T);
+    result.timings.first_byte = timing(CURLINFO_STARTTRANSFER_TIME_T);
     long http_code = 0;
     curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &http_code);
     if (code == CURLE_OK && http_code > 0) {

@@ -13,16 +13,10 @@
 #include <cstddef>
 
 #include <caf/fwd.hpp>
-#include <caf/replies_to.hpp>
-#include <caf/typed_actor.hpp>
 
-#include "messages/messages.hpp"
+#include "actors/interfaces.hpp"
 
 namespace urlpoll {
-
-/// The interface of one poller and of the pool that fronts them.
-using poller_actor = caf::typed_actor<
-  caf::replies_to<poll_atom, poll_request>::with<poll_result>>;
 
 /// Spawns `count` pollers behind one round-robin actor pool. Resources hold
 /// only this handle, so the pollers behind it may live anywhere.

@@ -24,9 +24,23 @@ caf::timespan next_delay(const poll_schedule& schedule,
   return schedule.interval + backoff;
 }
 
+caf::timespan start_offset(caf::timespan spread, size_t index, size_t count) {
+  if (count == 0)
+    return caf::timespan{0};
+  // In 128 bits: 100,000 targets x a spread of hours overflows 64.
+  auto ns = static_cast<__int128>(spread.count()) * static_cast<__int128>(index)
+            / static_cast<__int128>(count);
+  return caf::timespan{static_cast<int64_t>(ns)};
+}
+
 namespace {
 
 using resource_pointer = resource_actor::stateful_pointer<resource_state>;
+
+void wake_at_next_due(resource_pointer self) {
+  self->send(self->state.wheel, wake_atom_v, self->state.next_due,
+             resource_actor{self});
+}
 
 void schedule_next_poll(resource_pointer self) {
   auto& st = self->state;
@@ -37,7 +51,7 @@ void schedule_next_poll(resource_pointer self) {
   st.next_due += next_delay(st.schedule, st.consecutive_failures);
   // A poll that ended after the next one was due: poll again now, once.
   st.next_due = std::max(st.next_due, self->clock().now());
-  self->scheduled_send(self, st.next_due, due_atom_v);
+  wake_at_next_due(self);
 }
 
 void handle_result(resource_pointer self, poll_result result) {
@@ -54,22 +68,31 @@ void handle_result(resource_pointer self, poll_result result) {
 
 resource_actor::behavior_type
 resource(resource_pointer self, target what, poll_schedule schedule,
-         poller_actor pollers, state_monitor_actor monitor) {
+         caf::timespan first_delay, resource_peers peers) {
   auto& st = self->state;
   st.id = what.id;
   st.url = std::move(what.url);
   st.schedule = schedule;
-  st.pollers = std::move(pollers);
-  st.monitor = std::move(monitor);
-  st.next_due = self->clock().now();
-  self->send(self, due_atom_v);
+  st.pollers = std::move(peers.pollers);
+  st.monitor = std::move(peers.monitor);
+  st.wheel = std::move(peers.wheel);
+  st.next_due = self->clock().now() + first_delay;
+  if (first_delay.count() > 0)
+    wake_at_next_due(self);
+  else
+    self->send(self, due_atom_v);
   return {
     [=](due_atom) {
       auto& st = self->state;
+      poll_request request;
+      request.url = st.url;
+      request.timeout = st.schedule.timeout;
+      request.fresh_connection = st.schedule.fresh_connection;
+      // The due time on the system clock, for the poller's lateness measure.
+      request.due = caf::make_timestamp()
+                    - (self->clock().now() - st.next_due);
       // No clock timer per request: the poller's libcurl timeout bounds it.
-      self
-        ->request(st.pollers, caf::infinite, poll_atom_v,
-                  poll_request{st.url, st.schedule.timeout})
+      self->request(st.pollers, caf::infinite, poll_atom_v, std::move(request))
         .then([=](poll_result& result) { handle_result(self, std::move(result)); },
               [=](caf::error& err) {
                 // The poller died under this poll: the poll failed.

@@ -2,16 +2,18 @@
 //
 // Owns:     the target's URL, its consecutive failures and when it is next
 //           due.
-// Receives: (due_atom) from itself, when the next poll is due.
-// Sends:    (poll_atom, poll_request) to the pollers, and each result as
+// Receives: (due_atom) from the timer wheel, when the next poll is due.
+// Sends:    (wake_atom, due time, itself) to the timer wheel;
+//           (poll_atom, poll_request) to the pollers, and each result as
 //           (polled_atom, target_id, poll_result) to the state monitor.
 //
-//   start --> [due] --(poll)--> [polling] --(result)--> [waiting] --> [due]
+//   start --> [waiting] --(due)--> [polling] --(result)--> [waiting] ...
 //
-// Polls keep the target's phase: the next one is due one delay after the
-// previous due time, where the delay is the poll interval plus the back-off
-// after failures. The next poll is scheduled only when the result is in, so
-// at most one poll of a target is in flight.
+// The first poll is due `first_delay` after start, which spreads the first
+// polls of many targets. Then polls keep the target's phase: the next one is
+// due one delay after the previous due time, where the delay is the poll
+// interval plus the back-off after failures. The next poll is scheduled only
+// when the result is in, so at most one poll of a target is in flight.
 #pragma once
 
 #include <chrono>
@@ -21,9 +23,7 @@
 #include <caf/fwd.hpp>
 #include <caf/typed_actor.hpp>
 
-#include "actors/poller.hpp"
-#include "actors/state_monitor.hpp"
-#include "messages/messages.hpp"
+#include "actors/interfaces.hpp"
 
 namespace urlpoll {
 
@@ -37,6 +37,8 @@ struct poll_schedule {
   caf::timespan max_backoff = std::chrono::minutes{10};
   /// How long one poll may take.
   caf::timespan timeout = std::chrono::seconds{10};
+  /// Open a new connection for each poll.
+  bool fresh_connection = false;
   /// Poll once and stop.
   bool once = false;
 };
@@ -46,14 +48,16 @@ struct poll_schedule {
 caf::timespan next_delay(const poll_schedule& schedule,
                          uint64_t consecutive_failures);
 
+/// When the first poll of target `index` of `count` is due: the first polls
+/// of all targets spread evenly over `spread`.
+caf::timespan start_offset(caf::timespan spread, size_t index, size_t count);
+
 /// A target as a resource sees it.
 struct target {
   target_id id = 0;
   /// As configured, credentials included: only pollers ever see it.
   std::string url;
 };
-
-using resource_actor = caf::typed_actor<caf::reacts_to<due_atom>>;
 
 struct resource_state {
   target_id id = 0;
@@ -63,14 +67,22 @@ struct resource_state {
   caf::actor_clock::time_point next_due;
   poller_actor pollers;
   state_monitor_actor monitor;
+  timer_wheel_actor wheel;
   static inline const char* name = "resource";
 };
 
-/// Polls `what` through `pollers` on `schedule` and reports every result to
-/// `monitor`. The first poll is due right away.
+/// The actors a resource works with.
+struct resource_peers {
+  poller_actor pollers;
+  state_monitor_actor monitor;
+  timer_wheel_actor wheel;
+};
+
+/// Polls `what` through the pollers on `schedule`, the first time
+/// `first_delay` after start, and reports every result to the monitor.
 resource_actor::behavior_type
 resource(resource_actor::stateful_pointer<resource_state> self, target what,
-         poll_schedule schedule, poller_actor pollers,
-         state_monitor_actor monitor);
+         poll_schedule schedule, caf::timespan first_delay,
+         resource_peers peers);
 
 } // namespace urlpoll

@@ -1,5 +1,7 @@
 #include "actors/state_monitor.hpp"
 
+#include <algorithm>
+
 #include <caf/event_based_actor.hpp>
 #include <caf/stateful_actor.hpp>
 #include <caf/typed_event_based_actor.hpp>
@@ -11,10 +13,35 @@ namespace urlpoll {
 namespace {
 
 snapshot make_snapshot(const state_monitor_state& st) {
-  return snapshot{caf::make_timestamp(), st.targets};
+  return snapshot{caf::make_timestamp(), summarize(st.lateness), st.targets};
+}
+
+void record_lateness(state_monitor_state& st, caf::timespan x) {
+  if (st.lateness.size() < lateness_window) {
+    st.lateness.push_back(x);
+    return;
+  }
+  st.lateness[st.lateness_next] = x;
+  st.lateness_next = (st.lateness_next + 1) % lateness_window;
 }
 
 } // namespace
+
+lateness_summary summarize(std::vector<caf::timespan> samples) {
+  lateness_summary result;
+  result.samples = samples.size();
+  if (samples.empty())
+    return result;
+  auto at = [&](double q) {
+    auto i = static_cast<size_t>(q * static_cast<double>(samples.size() - 1));
+    std::nth_element(samples.begin(), samples.begin() + i, samples.end());
+    return samples[i];
+  };
+  result.p50 = at(0.50);
+  result.p99 = at(0.99);
+  result.max = *std::max_element(samples.begin(), samples.end());
+  return result;
+}
 
 state_monitor_actor::behavior_type
 state_monitor(state_monitor_actor::stateful_pointer<state_monitor_state> self,
@@ -36,6 +63,7 @@ state_monitor(state_monitor_actor::stateful_pointer<state_monitor_state> self,
       auto& target = st.targets[id];
       auto first_result = target.polls == 0;
       record(target, result);
+      record_lateness(st, result.lateness);
       if (first_result && --st.unpolled == 0) {
         for (auto& promise : st.awaiting_all_polled)
           promise.deliver(make_snapshot(st));

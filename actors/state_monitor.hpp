@@ -1,7 +1,8 @@
 // state_monitor: the sole owner of the status map.
 //
 // Owns:     the latest status of every target (target_id -> target_status),
-//           and the requests waiting for every target's first result.
+//           the lateness of the recent polls, and the requests waiting for
+//           every target's first result.
 // Receives: (polled_atom, target_id, poll_result) from resources;
 //           (get_atom) -> snapshot, from anyone who shows status;
 //           (all_polled_atom) -> snapshot, answered once every target has a
@@ -16,19 +17,11 @@
 #include <vector>
 
 #include <caf/fwd.hpp>
-#include <caf/replies_to.hpp>
-#include <caf/typed_actor.hpp>
 #include <caf/typed_response_promise.hpp>
 
-#include "messages/messages.hpp"
+#include "actors/interfaces.hpp"
 
 namespace urlpoll {
-
-using state_monitor_actor = caf::typed_actor<
-  caf::reacts_to<polled_atom, target_id, poll_result>,
-  caf::replies_to<caf::get_atom>::with<snapshot>,
-  caf::replies_to<all_polled_atom>::with<snapshot>,
-  caf::reacts_to<print_atom>>;
 
 /// Where the state monitor's words go.
 struct monitor_output {
@@ -43,11 +36,20 @@ struct state_monitor_state {
   std::vector<target_status> targets;
   /// How many targets have no result yet.
   size_t unpolled = 0;
+  /// The lateness of the most recent polls, a ring of lateness_window.
+  std::vector<caf::timespan> lateness;
+  size_t lateness_next = 0;
   /// Requests for the moment every target has a result.
   std::vector<caf::typed_response_promise<snapshot>> awaiting_all_polled;
   monitor_output output;
   static inline const char* name = "state_monitor";
 };
+
+/// How many recent polls the lateness figures cover.
+constexpr size_t lateness_window = 65536;
+
+/// p50, p99 and max of `samples`.
+lateness_summary summarize(std::vector<caf::timespan> samples);
 
 /// Watches the targets named by `urls` (redacted, indexed by target_id) and
 /// prints their status every `status_interval` (never when it is zero).

@@ -31,7 +31,9 @@ config::config()
     max_backoff(10min),
     timeout(10s),
     status_interval(10s),
-    status_format("text") {
+    status_format("text"),
+    start_spread(-1),
+    timer_resolution(10ms) {
   caf::config_option_adder{custom_options_, "urlpoll"}
     .add(urls, "urls", "URLs to monitor, e.g. [\"https://example.org/\"]")
     .add(url_file, "url-file",
@@ -45,7 +47,15 @@ config::config()
     .add(status_interval, "status-interval", "time between status reports")
     .add(status_format, "status-format", "status report format: text or json")
     .add(once, "once",
-         "poll each target once, print JSON, exit 0 if all are up, else 1");
+         "poll each target once, print JSON, exit 0 if all are up, else 1")
+    .add(start_spread, "start-spread",
+         "spread the first polls evenly over this time (default: the "
+         "smaller of poll-interval and 10s)")
+    .add(fresh_connection, "fresh-connection",
+         "open a new connection for every poll instead of reusing one")
+    .add(timer_resolution, "timer-resolution",
+         "polls start at most this much after they are due; a coarser "
+         "resolution costs less CPU");
   add_message_types<caf::id_block::urlpoll>();
 }
 
@@ -377,7 +387,10 @@ std::string help_text(const config& cfg) {
     auto name = opt.long_name();
     auto description = opt.description();
     out << "  --urlpoll." << std::string{name.begin(), name.end()};
-    if (auto value = opt.get())
+    // Defaults computed at start-up are described, not shown.
+    if (name == "start-spread")
+      out << "=DURATION";
+    else if (auto value = opt.get())
       out << "=" << caf::to_string(*value);
     out << "\n      " << std::string{description.begin(), description.end()}
         << "\n";
@@ -481,6 +494,14 @@ std::vector<std::string> make_settings(const config& cfg, settings& out) {
   not_negative("urlpoll.max-backoff", cfg.max_backoff);
   positive("urlpoll.timeout", cfg.timeout);
   positive("urlpoll.status-interval", cfg.status_interval);
+  positive("urlpoll.timer-resolution", cfg.timer_resolution);
+  if (cfg.timer_resolution > 1s)
+    fail("urlpoll.timer-resolution",
+         "must be at most 1s, not " + format_duration(cfg.timer_resolution));
+  if (cfg.start_spread.count() >= 0)
+    out.start_spread = cfg.start_spread;
+  else
+    out.start_spread = std::min<caf::timespan>(cfg.poll_interval, 10s);
   if (cfg.status_format == "text")
     out.format = status_format::text;
   else if (cfg.status_format == "json")
@@ -494,6 +515,8 @@ std::vector<std::string> make_settings(const config& cfg, settings& out) {
   out.schedule.max_backoff = cfg.max_backoff;
   out.schedule.timeout = cfg.timeout;
   out.schedule.once = cfg.once;
+  out.schedule.fresh_connection = cfg.fresh_connection;
+  out.timer_resolution = cfg.timer_resolution;
   out.status_interval = cfg.status_interval;
   out.once = cfg.once;
   return errors;

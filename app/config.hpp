@@ -27,6 +27,10 @@ struct settings {
   caf::timespan status_interval{0};
   status_format format = status_format::text;
   bool once = false;
+  /// The first polls are spread evenly over this time.
+  caf::timespan start_spread{0};
+  /// How precisely the timer wheel wakes resources.
+  caf::timespan timer_resolution{0};
 };
 
 /// The options under [urlpoll], declared to CAF: each is also settable on
@@ -50,6 +54,10 @@ public:
   caf::timespan status_interval;
   std::string status_format;
   bool once = false;
+  /// Negative: the smaller of poll_interval and 10s.
+  caf::timespan start_spread;
+  bool fresh_connection = false;
+  caf::timespan timer_resolution;
 
   /// --help, -h or -? was given: show help_text() instead of running.
   bool help_requested = false;

@@ -25,6 +25,21 @@ double milliseconds(caf::timespan x) {
   return static_cast<double>(x.count() / 1000) / 1000.0;
 }
 
+// Each phase from the start of the transfer; null for a phase not reached.
+nlohmann::ordered_json timings_json(const target_status& t) {
+  auto phase = [](caf::timespan x) {
+    return x.count() > 0 ? nlohmann::ordered_json(milliseconds(x))
+                         : nlohmann::ordered_json(nullptr);
+  };
+  return {
+    {"dns_ms", phase(t.timings.dns)},
+    {"connect_ms", phase(t.timings.connect)},
+    {"tls_ms", phase(t.timings.tls)},
+    {"first_byte_ms", phase(t.timings.first_byte)},
+    {"total_ms", milliseconds(t.latency)},
+  };
+}
+
 std::string format_latency(const target_status& x) {
   if (x.polls == 0 || x.code == 0)
     return "-";
@@ -65,6 +80,7 @@ nlohmann::ordered_json to_json(const snapshot& x) {
       {"code", t.code != 0 ? nlohmann::ordered_json(t.code) : nlohmann::ordered_json(nullptr)},
       {"latency_ms", polled ? nlohmann::ordered_json(milliseconds(t.latency))
                             : nlohmann::ordered_json(nullptr)},
+      {"timings", polled ? timings_json(t) : nlohmann::ordered_json(nullptr)},
       {"polls", t.polls},
       {"failures", t.failures},
       {"consecutive_failures", t.consecutive_failures},
@@ -72,7 +88,15 @@ nlohmann::ordered_json to_json(const snapshot& x) {
       {"last_change", time_or_null(t.last_change)},
     });
   }
-  return {{"time", rfc3339(x.time)}, {"targets", std::move(targets)}};
+  nlohmann::ordered_json lateness = {
+    {"p50_ms", milliseconds(x.lateness.p50)},
+    {"p99_ms", milliseconds(x.lateness.p99)},
+    {"max_ms", milliseconds(x.lateness.max)},
+    {"samples", x.lateness.samples},
+  };
+  return {{"time", rfc3339(x.time)},
+          {"lateness", std::move(lateness)},
+          {"targets", std::move(targets)}};
 }
 
 std::string to_text(const snapshot& x) {

@@ -19,6 +19,7 @@
 #include "actors/resource.hpp"
 #include "actors/state_monitor.hpp"
 #include "actors/target_url.hpp"
+#include "actors/timer_wheel.hpp"
 #include "app/report.hpp"
 
 namespace urlpoll {
@@ -90,13 +91,19 @@ int run(caf::actor_system& sys, const settings& cfg) {
   auto monitor = sys.spawn(state_monitor, std::move(shown_urls),
                            status_interval, std::move(output));
   auto pollers = spawn_pollers(sys, cfg.pollers);
+  auto wheel = sys.spawn(timer_wheel, cfg.timer_resolution);
+  resource_peers peers{pollers, monitor, wheel};
+  // With once, every target is polled right away.
+  auto spread = cfg.once ? caf::timespan{0} : cfg.start_spread;
+  auto n = cfg.urls.size();
   std::vector<resource_actor> resources;
-  resources.reserve(cfg.urls.size());
-  for (size_t i = 0; i < cfg.urls.size(); ++i)
+  resources.reserve(n);
+  for (size_t i = 0; i < n; ++i)
     resources.push_back(sys.spawn(resource,
                                   target{static_cast<target_id>(i),
                                          cfg.urls[i]},
-                                  cfg.schedule, pollers, monitor));
+                                  cfg.schedule, start_offset(spread, i, n),
+                                  peers));
   caf::scoped_actor self{sys};
   signal_watcher watcher{caf::actor{self}};
   if (cfg.once)
@@ -111,6 +118,7 @@ int run(caf::actor_system& sys, const settings& cfg) {
   // pollers, which abandon the transfers in flight.
   for (auto& r : resources)
     self->send_exit(r, caf::exit_reason::user_shutdown);
+  self->send_exit(wheel, caf::exit_reason::user_shutdown);
   self->send_exit(pollers, caf::exit_reason::user_shutdown);
   if (!final_status)
     self->request(monitor, std::chrono::seconds{1}, caf::get_atom::value)

@@ -11,13 +11,19 @@
 
 CAF_BEGIN_TYPE_ID_BLOCK(urlpoll, caf::first_custom_type_id)
   CAF_ADD_TYPE_ID(urlpoll, (urlpoll::poll_request))
+  CAF_ADD_TYPE_ID(urlpoll, (urlpoll::poll_timings))
   CAF_ADD_TYPE_ID(urlpoll, (urlpoll::poll_result))
+  CAF_ADD_TYPE_ID(urlpoll, (urlpoll::lateness_summary))
   CAF_ADD_TYPE_ID(urlpoll, (urlpoll::target_status))
   CAF_ADD_TYPE_ID(urlpoll, (urlpoll::snapshot))
   // resource -> pollers: poll this target now.
   CAF_ADD_ATOM(urlpoll, urlpoll, poll_atom, "poll")
-  // resource -> itself: the next poll is due.
+  // timer wheel -> resource: the next poll is due.
   CAF_ADD_ATOM(urlpoll, urlpoll, due_atom, "due")
+  // resource -> timer wheel: wake me at this time.
+  CAF_ADD_ATOM(urlpoll, urlpoll, wake_atom, "wake")
+  // timer wheel -> itself: deliver what is due.
+  CAF_ADD_ATOM(urlpoll, urlpoll, tick_atom, "wheel_tick")
   // resource -> state_monitor: a poll of target N ended with this result.
   CAF_ADD_ATOM(urlpoll, urlpoll, polled_atom, "polled")
   // anyone -> state_monitor: answer once every target has a result.

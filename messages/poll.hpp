@@ -19,11 +19,31 @@ struct poll_request {
   std::string url;
   /// How long the whole transfer may take before it counts as failed.
   caf::timespan timeout{0};
+  /// When the poll was due (system clock): the poller measures lateness.
+  caf::timestamp due;
+  /// Open a new connection for this poll and close it afterwards.
+  bool fresh_connection = false;
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, poll_request& x) {
-  return f(caf::meta::type_name("poll_request"), x.url, x.timeout);
+  return f(caf::meta::type_name("poll_request"), x.url, x.timeout, x.due,
+           x.fresh_connection);
+}
+
+/// Where a poll's time went, each phase counted from the start of the
+/// transfer (libcurl's timing breakdown); zero for phases never reached.
+struct poll_timings {
+  caf::timespan dns{0};
+  caf::timespan connect{0};
+  caf::timespan tls{0};
+  caf::timespan first_byte{0};
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, poll_timings& x) {
+  return f(caf::meta::type_name("poll_timings"), x.dns, x.connect, x.tls,
+           x.first_byte);
 }
 
 /// The outcome of one poll: an HTTP answer or a transport error.
@@ -36,12 +56,15 @@ struct poll_result {
   caf::timespan latency{0};
   /// When the poll started (system clock).
   caf::timestamp time;
+  /// How much later than due the poll started.
+  caf::timespan lateness{0};
+  poll_timings timings;
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, poll_result& x) {
   return f(caf::meta::type_name("poll_result"), x.code, x.status, x.latency,
-           x.time);
+           x.time, x.lateness, x.timings);
 }
 
 } // namespace urlpoll

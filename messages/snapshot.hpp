@@ -9,6 +9,8 @@
 #include <caf/meta/type_name.hpp>
 #include <caf/timestamp.hpp>
 
+#include "messages/poll.hpp"
+
 namespace urlpoll {
 
 /// What urlpoll believes about a target.
@@ -34,6 +36,7 @@ struct target_status {
   /// The last HTTP status code, 0 when there was none.
   uint16_t code = 0;
   caf::timespan latency{0};
+  poll_timings timings;
   uint64_t polls = 0;
   uint64_t failures = 0;
   uint64_t consecutive_failures = 0;
@@ -46,19 +49,35 @@ struct target_status {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, target_status& x) {
   return f(caf::meta::type_name("target_status"), x.url, x.state, x.status,
-           x.code, x.latency, x.polls, x.failures, x.consecutive_failures,
+           x.code, x.latency, x.timings, x.polls, x.failures, x.consecutive_failures,
            x.last_poll, x.last_change);
+}
+
+/// How late polls started against their due time, over the recent polls.
+struct lateness_summary {
+  caf::timespan p50{0};
+  caf::timespan p99{0};
+  caf::timespan max{0};
+  /// How many polls the figures cover.
+  uint64_t samples = 0;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, lateness_summary& x) {
+  return f(caf::meta::type_name("lateness_summary"), x.p50, x.p99, x.max,
+           x.samples);
 }
 
 /// The status of every target, in configuration order.
 struct snapshot {
   caf::timestamp time;
+  lateness_summary lateness;
   std::vector<target_status> targets;
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, snapshot& x) {
-  return f(caf::meta::type_name("snapshot"), x.time, x.targets);
+  return f(caf::meta::type_name("snapshot"), x.time, x.lateness, x.targets);
 }
 
 } // namespace urlpoll

@@ -1,9 +1,16 @@
 #include <doctest/doctest.h>
 
+#include <algorithm>
+#include <map>
+#include <memory>
+
+#include <caf/event_based_actor.hpp>
+
 #include <caf/exit_reason.hpp>
 
 #include "actors/poller.hpp"
 #include "support/actor_fixtures.hpp"
+#include "support/fast_http_server.hpp"
 #include "support/http_server.hpp"
 
 using namespace urlpoll;
@@ -12,6 +19,16 @@ using namespace std::chrono_literals;
 
 namespace {
 
+poll_request make_request(const std::string& url, caf::timespan timeout,
+                          bool fresh_connection = false) {
+  poll_request r;
+  r.url = url;
+  r.timeout = timeout;
+  r.due = caf::make_timestamp();
+  r.fresh_connection = fresh_connection;
+  return r;
+}
+
 // The server outlives the actor system: pollers close their connections
 // before the server waits for its keep-alive handlers to end.
 struct with_server {
@@ -19,15 +36,11 @@ struct with_server {
 };
 
 struct poller_fixture : with_server, threaded_fixture {
-  poller_actor pollers = spawn_pollers(sys, 2);
-
-  ~poller_fixture() {
-    self->send_exit(pollers, caf::exit_reason::user_shutdown);
-  }
+  poller_actor pollers = spawn_pool(2);
 
   poll_result poll(const std::string& url, caf::timespan timeout = 5s) {
     poll_result result;
-    self->request(pollers, 20s, poll_atom_v, poll_request{url, timeout})
+    self->request(pollers, 20s, poll_atom_v, make_request(url, timeout))
       .receive([&](poll_result& r) { result = std::move(r); },
                [&](caf::error& err) {
                  FAIL("no answer from the poller: " << sys.render(err));
@@ -89,15 +102,14 @@ TEST_CASE_FIXTURE(poller_fixture,
 
 TEST_CASE_FIXTURE(poller_fixture,
                   "a silent target does not hold up the next poll") {
-  auto one = spawn_pollers(sys, 1);
-  self->send(one, poll_atom_v, poll_request{server.url("/never"), 10s});
+  auto one = spawn_pool(1);
+  self->send(one, poll_atom_v, make_request(server.url("/never"), 10s));
   poll_result quick;
-  self->request(one, 20s, poll_atom_v, poll_request{server.url("/ok"), 5s})
+  self->request(one, 20s, poll_atom_v, make_request(server.url("/ok"), 5s))
     .receive([&](poll_result& r) { quick = std::move(r); },
              [&](caf::error& err) { FAIL(sys.render(err)); });
   CHECK(quick.code == 200);
   CHECK(quick.latency < 5s);
-  self->send_exit(one, caf::exit_reason::user_shutdown);
 }
 
 TEST_CASE_FIXTURE(poller_fixture, "error texts never show a URL's password") {
@@ -105,4 +117,101 @@ TEST_CASE_FIXTURE(poller_fixture, "error texts never show a URL's password") {
              + "/";
   auto r = poll(url);
   CHECK(r.status.find("hunter2") == std::string::npos);
+}
+
+TEST_CASE_FIXTURE(poller_fixture,
+                  "a result carries the timing breakdown and the lateness") {
+  auto request = make_request(server.url("/ok"), 5s);
+  request.due -= 250ms;
+  poll_result r;
+  self->request(pollers, 20s, poll_atom_v, request)
+    .receive([&](poll_result& x) { r = std::move(x); },
+             [&](caf::error& err) { FAIL(sys.render(err)); });
+  CHECK(r.code == 200);
+  CHECK(r.lateness >= 250ms);
+  CHECK(r.lateness < 5s);
+  CHECK(r.timings.connect > 0s);
+  CHECK(r.timings.first_byte >= r.timings.connect);
+  CHECK(r.latency >= r.timings.first_byte);
+  CHECK_MESSAGE(r.timings.tls == 0s, "no TLS over plain HTTP");
+}
+
+namespace {
+
+/// What came back for each of many requests.
+struct tally {
+  std::vector<int> answers;
+  std::vector<poll_result> results;
+  size_t done = 0;
+};
+
+/// Sends every request to `pollers` at once from a helper actor and returns
+/// what came back once every request has an answer (or 30s have passed).
+std::shared_ptr<tally> poll_all(caf::actor_system& sys,
+                                caf::scoped_actor& self,
+                                const poller_actor& pollers,
+                                const std::vector<poll_request>& requests) {
+  auto t = std::make_shared<tally>();
+  t->answers.resize(requests.size());
+  t->results.resize(requests.size());
+  auto n = requests.size();
+  sys.spawn([=, main = caf::actor{self}](caf::event_based_actor* a) {
+    for (size_t i = 0; i < n; ++i)
+      a->request(pollers, caf::infinite, poll_atom_v, requests[i])
+        .then(
+          [=](poll_result& r) {
+            ++t->answers[i];
+            t->results[i] = std::move(r);
+            if (++t->done == n)
+              a->send(main, caf::ok_atom::value);
+          },
+          [=](caf::error&) {
+            if (++t->done == n)
+              a->send(main, caf::ok_atom::value);
+          });
+  });
+  self->receive([](caf::ok_atom) {},
+                caf::after(30s) >> [] { FAIL("answers are missing"); });
+  return t;
+}
+
+} // namespace
+
+TEST_CASE_FIXTURE(threaded_fixture,
+                  "one poller holds thousands of polls in flight, and each "
+                  "ends in exactly one result") {
+  fast_http_server server;
+  auto one = spawn_pool(1);
+  std::vector<poll_request> requests;
+  requests.push_back(make_request(server.url("/never"), 1500ms));
+  for (int i = 0; i < 2000; ++i)
+    requests.push_back(make_request(server.url("/ok?i=" + std::to_string(i)),
+                                    10s));
+  auto t = poll_all(sys, self, one, requests);
+  auto& answers = t->answers;
+  auto& results = t->results;
+  CHECK(std::all_of(answers.begin(), answers.end(),
+                    [](int n) { return n == 1; }));
+  CHECK(results[0].status == "timed out after 1.5s");
+  auto ok = std::count_if(results.begin() + 1, results.end(),
+                          [](auto& r) { return r.code == 200; });
+  CHECK(ok == 2000);
+  CHECK(server.answered == 2000);
+}
+
+TEST_CASE_FIXTURE(threaded_fixture,
+                  "fresh-connection opens a new connection for every poll") {
+  fast_http_server server;
+  auto one = spawn_pool(1);
+  auto poll_twice = [&](bool fresh) {
+    for (int i = 0; i < 2; ++i)
+      self->request(one, 20s, poll_atom_v,
+                    make_request(server.url("/ok"), 5s, fresh))
+        .receive([](poll_result& r) { CHECK(r.code == 200); },
+                 [&](caf::error& err) { FAIL(sys.render(err)); });
+  };
+  poll_twice(false);
+  CHECK_MESSAGE(server.accepted == 1, "keep-alive reuses the connection");
+  poll_twice(true);
+  CHECK(server.accepted == 3);
 }

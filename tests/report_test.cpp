@@ -19,6 +19,9 @@ snapshot sample() {
   up.status = "200 OK";
   up.code = 200;
   up.latency = 12345us;
+  up.timings.dns = 100us;
+  up.timings.connect = 1500us;
+  up.timings.first_byte = 12000us;
   up.polls = 3;
   up.last_poll = t0 + 60s;
   up.last_change = t0;
@@ -35,6 +38,10 @@ snapshot sample() {
   target_status unknown;
   unknown.url = "http://c.example/";
   x.targets = {up, down, unknown};
+  x.lateness.p50 = 2ms;
+  x.lateness.p99 = 9500us;
+  x.lateness.max = 31ms;
+  x.lateness.samples = 5;
   return x;
 }
 
@@ -60,6 +67,16 @@ TEST_CASE("the JSON snapshot has the documented shape") {
   CHECK(up["consecutive_failures"] == 0);
   CHECK(up["last_poll"] == "2026-11-21T10:01:00.000Z");
   CHECK(up["last_change"] == "2026-11-21T10:00:00.000Z");
+  auto& timings = up["timings"];
+  CHECK(timings["dns_ms"].get<double>() == doctest::Approx(0.1));
+  CHECK(timings["connect_ms"].get<double>() == doctest::Approx(1.5));
+  CHECK(timings["tls_ms"].is_null());
+  CHECK(timings["first_byte_ms"].get<double>() == doctest::Approx(12.0));
+  CHECK(timings["total_ms"].get<double>() == doctest::Approx(12.345));
+  CHECK(doc["lateness"]["p50_ms"].get<double>() == doctest::Approx(2.0));
+  CHECK(doc["lateness"]["p99_ms"].get<double>() == doctest::Approx(9.5));
+  CHECK(doc["lateness"]["max_ms"].get<double>() == doctest::Approx(31.0));
+  CHECK(doc["lateness"]["samples"] == 5);
   auto& down = doc["targets"][1];
   CHECK(down["state"] == "down");
   CHECK(down["status"] == "connection refused");
@@ -67,14 +84,16 @@ TEST_CASE("the JSON snapshot has the documented shape") {
   CHECK(down["consecutive_failures"] == 2);
   auto& unknown = doc["targets"][2];
   CHECK(unknown["state"] == "unknown");
-  for (auto key : {"status", "code", "latency_ms", "last_poll", "last_change"})
+  for (auto key : {"status", "code", "latency_ms", "timings", "last_poll",
+                   "last_change"})
     CHECK_MESSAGE(unknown[key].is_null(), key);
   std::vector<std::string> keys;
   for (auto& [key, value] : up.items())
     keys.push_back(key);
   CHECK(keys
         == std::vector<std::string>{"url", "state", "status", "code",
-                                    "latency_ms", "polls", "failures",
+                                    "latency_ms", "timings", "polls",
+                                    "failures",
                                     "consecutive_failures", "last_poll",
                                     "last_change"});
 }

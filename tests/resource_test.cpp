@@ -4,6 +4,8 @@
 #include <caf/send.hpp>
 
 #include "actors/resource.hpp"
+#include "actors/state_monitor.hpp"
+#include "actors/timer_wheel.hpp"
 #include "support/actor_fixtures.hpp"
 #include "support/mock_poller.hpp"
 
@@ -19,6 +21,7 @@ struct resource_fixture : deterministic_fixture {
   state_monitor_actor monitor
     = sys.spawn(state_monitor, std::vector<std::string>{"http://t.example/"},
                 caf::timespan{0}, monitor_output{});
+  timer_wheel_actor wheel = sys.spawn(timer_wheel, caf::timespan{10ms});
 
   std::vector<resource_actor> resources;
 
@@ -31,12 +34,14 @@ struct resource_fixture : deterministic_fixture {
       caf::anon_send_exit(r, caf::exit_reason::user_shutdown);
     caf::anon_send_exit(mock, caf::exit_reason::user_shutdown);
     caf::anon_send_exit(monitor, caf::exit_reason::user_shutdown);
+    caf::anon_send_exit(wheel, caf::exit_reason::user_shutdown);
     run();
   }
 
-  resource_actor start(poll_schedule schedule) {
+  resource_actor start(poll_schedule schedule,
+                       caf::timespan first_delay = caf::timespan{0}) {
     auto r = sys.spawn(resource, target{0, "http://u:pw@t.example/"}, schedule,
-                       pollers, monitor);
+                       first_delay, resource_peers{pollers, monitor, wheel});
     resources.push_back(r);
     run();
     return r;
@@ -131,11 +136,9 @@ TEST_CASE_FIXTURE(resource_fixture,
                 "no second poll while the first is unanswered");
   release(ok_result());
   CHECK(status().polls == 1);
-  CHECK_MESSAGE(next_timer() == 0s,
+  CHECK_MESSAGE(poller().requests.size() == 2,
                 "the answer came after the next poll was due: poll now");
-  run();
-  advance(0s);
-  CHECK(poller().requests.size() == 2);
+  CHECK(pending_timers() == 0);
 }
 
 TEST_CASE_FIXTURE(resource_fixture,
@@ -173,4 +176,40 @@ TEST_CASE_FIXTURE(resource_fixture,
   CHECK(status().state == target_state::down);
   CHECK(status().status.find("the poller failed") == 0);
   CHECK(next_timer() == 70s);
+}
+
+TEST_CASE("the first polls of many targets spread evenly over start-spread") {
+  CHECK(start_offset(10s, 0, 4) == 0s);
+  CHECK(start_offset(10s, 1, 4) == 2500ms);
+  CHECK(start_offset(10s, 3, 4) == 7500ms);
+  CHECK(start_offset(0s, 3, 4) == 0s);
+  CHECK_MESSAGE(start_offset(1h, 99'999, 100'000) == 1h - 36ms,
+                "no overflow with many targets and a long spread");
+}
+
+TEST_CASE_FIXTURE(resource_fixture,
+                  "a resource's first poll waits for its start offset, and "
+                  "later polls keep that phase") {
+  script({ok_result(), ok_result()});
+  start(schedule_60s(), 2500ms);
+  CHECK(poller().requests.empty());
+  advance(2490ms);
+  CHECK(poller().requests.empty());
+  advance(10ms);
+  REQUIRE(poller().requests.size() == 1);
+  CHECK(next_timer() == 60s);
+}
+
+TEST_CASE_FIXTURE(resource_fixture,
+                  "a poll request carries its due time and connection mode") {
+  script({ok_result()});
+  auto s = schedule_60s();
+  s.fresh_connection = true;
+  auto before = caf::make_timestamp();
+  start(s);
+  REQUIRE(poller().requests.size() == 1);
+  auto& request = poller().requests[0];
+  CHECK(request.fresh_connection);
+  CHECK(request.due >= before - 1s);
+  CHECK(request.due <= caf::make_timestamp());
 }

@@ -135,3 +135,31 @@ TEST_CASE_FIXTURE(monitor_fixture, "a result for an unknown target is ignored") 
   CHECK(state_of<state_monitor_state>(m).targets[0].polls == 0);
   CHECK(state_of<state_monitor_state>(m).unpolled == 2);
 }
+
+TEST_CASE("lateness is summarized as p50, p99 and max") {
+  std::vector<caf::timespan> samples;
+  for (int i = 1; i <= 1000; ++i)
+    samples.push_back(std::chrono::milliseconds{i});
+  auto x = summarize(samples);
+  CHECK(x.samples == 1000);
+  CHECK(x.p50 == 500ms);
+  CHECK(x.p99 == 990ms);
+  CHECK(x.max == 1000ms);
+  CHECK(summarize({}).samples == 0);
+}
+
+TEST_CASE_FIXTURE(monitor_fixture,
+                  "snapshots report the lateness of the recent polls") {
+  auto m = start(0s);
+  for (int i = 0; i < 100; ++i) {
+    auto r = ok_result();
+    r.lateness = std::chrono::milliseconds{i < 98 ? 1 : 40};
+    polled(m, i % 2, r);
+  }
+  auto answer = ask(m, caf::get_atom::value);
+  auto& lateness = (*answer)->lateness;
+  CHECK(lateness.samples == 100);
+  CHECK(lateness.p50 == 1ms);
+  CHECK(lateness.p99 == 40ms);
+  CHECK(lateness.max == 40ms);
+}

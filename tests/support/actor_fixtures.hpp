@@ -12,6 +12,9 @@
 #include <caf/stateful_actor.hpp>
 #include <caf/typed_event_based_actor.hpp>
 
+#include <caf/send.hpp>
+
+#include "actors/poller.hpp"
 #include "messages/messages.hpp"
 
 namespace urlpoll::test {
@@ -82,6 +85,21 @@ struct threaded_fixture {
   threaded_config cfg;
   caf::actor_system sys{cfg};
   caf::scoped_actor self{sys};
+  std::vector<caf::actor> to_stop;
+
+  // Even when a test fails half-way, its pollers stop: the system waits for
+  // them before it shuts down.
+  ~threaded_fixture() {
+    for (auto& a : to_stop)
+      caf::anon_send_exit(a, caf::exit_reason::user_shutdown);
+  }
+
+  /// A pool of `n` real pollers, stopped with the fixture.
+  poller_actor spawn_pool(size_t n) {
+    auto pool = spawn_pollers(sys, n);
+    to_stop.push_back(caf::actor_cast<caf::actor>(pool));
+    return pool;
+  }
 };
 
 } // namespace urlpoll::test

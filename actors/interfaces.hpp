@@ -1,0 +1,33 @@
+// The typed interfaces of urlpoll's actors, in one place: who accepts which
+// messages. Each actor's own header says what it owns and what it sends.
+#pragma once
+
+#include <caf/actor_clock.hpp>
+#include <caf/fwd.hpp>
+#include <caf/replies_to.hpp>
+#include <caf/typed_actor.hpp>
+
+#include "messages/messages.hpp"
+
+namespace urlpoll {
+
+/// A poller, or the pool in front of the pollers: polls a target once.
+using poller_actor = caf::typed_actor<
+  caf::replies_to<poll_atom, poll_request>::with<poll_result>>;
+
+/// A resource: told by the timer wheel when its next poll is due.
+using resource_actor = caf::typed_actor<caf::reacts_to<due_atom>>;
+
+/// The timer wheel: wakes resources at the time they ask for, in batches.
+using timer_wheel_actor = caf::typed_actor<
+  caf::reacts_to<wake_atom, caf::actor_clock::time_point, resource_actor>,
+  caf::reacts_to<tick_atom>>;
+
+/// The state monitor: the status map's owner.
+using state_monitor_actor = caf::typed_actor<
+  caf::reacts_to<polled_atom, target_id, poll_result>,
+  caf::replies_to<caf::get_atom>::with<snapshot>,
+  caf::replies_to<all_polled_atom>::with<snapshot>,
+  caf::reacts_to<print_atom>>;
+
+} // namespace urlpoll

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 #include <memory>
+#include <optional>
 #include <unordered_map>
 #include <vector>
 
@@ -12,6 +13,9 @@
 #include <caf/response_promise.hpp>
 #include <caf/sec.hpp>
 #include <curl/curl.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
 
 #include "actors/target_url.hpp"
 #include "actors/transfer_outcome.hpp"
@@ -48,29 +52,46 @@ size_t discard_body(char*, size_t size, size_t count, void*) {
 class poller : public caf::blocking_actor {
 public:
   explicit poller(caf::actor_config& cfg)
-    : caf::blocking_actor(cfg), multi_(curl_multi_init()) {
-    // nop
+    : caf::blocking_actor(cfg),
+      multi_(curl_multi_init()),
+      epoll_(::epoll_create1(EPOLL_CLOEXEC)),
+      wake_(::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) {
+    epoll_event ev{};
+    ev.events = EPOLLIN;
+    ev.data.fd = wake_;
+    ::epoll_ctl(epoll_, EPOLL_CTL_ADD, wake_, &ev);
+    // libcurl tells which sockets to watch and when its next timeout is;
+    // epoll does the watching, so each wake-up costs O(ready sockets), not
+    // O(transfers in flight).
+    curl_multi_setopt(multi_, CURLMOPT_SOCKETFUNCTION, on_socket);
+    curl_multi_setopt(multi_, CURLMOPT_SOCKETDATA, this);
+    curl_multi_setopt(multi_, CURLMOPT_TIMERFUNCTION, on_timer);
+    curl_multi_setopt(multi_, CURLMOPT_TIMERDATA, this);
   }
 
   ~poller() override {
     for (auto* easy : idle_handles_)
       curl_easy_cleanup(easy);
     curl_multi_cleanup(multi_);
+    ::close(wake_);
+    ::close(epoll_);
   }
 
   const char* name() const override {
     return "poller";
   }
 
-  // A new message wakes the thread from curl_multi_poll at once.
+  // A new message wakes the thread from epoll_wait at once.
   void enqueue(caf::mailbox_element_ptr what,
                caf::execution_unit* host) override {
     caf::blocking_actor::enqueue(std::move(what), host);
-    curl_multi_wakeup(multi_);
+    uint64_t one = 1;
+    [[maybe_unused]] auto n = ::write(wake_, &one, sizeof(one));
   }
 
   void act() override {
     bool running = true;
+    epoll_event events[256];
     while (running) {
       // Take every waiting message without blocking.
       bool idle = false;
@@ -86,15 +107,35 @@ public:
           caf::after(std::chrono::seconds(0)) >> [&] { idle = true; });
       if (!running)
         break;
-      int in_flight = 0;
-      curl_multi_perform(multi_, &in_flight);
+      // Sleep until a socket is ready, libcurl's timer is due or a message
+      // arrives.
+      int n = ::epoll_wait(epoll_, events, 256, wait_ms());
+      for (int i = 0; i < n; ++i) {
+        int fd = events[i].data.fd;
+        if (fd == wake_) {
+          uint64_t count = 0;
+          [[maybe_unused]] auto r = ::read(wake_, &count, sizeof(count));
+          continue;
+        }
+        int flags = 0;
+        if (events[i].events & EPOLLIN)
+          flags |= CURL_CSELECT_IN;
+        if (events[i].events & EPOLLOUT)
+          flags |= CURL_CSELECT_OUT;
+        if (events[i].events & (EPOLLERR | EPOLLHUP))
+          flags |= CURL_CSELECT_ERR;
+        int in_flight = 0;
+        curl_multi_socket_action(multi_, fd, flags, &in_flight);
+      }
+      if (timer_due_ && std::chrono::steady_clock::now() >= *timer_due_) {
+        timer_due_.reset();
+        int in_flight = 0;
+        curl_multi_socket_action(multi_, CURL_SOCKET_TIMEOUT, 0, &in_flight);
+      }
       int queued = 0;
       while (auto* info = curl_multi_info_read(multi_, &queued))
         if (info->msg == CURLMSG_DONE)
           finish(info->easy_handle, info->data.result);
-      // Sleep until a socket is ready, a libcurl timer is due or a message
-      // arrives (enqueue wakes us).
-      curl_multi_poll(multi_, nullptr, 0, 1000, nullptr);
     }
   }
 
@@ -110,6 +151,46 @@ public:
   }
 
 private:
+  int wait_ms() const {
+    if (!timer_due_)
+      return 1000;
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+      *timer_due_ - std::chrono::steady_clock::now());
+    return static_cast<int>(std::clamp<int64_t>(left.count(), 0, 1000));
+  }
+
+  // CURLMOPT_SOCKETFUNCTION: watch `fd` for what libcurl asks, or stop.
+  static int on_socket(CURL*, curl_socket_t fd, int what, void* user,
+                       void* known) {
+    auto* self = static_cast<poller*>(user);
+    if (what == CURL_POLL_REMOVE) {
+      ::epoll_ctl(self->epoll_, EPOLL_CTL_DEL, fd, nullptr);
+      return 0;
+    }
+    epoll_event ev{};
+    ev.events = (what & CURL_POLL_IN ? EPOLLIN : 0u)
+                | (what & CURL_POLL_OUT ? EPOLLOUT : 0u);
+    ev.data.fd = fd;
+    auto op = known != nullptr ? EPOLL_CTL_MOD : EPOLL_CTL_ADD;
+    if (::epoll_ctl(self->epoll_, op, fd, &ev) != 0)
+      ::epoll_ctl(self->epoll_, op == EPOLL_CTL_ADD ? EPOLL_CTL_MOD
+                                                    : EPOLL_CTL_ADD,
+                  fd, &ev);
+    curl_multi_assign(self->multi_, fd, self);
+    return 0;
+  }
+
+  // CURLMOPT_TIMERFUNCTION: libcurl wants a call in `ms`, or none (-1).
+  static int on_timer(CURLM*, long ms, void* user) {
+    auto* self = static_cast<poller*>(user);
+    if (ms < 0)
+      self->timer_due_.reset();
+    else
+      self->timer_due_ = std::chrono::steady_clock::now()
+                         + std::chrono::milliseconds{ms};
+    return 0;
+  }
+
   CURL* take_handle() {
     if (idle_handles_.empty())
       return curl_easy_init();
@@ -198,6 +279,9 @@ private:
   }
 
   CURLM* multi_;
+  int epoll_;
+  int wake_;
+  std::optional<std::chrono::steady_clock::time_point> timer_due_;
   std::unordered_map<CURL*, std::unique_ptr<transfer>> transfers_;
   std::vector<CURL*> idle_handles_;
 };

@@ -166,6 +166,7 @@ TEST_CASE("SIGTERM mid-poll stops urlpoll within 2 seconds with exit 0") {
     auto stuck_before = server.requests.load();
     child c{URLPOLL_BINARY,
             {"--urlpoll.timeout=60s", "--urlpoll.status-interval=1h",
+             "--urlpoll.start-spread=0s",
              urls_option({refused, server.url("/never")})},
             dir.path};
     // The refused poll's result is in, and /never is stuck in flight.

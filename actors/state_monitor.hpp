@@ -26,7 +26,7 @@ namespace urlpoll {
 /// Where the state monitor's words go.
 struct monitor_output {
   /// The status of all targets, every status interval.
-  std::function<void(const snapshot&)> status;
+  std::function<void(snapshot)> status;
   /// A target whose poll just failed.
   std::function<void(const target_status&)> failure;
 };

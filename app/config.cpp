@@ -316,6 +316,13 @@ std::vector<std::string> check_command_line(const caf::config_option_set& option
         errors.push_back("'" + arg + "' needs a value: " + arg + "=VALUE");
       continue;
     }
+    // CAF's command line takes flags without a value only.
+    if (opt->is_flag()) {
+      errors.push_back("'" + arg + "': " + arg.substr(0, eq)
+                       + " is a switch: give it alone to turn it on; set it "
+                         "to true or false in the config file");
+      continue;
+    }
     if (!opt->parse(arg.substr(eq + 1)))
       errors.push_back("'" + arg + "': the value must be "
                        + describe_type(opt->type_name()));

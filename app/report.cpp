@@ -4,7 +4,11 @@
 #include <cstdio>
 #include <ctime>
 #include <iomanip>
+#include <iostream>
 #include <sstream>
+
+#include <caf/actor_system.hpp>
+#include <caf/event_based_actor.hpp>
 
 namespace urlpoll {
 
@@ -138,6 +142,19 @@ std::string failure_line(const target_status& x) {
     result += " (" + std::to_string(x.consecutive_failures)
               + " failures in a row)";
   return result + "\n";
+}
+
+} // namespace urlpoll
+
+namespace urlpoll {
+
+caf::actor spawn_printer(caf::actor_system& sys, status_format format) {
+  return sys.spawn<caf::detached>([format]() -> caf::behavior {
+    return {
+      [format](const snapshot& x) { std::cout << render(x, format) << std::flush; },
+      [](const target_status& x) { std::cerr << failure_line(x) << std::flush; },
+    };
+  });
 }
 
 } // namespace urlpoll

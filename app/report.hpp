@@ -4,6 +4,7 @@
 
 #include <string>
 
+#include <caf/fwd.hpp>
 #include <caf/timestamp.hpp>
 #include <nlohmann/json.hpp>
 
@@ -26,5 +27,12 @@ std::string render(const snapshot& x, status_format format);
 
 /// The stderr line for a failed poll: "urlpoll: URL: ERROR (...)".
 std::string failure_line(const target_status& x);
+
+/// Spawns the actor that owns stdout and stderr while urlpoll runs. On its
+/// own thread, it renders each snapshot it receives in `format` to stdout,
+/// and writes each target_status it receives as a failure line to stderr:
+/// rendering 100,000 targets takes a while, and the state monitor must not
+/// wait for it.
+caf::actor spawn_printer(caf::actor_system& sys, status_format format);
 
 } // namespace urlpoll

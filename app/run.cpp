@@ -77,12 +77,13 @@ void block_stop_signals() {
 
 int run(caf::actor_system& sys, const settings& cfg) {
   auto format = cfg.once ? status_format::json : cfg.format;
+  auto printer = spawn_printer(sys, format);
   monitor_output output;
-  output.status = [format](const snapshot& x) {
-    std::cout << render(x, format) << std::flush;
+  output.status = [printer](snapshot x) {
+    caf::anon_send(printer, std::move(x));
   };
-  output.failure = [](const target_status& x) {
-    std::cerr << failure_line(x) << std::flush;
+  output.failure = [printer](const target_status& x) {
+    caf::anon_send(printer, x);
   };
   std::vector<std::string> shown_urls;
   for (auto& url : cfg.urls)
@@ -128,6 +129,9 @@ int run(caf::actor_system& sys, const settings& cfg) {
                            << sys.render(err) << '\n';
                });
   self->send_exit(monitor, caf::exit_reason::user_shutdown);
+  // The printer's queue first: the final status is the last thing printed.
+  self->send_exit(printer, caf::exit_reason::user_shutdown);
+  self->wait_for(printer);
   if (!final_status)
     return 1;
   std::cout << render(*final_status, format) << std::flush;

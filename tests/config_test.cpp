@@ -135,13 +135,15 @@ TEST_CASE("an unknown command-line option is refused") {
 
 TEST_CASE("a malformed command-line value is refused, naming the option") {
   startup s{{"--urlpoll.pollers=abc", "--urlpoll.poll-interval=10",
-             "--urlpoll.urls=[\"http://a/\"", "--urlpoll.timeout"}};
-  REQUIRE(s.errors.size() == 4);
+             "--urlpoll.urls=[\"http://a/\"", "--urlpoll.timeout",
+             "--urlpoll.once=false"}};
+  REQUIRE(s.errors.size() == 5);
   CHECK(contains(s.errors[0], "'--urlpoll.pollers=abc': the value must be a "
                               "whole number"));
   CHECK(contains(s.errors[1], "must be a duration"));
   CHECK(contains(s.errors[2], "must be a list"));
   CHECK(contains(s.errors[3], "needs a value"));
+  CHECK(contains(s.errors[4], "--urlpoll.once is a switch"));
 }
 
 TEST_CASE("command-line options override the file; URLs are checked and "

@@ -29,7 +29,7 @@ struct monitor_fixture : deterministic_fixture {
 
   state_monitor_actor start(caf::timespan status_interval) {
     monitor_output out;
-    out.status = [this](const snapshot& x) { printed.push_back(x); };
+    out.status = [this](snapshot x) { printed.push_back(std::move(x)); };
     out.failure = [this](const target_status& x) {
       failed.push_back(x.url + ": " + x.status);
     };

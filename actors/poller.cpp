@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <deque>
 #include <memory>
 #include <optional>
 #include <unordered_map>
@@ -51,8 +52,9 @@ size_t discard_body(char*, size_t size, size_t count, void*) {
 
 class poller : public caf::blocking_actor {
 public:
-  explicit poller(caf::actor_config& cfg)
+  poller(caf::actor_config& cfg, size_t max_in_flight)
     : caf::blocking_actor(cfg),
+      max_in_flight_(std::max<size_t>(1, max_in_flight)),
       multi_(curl_multi_init()),
       epoll_(::epoll_create1(EPOLL_CLOEXEC)),
       wake_(::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) {
@@ -98,7 +100,7 @@ public:
       while (running && !idle)
         receive(
           [&](poll_atom, poll_request& request) {
-            start(std::move(request), make_response_promise());
+            accept(std::move(request), make_response_promise());
           },
           [&](caf::exit_msg& msg) {
             fail_state(std::move(msg.reason));
@@ -148,6 +150,9 @@ public:
       curl_easy_cleanup(easy);
     }
     transfers_.clear();
+    for (auto& job : waiting_)
+      job->promise.deliver(caf::make_error(caf::sec::request_receiver_down));
+    waiting_.clear();
   }
 
 private:
@@ -200,10 +205,19 @@ private:
     return easy;
   }
 
-  void start(poll_request request, caf::response_promise promise) {
+  // Past max_in_flight, polls wait here for a transfer to end: more
+  // transfers at once would only mean more connections and slower ones.
+  void accept(poll_request request, caf::response_promise promise) {
     auto job = std::make_unique<transfer>();
     job->request = std::move(request);
     job->promise = std::move(promise);
+    if (transfers_.size() < max_in_flight_)
+      start(std::move(job));
+    else
+      waiting_.push_back(std::move(job));
+  }
+
+  void start(std::unique_ptr<transfer> job) {
     job->started = caf::make_timestamp();
     auto* easy = take_handle();
     auto timeout_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -275,21 +289,31 @@ private:
     job.promise.deliver(std::move(result));
     curl_multi_remove_handle(multi_, easy);
     transfers_.erase(i);
+    if (!waiting_.empty()) {
+      auto next = std::move(waiting_.front());
+      waiting_.pop_front();
+      start(std::move(next));
+    }
     idle_handles_.push_back(easy);
   }
 
+  size_t max_in_flight_;
   CURLM* multi_;
   int epoll_;
   int wake_;
   std::optional<std::chrono::steady_clock::time_point> timer_due_;
   std::unordered_map<CURL*, std::unique_ptr<transfer>> transfers_;
   std::vector<CURL*> idle_handles_;
+  std::deque<std::unique_ptr<transfer>> waiting_;
 };
 
 } // namespace
 
-poller_actor spawn_pollers(caf::actor_system& sys, size_t count) {
-  auto spawn_one = [&sys] { return sys.spawn<poller>(); };
+poller_actor spawn_pollers(caf::actor_system& sys, size_t count,
+                           size_t max_in_flight) {
+  auto spawn_one = [&sys, max_in_flight] {
+    return sys.spawn<poller>(max_in_flight);
+  };
   auto pool = caf::actor_pool::make(sys.dummy_execution_unit(), count,
                                     spawn_one, caf::actor_pool::round_robin());
   return caf::actor_cast<poller_actor>(pool);

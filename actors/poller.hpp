@@ -1,7 +1,8 @@
 // poller: does the HTTP work.
 //
 // Owns:     a libcurl multi handle with its connections (kept alive and
-//           reused per host) and the transfers in flight.
+//           reused per host), the transfers in flight and the polls waiting
+//           for one of at most max-in-flight transfers.
 // Receives: (poll_atom, poll_request) from a resource.
 // Sends:    the poll_result back to that resource, when the transfer ends.
 //
@@ -19,7 +20,9 @@
 namespace urlpoll {
 
 /// Spawns `count` pollers behind one round-robin actor pool. Resources hold
-/// only this handle, so the pollers behind it may live anywhere.
-poller_actor spawn_pollers(caf::actor_system& sys, size_t count);
+/// only this handle, so the pollers behind it may live anywhere. Each poller
+/// runs up to `max_in_flight` transfers at once; further polls wait in line.
+poller_actor spawn_pollers(caf::actor_system& sys, size_t count,
+                           size_t max_in_flight = 1000);
 
 } // namespace urlpoll

@@ -39,6 +39,8 @@ config::config()
     .add(url_file, "url-file",
          "file with one URL per line (blank lines and # comments ignored)")
     .add(pollers, "pollers", "number of poller actors (default: one per CPU thread)")
+    .add(max_in_flight, "max-in-flight",
+         "transfers one poller runs at once; more polls wait in line")
     .add(poll_interval, "poll-interval", "time between polls of a target")
     .add(error_backoff, "error-backoff",
          "added to poll-interval per consecutive failure")
@@ -488,6 +490,9 @@ std::vector<std::string> make_settings(const config& cfg, settings& out) {
   if (cfg.pollers < 1 || cfg.pollers > 1024)
     fail("urlpoll.pollers", "must be between 1 and 1024, not "
                               + std::to_string(cfg.pollers));
+  if (cfg.max_in_flight < 1 || cfg.max_in_flight > 100'000)
+    fail("urlpoll.max-in-flight", "must be between 1 and 100000, not "
+                                    + std::to_string(cfg.max_in_flight));
   auto positive = [&](const char* key, caf::timespan x) {
     if (x.count() <= 0)
       fail(key, "must be longer than 0s, not " + format_duration(x));
@@ -517,6 +522,7 @@ std::vector<std::string> make_settings(const config& cfg, settings& out) {
     fail("urlpoll.status-format",
          "must be \"text\" or \"json\", not \"" + cfg.status_format + "\"");
   out.pollers = cfg.pollers;
+  out.max_in_flight = cfg.max_in_flight;
   out.schedule.interval = cfg.poll_interval;
   out.schedule.error_backoff = cfg.error_backoff;
   out.schedule.max_backoff = cfg.max_backoff;

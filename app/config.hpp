@@ -23,6 +23,7 @@ struct settings {
   /// Validated target URLs, each once, in the order configured.
   std::vector<std::string> urls;
   size_t pollers = 1;
+  size_t max_in_flight = 1000;
   poll_schedule schedule;
   caf::timespan status_interval{0};
   status_format format = status_format::text;
@@ -47,6 +48,7 @@ public:
   std::vector<std::string> urls;
   std::string url_file;
   size_t pollers;
+  size_t max_in_flight = 1000;
   caf::timespan poll_interval;
   caf::timespan error_backoff;
   caf::timespan max_backoff;

@@ -91,7 +91,7 @@ int run(caf::actor_system& sys, const settings& cfg) {
   auto status_interval = cfg.once ? caf::timespan{0} : cfg.status_interval;
   auto monitor = sys.spawn(state_monitor, std::move(shown_urls),
                            status_interval, std::move(output));
-  auto pollers = spawn_pollers(sys, cfg.pollers);
+  auto pollers = spawn_pollers(sys, cfg.pollers, cfg.max_in_flight);
   auto wheel = sys.spawn(timer_wheel, cfg.timer_resolution);
   resource_peers peers{pollers, monitor, wheel};
   // With once, every target is polled right away.

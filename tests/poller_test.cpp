@@ -215,3 +215,17 @@ TEST_CASE_FIXTURE(threaded_fixture,
   poll_twice(true);
   CHECK(server.accepted == 3);
 }
+
+TEST_CASE_FIXTURE(threaded_fixture,
+                  "past max-in-flight, polls wait in line for a free slot") {
+  fast_http_server server;
+  auto one = spawn_pool(1, 1);
+  std::vector<poll_request> requests{make_request(server.url("/never"), 500ms),
+                                     make_request(server.url("/ok"), 5s)};
+  auto t = poll_all(sys, self, one, requests);
+  CHECK(t->answers == std::vector<int>{1, 1});
+  CHECK(t->results[0].status == "timed out after 500ms");
+  CHECK(t->results[1].code == 200);
+  CHECK_MESSAGE(t->results[1].lateness >= 450ms,
+                "the second poll started when the first one ended");
+}

@@ -95,8 +95,8 @@ struct threaded_fixture {
   }
 
   /// A pool of `n` real pollers, stopped with the fixture.
-  poller_actor spawn_pool(size_t n) {
-    auto pool = spawn_pollers(sys, n);
+  poller_actor spawn_pool(size_t n, size_t max_in_flight = 1000) {
+    auto pool = spawn_pollers(sys, n, max_in_flight);
     to_stop.push_back(caf::actor_cast<caf::actor>(pool));
     return pool;
   }

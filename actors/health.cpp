@@ -4,7 +4,7 @@ namespace urlpoll {
 
 target_state classify(const poll_result& result) {
   return result.code >= 200 && result.code <= 399 ? target_state::up
-                                                   : target_state::down;
+                                                  : target_state::down;
 }
 
 void record(target_status& status, const poll_result& result) {

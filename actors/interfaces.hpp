@@ -12,8 +12,8 @@
 namespace urlpoll {
 
 /// A poller, or the pool in front of the pollers: polls a target once.
-using poller_actor = caf::typed_actor<
-  caf::replies_to<poll_atom, poll_request>::with<poll_result>>;
+using poller_actor =
+  caf::typed_actor<caf::replies_to<poll_atom, poll_request>::with<poll_result>>;
 
 /// A resource: told by the timer wheel when its next poll is due.
 using resource_actor = caf::typed_actor<caf::reacts_to<due_atom>>;
@@ -24,10 +24,10 @@ using timer_wheel_actor = caf::typed_actor<
   caf::reacts_to<tick_atom>>;
 
 /// The state monitor: the status map's owner.
-using state_monitor_actor = caf::typed_actor<
-  caf::reacts_to<polled_atom, target_id, poll_result>,
-  caf::replies_to<caf::get_atom>::with<snapshot>,
-  caf::replies_to<all_polled_atom>::with<snapshot>,
-  caf::reacts_to<print_atom>>;
+using state_monitor_actor =
+  caf::typed_actor<caf::reacts_to<polled_atom, target_id, poll_result>,
+                   caf::replies_to<caf::get_atom>::with<snapshot>,
+                   caf::replies_to<all_polled_atom>::with<snapshot>,
+                   caf::reacts_to<print_atom>>;
 
 } // namespace urlpoll

@@ -5,6 +5,9 @@
 #include <deque>
 #include <memory>
 #include <optional>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
 #include <unordered_map>
 #include <vector>
 
@@ -14,9 +17,6 @@
 #include <caf/response_promise.hpp>
 #include <caf/sec.hpp>
 #include <curl/curl.h>
-#include <sys/epoll.h>
-#include <sys/eventfd.h>
-#include <unistd.h>
 
 #include "actors/target_url.hpp"
 #include "actors/transfer_outcome.hpp"
@@ -55,8 +55,7 @@ public:
   poller(caf::actor_config& cfg, size_t max_in_flight)
     : caf::blocking_actor(cfg),
       max_in_flight_(std::max<size_t>(1, max_in_flight)),
-      multi_(curl_multi_init()),
-      epoll_(::epoll_create1(EPOLL_CLOEXEC)),
+      multi_(curl_multi_init()), epoll_(::epoll_create1(EPOLL_CLOEXEC)),
       wake_(::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) {
     epoll_event ev{};
     ev.events = EPOLLIN;
@@ -79,9 +78,7 @@ public:
     ::close(epoll_);
   }
 
-  const char* name() const override {
-    return "poller";
-  }
+  const char* name() const override { return "poller"; }
 
   // A new message wakes the thread from epoll_wait at once.
   void enqueue(caf::mailbox_element_ptr what,
@@ -173,14 +170,13 @@ private:
       return 0;
     }
     epoll_event ev{};
-    ev.events = (what & CURL_POLL_IN ? EPOLLIN : 0u)
-                | (what & CURL_POLL_OUT ? EPOLLOUT : 0u);
+    ev.events = (what & CURL_POLL_IN ? EPOLLIN : 0u) |
+                (what & CURL_POLL_OUT ? EPOLLOUT : 0u);
     ev.data.fd = fd;
     auto op = known != nullptr ? EPOLL_CTL_MOD : EPOLL_CTL_ADD;
     if (::epoll_ctl(self->epoll_, op, fd, &ev) != 0)
-      ::epoll_ctl(self->epoll_, op == EPOLL_CTL_ADD ? EPOLL_CTL_MOD
-                                                    : EPOLL_CTL_ADD,
-                  fd, &ev);
+      ::epoll_ctl(self->epoll_,
+                  op == EPOLL_CTL_ADD ? EPOLL_CTL_MOD : EPOLL_CTL_ADD, fd, &ev);
     curl_multi_assign(self->multi_, fd, self);
     return 0;
   }
@@ -191,8 +187,8 @@ private:
     if (ms < 0)
       self->timer_due_.reset();
     else
-      self->timer_due_ = std::chrono::steady_clock::now()
-                         + std::chrono::milliseconds{ms};
+      self->timer_due_ =
+        std::chrono::steady_clock::now() + std::chrono::milliseconds{ms};
     return 0;
   }
 
@@ -226,8 +222,9 @@ private:
     curl_easy_setopt(easy, CURLOPT_NOBODY, 1L);
     curl_easy_setopt(easy, CURLOPT_FOLLOWLOCATION, 0L);
     curl_easy_setopt(easy, CURLOPT_PROTOCOLS_STR, "http,https");
-    curl_easy_setopt(easy, CURLOPT_TIMEOUT_MS,
-                     static_cast<long>(std::max<int64_t>(1, timeout_ms.count())));
+    curl_easy_setopt(
+      easy, CURLOPT_TIMEOUT_MS,
+      static_cast<long>(std::max<int64_t>(1, timeout_ms.count())));
     curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(easy, CURLOPT_USERAGENT, "urlpoll/" URLPOLL_VERSION);
     curl_easy_setopt(easy, CURLOPT_HEADERFUNCTION, on_header);
@@ -241,8 +238,8 @@ private:
     if (auto rc = curl_multi_add_handle(multi_, easy); rc != CURLM_OK) {
       poll_result result;
       result.time = job->started;
-      result.status = std::string{"could not start the transfer: "}
-                      + curl_multi_strerror(rc);
+      result.status =
+        std::string{"could not start the transfer: "} + curl_multi_strerror(rc);
       job->promise.deliver(std::move(result));
       curl_easy_cleanup(easy);
       return;
@@ -283,8 +280,8 @@ private:
       report.os_errno = static_cast<int>(os_errno);
       report.error_buffer = job.error_buffer;
       report.timeout = job.request.timeout;
-      result.status = redact_password_in(describe_error(report),
-                                         job.request.url);
+      result.status =
+        redact_password_in(describe_error(report), job.request.url);
     }
     job.promise.deliver(std::move(result));
     curl_multi_remove_handle(multi_, easy);

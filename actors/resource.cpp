@@ -13,10 +13,10 @@ namespace urlpoll {
 caf::timespan next_delay(const poll_schedule& schedule,
                          uint64_t consecutive_failures) {
   // Saturate instead of overflowing: the cap applies long before.
-  auto max_steps = schedule.error_backoff.count() > 0
-                     ? schedule.max_backoff.count()
-                         / schedule.error_backoff.count()
-                     : 0;
+  auto max_steps =
+    schedule.error_backoff.count() > 0
+      ? schedule.max_backoff.count() / schedule.error_backoff.count()
+      : 0;
   auto steps = std::min<uint64_t>(consecutive_failures,
                                   static_cast<uint64_t>(max_steps) + 1);
   auto backoff = std::min(schedule.error_backoff * static_cast<int64_t>(steps),
@@ -28,8 +28,8 @@ caf::timespan start_offset(caf::timespan spread, size_t index, size_t count) {
   if (count == 0)
     return caf::timespan{0};
   // In 128 bits: 100,000 targets x a spread of hours overflows 64.
-  auto ns = static_cast<__int128>(spread.count()) * static_cast<__int128>(index)
-            / static_cast<__int128>(count);
+  auto ns = static_cast<__int128>(spread.count()) *
+            static_cast<__int128>(index) / static_cast<__int128>(count);
   return caf::timespan{static_cast<int64_t>(ns)};
 }
 
@@ -66,9 +66,10 @@ void handle_result(resource_pointer self, poll_result result) {
 
 } // namespace
 
-resource_actor::behavior_type
-resource(resource_pointer self, target what, poll_schedule schedule,
-         caf::timespan first_delay, resource_peers peers) {
+resource_actor::behavior_type resource(resource_pointer self, target what,
+                                       poll_schedule schedule,
+                                       caf::timespan first_delay,
+                                       resource_peers peers) {
   auto& st = self->state;
   st.id = what.id;
   st.url = std::move(what.url);
@@ -89,19 +90,18 @@ resource(resource_pointer self, target what, poll_schedule schedule,
       request.timeout = st.schedule.timeout;
       request.fresh_connection = st.schedule.fresh_connection;
       // The due time on the system clock, for the poller's lateness measure.
-      request.due = caf::make_timestamp()
-                    - (self->clock().now() - st.next_due);
+      request.due = caf::make_timestamp() - (self->clock().now() - st.next_due);
       // No clock timer per request: the poller's libcurl timeout bounds it.
       self->request(st.pollers, caf::infinite, poll_atom_v, std::move(request))
-        .then([=](poll_result& result) { handle_result(self, std::move(result)); },
-              [=](caf::error& err) {
-                // The poller died under this poll: the poll failed.
-                poll_result result;
-                result.time = caf::make_timestamp();
-                result.status = "the poller failed: "
-                                + self->system().render(err);
-                handle_result(self, std::move(result));
-              });
+        .then(
+          [=](poll_result& result) { handle_result(self, std::move(result)); },
+          [=](caf::error& err) {
+            // The poller died under this poll: the poll failed.
+            poll_result result;
+            result.time = caf::make_timestamp();
+            result.status = "the poller failed: " + self->system().render(err);
+            handle_result(self, std::move(result));
+          });
     },
   };
 }

@@ -58,14 +58,14 @@ std::optional<std::string> check_url(const std::string& url) {
            "https://HOST/PATH";
   auto scheme = lowercase(url.substr(0, scheme_end));
   if (scheme != "http" && scheme != "https")
-    return "unsupported scheme '" + url.substr(0, scheme_end)
-           + "': urlpoll polls http:// and https:// URLs";
+    return "unsupported scheme '" + url.substr(0, scheme_end) +
+           "': urlpoll polls http:// and https:// URLs";
   auto authority = url.substr(scheme_end + 3);
-  if (authority.empty() || authority.front() == '/' || authority.front() == '?'
-      || authority.front() == '#')
+  if (authority.empty() || authority.front() == '/' ||
+      authority.front() == '?' || authority.front() == '#')
     return "the URL has no host";
   std::unique_ptr<CURLU, decltype(&curl_url_cleanup)> parsed{curl_url(),
-                                                            curl_url_cleanup};
+                                                             curl_url_cleanup};
   if (!parsed)
     return "out of memory while parsing the URL";
   auto rc = curl_url_set(parsed.get(), CURLUPART_URL, url.c_str(), 0);
@@ -74,8 +74,8 @@ std::optional<std::string> check_url(const std::string& url) {
   if (rc != CURLUE_OK)
     return std::string{"malformed URL: "} + curl_url_strerror(rc);
   char* host = nullptr;
-  if (curl_url_get(parsed.get(), CURLUPART_HOST, &host, 0) != CURLUE_OK
-      || host == nullptr || *host == '\0') {
+  if (curl_url_get(parsed.get(), CURLUPART_HOST, &host, 0) != CURLUE_OK ||
+      host == nullptr || *host == '\0') {
     curl_free(host);
     return "the URL has no host";
   }
@@ -97,8 +97,8 @@ std::string redact_password_in(std::string text, const std::string& url) {
   auto span = find_password(url);
   if (span.password_begin == std::string::npos)
     return text;
-  auto password = url.substr(span.password_begin,
-                             span.password_end - span.password_begin);
+  auto password =
+    url.substr(span.password_begin, span.password_end - span.password_begin);
   for (auto pos = text.find(password); pos != std::string::npos;
        pos = text.find(password, pos + 3))
     text.replace(pos, password.size(), "***");

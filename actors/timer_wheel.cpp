@@ -11,8 +11,8 @@ namespace {
 using wheel_pointer = timer_wheel_actor::stateful_pointer<timer_wheel_state>;
 
 caf::actor_clock::time_point end_of(const timer_wheel_state& st, int64_t tick) {
-  return st.origin
-         + std::chrono::duration_cast<caf::actor_clock::duration_type>(
+  return st.origin +
+         std::chrono::duration_cast<caf::actor_clock::duration_type>(
            st.resolution * tick);
 }
 
@@ -48,8 +48,8 @@ void deliver_due(wheel_pointer self) {
 
 } // namespace
 
-timer_wheel_actor::behavior_type
-timer_wheel(wheel_pointer self, caf::timespan resolution) {
+timer_wheel_actor::behavior_type timer_wheel(wheel_pointer self,
+                                             caf::timespan resolution) {
   self->state.resolution = std::max(resolution, caf::timespan{1});
   self->state.origin = self->clock().now();
   return {

@@ -13,7 +13,7 @@ namespace {
 
 const char* reason_phrase(long code) {
   switch (code) {
-    // clang-format off
+  // clang-format off
     case 100: return "Continue";
     case 101: return "Switching Protocols";
     case 200: return "OK";
@@ -52,7 +52,7 @@ const char* reason_phrase(long code) {
     case 504: return "Gateway Timeout";
     case 505: return "HTTP Version Not Supported";
     default: return "";
-      // clang-format on
+    // clang-format on
   }
 }
 
@@ -66,8 +66,8 @@ std::string trim(const std::string& x) {
 
 // libcurl writes "Failed to connect ..."; urlpoll writes "failed to connect".
 std::string sentence_case(std::string x) {
-  if (x.size() > 1 && std::isupper(static_cast<unsigned char>(x[0]))
-      && !std::isupper(static_cast<unsigned char>(x[1])))
+  if (x.size() > 1 && std::isupper(static_cast<unsigned char>(x[0])) &&
+      !std::isupper(static_cast<unsigned char>(x[1])))
     x[0] = static_cast<char>(std::tolower(static_cast<unsigned char>(x[0])));
   return x;
 }
@@ -101,34 +101,34 @@ std::string status_text(long http_code, const std::string& status_line) {
 std::string describe_error(const transfer_report& report) {
   auto details = trim(report.error_buffer);
   switch (static_cast<CURLcode>(report.curl_code)) {
-    case CURLE_OPERATION_TIMEDOUT:
-      return "timed out after " + format_duration(report.timeout);
-    case CURLE_COULDNT_RESOLVE_HOST: {
-      // libcurl: "Could not resolve host: example.invalid"
-      auto colon = details.find(": ");
-      if (colon != std::string::npos)
-        return "could not resolve host: " + details.substr(colon + 2);
-      return "could not resolve host";
-    }
-    case CURLE_COULDNT_CONNECT:
-      if (report.os_errno != 0)
-        return os_error(report.os_errno);
-      return "could not connect";
-    case CURLE_GOT_NOTHING:
-      return "empty reply: the server closed the connection without "
-             "answering";
-    case CURLE_RECV_ERROR:
-    case CURLE_SEND_ERROR:
-      if (report.os_errno != 0)
-        return os_error(report.os_errno);
-      break;
-    case CURLE_OK:
-      return "no answer";
-    default:
-      break;
+  case CURLE_OPERATION_TIMEDOUT:
+    return "timed out after " + format_duration(report.timeout);
+  case CURLE_COULDNT_RESOLVE_HOST: {
+    // libcurl: "Could not resolve host: example.invalid"
+    auto colon = details.find(": ");
+    if (colon != std::string::npos)
+      return "could not resolve host: " + details.substr(colon + 2);
+    return "could not resolve host";
   }
-  auto result = sentence_case(
-    curl_easy_strerror(static_cast<CURLcode>(report.curl_code)));
+  case CURLE_COULDNT_CONNECT:
+    if (report.os_errno != 0)
+      return os_error(report.os_errno);
+    return "could not connect";
+  case CURLE_GOT_NOTHING:
+    return "empty reply: the server closed the connection without "
+           "answering";
+  case CURLE_RECV_ERROR:
+  case CURLE_SEND_ERROR:
+    if (report.os_errno != 0)
+      return os_error(report.os_errno);
+    break;
+  case CURLE_OK:
+    return "no answer";
+  default:
+    break;
+  }
+  auto result =
+    sentence_case(curl_easy_strerror(static_cast<CURLcode>(report.curl_code)));
   if (!details.empty() && details != result)
     result += ": " + sentence_case(details);
   return result;

@@ -26,19 +26,15 @@ using namespace std::chrono_literals;
 
 config::config()
   : pollers(std::max(1u, std::thread::hardware_concurrency())),
-    poll_interval(60s),
-    error_backoff(10s),
-    max_backoff(10min),
-    timeout(10s),
-    status_interval(10s),
-    status_format("text"),
-    start_spread(-1),
+    poll_interval(60s), error_backoff(10s), max_backoff(10min), timeout(10s),
+    status_interval(10s), status_format("text"), start_spread(-1),
     timer_resolution(10ms) {
   caf::config_option_adder{custom_options_, "urlpoll"}
     .add(urls, "urls", "URLs to monitor, e.g. [\"https://example.org/\"]")
     .add(url_file, "url-file",
          "file with one URL per line (blank lines and # comments ignored)")
-    .add(pollers, "pollers", "number of poller actors (default: one per CPU thread)")
+    .add(pollers, "pollers",
+         "number of poller actors (default: one per CPU thread)")
     .add(max_in_flight, "max-in-flight",
          "transfers one poller runs at once; more polls wait in line")
     .add(poll_interval, "poll-interval", "time between polls of a target")
@@ -90,9 +86,7 @@ public:
     // nop
   }
 
-  int line() const {
-    return ps_.line;
-  }
+  int line() const { return ps_.line; }
 
   std::vector<ini_entry> entries;
   std::vector<open_container> open;
@@ -152,17 +146,17 @@ public:
 private:
   void add(caf::config_value x) {
     switch (kind_) {
-      case kind::section:
-        rec_.entries.push_back({category_, key_, key_line_, std::move(x)});
-        break;
-      case kind::dictionary:
-        dict_[key_] = std::move(x);
-        break;
-      case kind::list:
-        list_.emplace_back(std::move(x));
-        break;
-      case kind::document:
-        break;
+    case kind::section:
+      rec_.entries.push_back({category_, key_, key_line_, std::move(x)});
+      break;
+    case kind::dictionary:
+      dict_[key_] = std::move(x);
+      break;
+    case kind::list:
+      list_.emplace_back(std::move(x));
+      break;
+    case kind::document:
+      break;
     }
   }
 
@@ -185,13 +179,13 @@ std::string describe_syntax_error(const parser_state& ps,
   std::string result;
   if (ps.code == caf::pec::unexpected_eof && !rec.open.empty()) {
     auto& inner = rec.open.back();
-    result = std::string{"the "} + (inner.bracket == '[' ? "list" : "dictionary")
-             + " opened with '" + inner.bracket + "' on line "
-             + std::to_string(inner.line);
+    result = std::string{"the "} +
+             (inner.bracket == '[' ? "list" : "dictionary") + " opened with '" +
+             inner.bracket + "' on line " + std::to_string(inner.line);
     if (!inner.key.empty())
       result += " for '" + inner.key + "'";
-    result += std::string{" is never closed: add the missing '"}
-              + (inner.bracket == '[' ? ']' : '}') + "'";
+    result += std::string{" is never closed: add the missing '"} +
+              (inner.bracket == '[' ? ']' : '}') + "'";
     return result;
   }
   if (ps.code == caf::pec::unexpected_character && ps.i != ps.e) {
@@ -255,8 +249,8 @@ check_config_file(const caf::config_option_set& options,
   ini_node document{rec, nullptr, ini_node::kind::document, ""};
   caf::detail::parser::read_ini(ps, document);
   if (ps.code != caf::pec::success) {
-    errors.push_back(where(path, ps.line) + ":" + std::to_string(ps.column)
-                     + ": " + describe_syntax_error(ps, rec));
+    errors.push_back(where(path, ps.line) + ":" + std::to_string(ps.column) +
+                     ": " + describe_syntax_error(ps, rec));
     return errors;
   }
   std::map<std::string, int> first_line;
@@ -265,16 +259,15 @@ check_config_file(const caf::config_option_set& options,
     auto here = where(path, entry.line);
     auto shown = entry.category == "global" ? entry.name : qualified;
     if (auto [i, added] = first_line.emplace(qualified, entry.line); !added) {
-      errors.push_back(here + ": '" + shown + "' is set twice (first on line "
-                       + std::to_string(i->second)
-                       + "): remove one of them");
+      errors.push_back(here + ": '" + shown + "' is set twice (first on line " +
+                       std::to_string(i->second) + "): remove one of them");
       continue;
     }
     auto* opt = options.qualified_name_lookup(entry.category, entry.name);
     if (opt == nullptr) {
       auto keys = known_keys(options, entry.category);
-      auto msg = here + ": unknown key '" + entry.name + "' in ["
-                 + entry.category + "]";
+      auto msg =
+        here + ": unknown key '" + entry.name + "' in [" + entry.category + "]";
       if (keys.empty())
         msg += ": there is no section [" + entry.category + "]";
       else
@@ -283,9 +276,9 @@ check_config_file(const caf::config_option_set& options,
       continue;
     }
     if (auto err = opt->check(entry.value)) {
-      errors.push_back(here + ": '" + shown + "' must be "
-                       + describe_type(opt->type_name()) + ", not "
-                       + caf::to_string(entry.value));
+      errors.push_back(here + ": '" + shown + "' must be " +
+                       describe_type(opt->type_name()) + ", not " +
+                       caf::to_string(entry.value));
       continue;
     }
     origins[qualified] = here;
@@ -296,21 +289,23 @@ check_config_file(const caf::config_option_set& options,
 namespace {
 
 // CAF reports a bad option only as parser_error(...): say which, and why.
-std::vector<std::string> check_command_line(const caf::config_option_set& options,
-                                            int argc, char** argv) {
+std::vector<std::string>
+check_command_line(const caf::config_option_set& options, int argc,
+                   char** argv) {
   std::vector<std::string> errors;
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
-    if (arg.compare(0, 2, "--") != 0 || arg.compare(0, 14, "--config-file=") == 0
-        || arg == "--long-help" || arg == "--dump-config")
+    if (arg.compare(0, 2, "--") != 0 ||
+        arg.compare(0, 14, "--config-file=") == 0 || arg == "--long-help" ||
+        arg == "--dump-config")
       continue;
     auto eq = arg.find('=');
-    auto name = arg.substr(2, eq == std::string::npos ? std::string::npos
-                                                      : eq - 2);
+    auto name =
+      arg.substr(2, eq == std::string::npos ? std::string::npos : eq - 2);
     auto* opt = options.qualified_name_lookup(name);
     if (opt == nullptr) {
-      errors.push_back("unknown option '" + arg.substr(0, eq)
-                       + "' (urlpoll --help lists every option)");
+      errors.push_back("unknown option '" + arg.substr(0, eq) +
+                       "' (urlpoll --help lists every option)");
       continue;
     }
     if (eq == std::string::npos) {
@@ -320,14 +315,14 @@ std::vector<std::string> check_command_line(const caf::config_option_set& option
     }
     // CAF's command line takes flags without a value only.
     if (opt->is_flag()) {
-      errors.push_back("'" + arg + "': " + arg.substr(0, eq)
-                       + " is a switch: give it alone to turn it on; set it "
-                         "to true or false in the config file");
+      errors.push_back("'" + arg + "': " + arg.substr(0, eq) +
+                       " is a switch: give it alone to turn it on; set it "
+                       "to true or false in the config file");
       continue;
     }
     if (!opt->parse(arg.substr(eq + 1)))
-      errors.push_back("'" + arg + "': the value must be "
-                       + describe_type(opt->type_name()));
+      errors.push_back("'" + arg + "': the value must be " +
+                       describe_type(opt->type_name()));
   }
   return errors;
 }
@@ -366,9 +361,8 @@ std::vector<std::string> load_config(config& cfg, int argc, char** argv) {
       if (!errors.empty())
         return errors;
     } else if (explicit_path) {
-      errors.push_back("cannot read config file '" + path
-                       + "': " + std::strerror(errno)
-                       + " (given with --config-file)");
+      errors.push_back("cannot read config file '" + path + "': " +
+                       std::strerror(errno) + " (given with --config-file)");
       return errors;
     }
   }
@@ -376,8 +370,8 @@ std::vector<std::string> load_config(config& cfg, int argc, char** argv) {
   if (!errors.empty())
     return errors;
   if (auto err = cfg.parse(argc, argv, path.c_str()))
-    errors.push_back("cannot read the command line: " + to_string(err)
-                     + " (urlpoll --help lists every option)");
+    errors.push_back("cannot read the command line: " + to_string(err) +
+                     " (urlpoll --help lists every option)");
   return errors;
 }
 
@@ -457,8 +451,8 @@ std::vector<std::string> make_settings(const config& cfg, settings& out) {
   };
   for (size_t i = 0; i < cfg.urls.size(); ++i) {
     if (auto problem = check_url(cfg.urls[i]))
-      fail("urlpoll.urls", "entry " + std::to_string(i + 1) + ", '"
-                             + redact(cfg.urls[i]) + "': " + *problem);
+      fail("urlpoll.urls", "entry " + std::to_string(i + 1) + ", '" +
+                             redact(cfg.urls[i]) + "': " + *problem);
     else
       add_url(cfg.urls[i]);
   }
@@ -466,8 +460,8 @@ std::vector<std::string> make_settings(const config& cfg, settings& out) {
     auto path = resolve_url_file(cfg);
     std::ifstream file{path};
     if (!file) {
-      fail("urlpoll.url-file", "cannot read '" + path
-                                 + "': " + std::strerror(errno));
+      fail("urlpoll.url-file",
+           "cannot read '" + path + "': " + std::strerror(errno));
     } else {
       std::string line;
       for (int number = 1; std::getline(file, line); ++number) {
@@ -475,8 +469,8 @@ std::vector<std::string> make_settings(const config& cfg, settings& out) {
         if (url.empty() || url.front() == '#')
           continue;
         if (auto problem = check_url(url))
-          errors.push_back(path + ":" + std::to_string(number) + ": '"
-                           + redact(url) + "': " + *problem);
+          errors.push_back(path + ":" + std::to_string(number) + ": '" +
+                           redact(url) + "': " + *problem);
         else
           add_url(url);
       }
@@ -488,11 +482,11 @@ std::vector<std::string> make_settings(const config& cfg, settings& out) {
                      "url-file = \"FILE\", or give --urlpoll.urls="
                      "'[\"https://host/\"]'");
   if (cfg.pollers < 1 || cfg.pollers > 1024)
-    fail("urlpoll.pollers", "must be between 1 and 1024, not "
-                              + std::to_string(cfg.pollers));
+    fail("urlpoll.pollers",
+         "must be between 1 and 1024, not " + std::to_string(cfg.pollers));
   if (cfg.max_in_flight < 1 || cfg.max_in_flight > 100'000)
-    fail("urlpoll.max-in-flight", "must be between 1 and 100000, not "
-                                    + std::to_string(cfg.max_in_flight));
+    fail("urlpoll.max-in-flight", "must be between 1 and 100000, not " +
+                                    std::to_string(cfg.max_in_flight));
   auto positive = [&](const char* key, caf::timespan x) {
     if (x.count() <= 0)
       fail(key, "must be longer than 0s, not " + format_duration(x));

@@ -41,9 +41,7 @@ public:
   config();
 
   /// Every option urlpoll and CAF know.
-  const caf::config_option_set& options() const {
-    return custom_options_;
-  }
+  const caf::config_option_set& options() const { return custom_options_; }
 
   std::vector<std::string> urls;
   std::string url_file;

@@ -80,8 +80,10 @@ nlohmann::ordered_json to_json(const snapshot& x) {
     targets.push_back({
       {"url", t.url},
       {"state", to_string(t.state)},
-      {"status", polled ? nlohmann::ordered_json(t.status) : nlohmann::ordered_json(nullptr)},
-      {"code", t.code != 0 ? nlohmann::ordered_json(t.code) : nlohmann::ordered_json(nullptr)},
+      {"status", polled ? nlohmann::ordered_json(t.status)
+                        : nlohmann::ordered_json(nullptr)},
+      {"code", t.code != 0 ? nlohmann::ordered_json(t.code)
+                           : nlohmann::ordered_json(nullptr)},
       {"latency_ms", polled ? nlohmann::ordered_json(milliseconds(t.latency))
                             : nlohmann::ordered_json(nullptr)},
       {"timings", polled ? timings_json(t) : nlohmann::ordered_json(nullptr)},
@@ -118,8 +120,8 @@ std::string to_text(const snapshot& x) {
       << " unknown\n";
   out << "  " << std::left << std::setw(8) << "STATE"
       << std::setw(static_cast<int>(url_width) + 1) << "URL" << std::right
-      << std::setw(10) << "LATENCY" << std::setw(8) << "POLLS"
-      << std::setw(8) << "FAILED"
+      << std::setw(10) << "LATENCY" << std::setw(8) << "POLLS" << std::setw(8)
+      << "FAILED"
       << "  STATUS\n";
   for (auto& t : x.targets)
     out << "  " << std::left << std::setw(8) << to_string(t.state)
@@ -139,8 +141,8 @@ std::string render(const snapshot& x, status_format format) {
 std::string failure_line(const target_status& x) {
   std::string result = "urlpoll: " + x.url + ": " + x.status;
   if (x.consecutive_failures > 1)
-    result += " (" + std::to_string(x.consecutive_failures)
-              + " failures in a row)";
+    result +=
+      " (" + std::to_string(x.consecutive_failures) + " failures in a row)";
   return result + "\n";
 }
 
@@ -151,8 +153,12 @@ namespace urlpoll {
 caf::actor spawn_printer(caf::actor_system& sys, status_format format) {
   return sys.spawn<caf::detached>([format]() -> caf::behavior {
     return {
-      [format](const snapshot& x) { std::cout << render(x, format) << std::flush; },
-      [](const target_status& x) { std::cerr << failure_line(x) << std::flush; },
+      [format](const snapshot& x) {
+        std::cout << render(x, format) << std::flush;
+      },
+      [](const target_status& x) {
+        std::cerr << failure_line(x) << std::flush;
+      },
     };
   });
 }

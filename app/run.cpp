@@ -100,11 +100,9 @@ int run(caf::actor_system& sys, const settings& cfg) {
   std::vector<resource_actor> resources;
   resources.reserve(n);
   for (size_t i = 0; i < n; ++i)
-    resources.push_back(sys.spawn(resource,
-                                  target{static_cast<target_id>(i),
-                                         cfg.urls[i]},
-                                  cfg.schedule, start_offset(spread, i, n),
-                                  peers));
+    resources.push_back(
+      sys.spawn(resource, target{static_cast<target_id>(i), cfg.urls[i]},
+                cfg.schedule, start_offset(spread, i, n), peers));
   caf::scoped_actor self{sys};
   signal_watcher watcher{caf::actor{self}};
   if (cfg.once)
@@ -125,8 +123,8 @@ int run(caf::actor_system& sys, const settings& cfg) {
     self->request(monitor, std::chrono::seconds{1}, caf::get_atom::value)
       .receive([&](snapshot& x) { final_status = std::move(x); },
                [&](caf::error& err) {
-                 std::cerr << "urlpoll: no final status: "
-                           << sys.render(err) << '\n';
+                 std::cerr << "urlpoll: no final status: " << sys.render(err)
+                           << '\n';
                });
   self->send_exit(monitor, caf::exit_reason::user_shutdown);
   // The printer's queue first: the final status is the last thing printed.

@@ -9,6 +9,7 @@
 #include "messages/poll.hpp"
 #include "messages/snapshot.hpp"
 
+// clang-format off
 CAF_BEGIN_TYPE_ID_BLOCK(urlpoll, caf::first_custom_type_id)
   CAF_ADD_TYPE_ID(urlpoll, (urlpoll::poll_request))
   CAF_ADD_TYPE_ID(urlpoll, (urlpoll::poll_timings))
@@ -33,3 +34,4 @@ CAF_BEGIN_TYPE_ID_BLOCK(urlpoll, caf::first_custom_type_id)
   // signal watcher -> main: SIGINT or SIGTERM arrived.
   CAF_ADD_ATOM(urlpoll, urlpoll, stop_atom, "stop")
 CAF_END_TYPE_ID_BLOCK(urlpoll)
+// clang-format on

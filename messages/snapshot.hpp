@@ -49,8 +49,8 @@ struct target_status {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, target_status& x) {
   return f(caf::meta::type_name("target_status"), x.url, x.state, x.status,
-           x.code, x.latency, x.timings, x.polls, x.failures, x.consecutive_failures,
-           x.last_poll, x.last_change);
+           x.code, x.latency, x.timings, x.polls, x.failures,
+           x.consecutive_failures, x.last_poll, x.last_change);
 }
 
 /// How late polls started against their due time, over the recent polls.

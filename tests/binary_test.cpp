@@ -1,8 +1,7 @@
 // The built urlpoll binary, end to end, against a real local HTTP server.
-#include <doctest/doctest.h>
-
 #include <csignal>
 
+#include <doctest/doctest.h>
 #include <nlohmann/json.hpp>
 
 #include "support/http_server.hpp"
@@ -37,8 +36,8 @@ size_t count_lines(const std::string& text) {
 TEST_CASE("once: a healthy target prints the snapshot and exits 0") {
   http_server server;
   temp_dir dir;
-  auto r = run_urlpoll({"--urlpoll.once", urls_option({server.url("/ok")})},
-                       dir.path);
+  auto r =
+    run_urlpoll({"--urlpoll.once", urls_option({server.url("/ok")})}, dir.path);
   CHECK(r.exit_code == 0);
   auto doc = nlohmann::json::parse(r.out);
   REQUIRE(doc["targets"].size() == 1);
@@ -53,19 +52,19 @@ TEST_CASE("once: a healthy target prints the snapshot and exits 0") {
 TEST_CASE("once: a target that answers 503 makes the exit code 1") {
   http_server server;
   temp_dir dir;
-  auto r = run_urlpoll({"--urlpoll.once",
-                        urls_option({server.url("/ok"),
-                                     server.url("/unavailable")})},
-                       dir.path);
+  auto r =
+    run_urlpoll({"--urlpoll.once",
+                 urls_option({server.url("/ok"), server.url("/unavailable")})},
+                dir.path);
   CHECK(r.exit_code == 1);
   auto doc = nlohmann::json::parse(r.out);
   REQUIRE(doc["targets"].size() == 2);
   CHECK(doc["targets"][0]["state"] == "up");
   CHECK(doc["targets"][1]["state"] == "down");
   CHECK(doc["targets"][1]["status"] == "503 Service Unavailable");
-  CHECK_MESSAGE(contains(r.err, server.url("/unavailable")
-                                  + ": 503 Service Unavailable"),
-                "the failure is on stderr, naming the target: " << r.err);
+  CHECK_MESSAGE(
+    contains(r.err, server.url("/unavailable") + ": 503 Service Unavailable"),
+    "the failure is on stderr, naming the target: " << r.err);
 }
 
 TEST_CASE("once: transport errors are down, with the error in words") {
@@ -73,10 +72,10 @@ TEST_CASE("once: transport errors are down, with the error in words") {
   reset_server resetting;
   temp_dir dir;
   auto refused = "http://127.0.0.1:" + std::to_string(closed_port()) + "/";
-  auto r = run_urlpoll({"--urlpoll.once", "--urlpoll.timeout=500ms",
-                        urls_option({refused, resetting.url(),
-                                     server.url("/never")})},
-                       dir.path);
+  auto r =
+    run_urlpoll({"--urlpoll.once", "--urlpoll.timeout=500ms",
+                 urls_option({refused, resetting.url(), server.url("/never")})},
+                dir.path);
   CHECK(r.exit_code == 1);
   auto doc = nlohmann::json::parse(r.out);
   REQUIRE(doc["targets"].size() == 3);
@@ -91,10 +90,10 @@ TEST_CASE("once: transport errors are down, with the error in words") {
 TEST_CASE("the shipped configuration file is valid") {
   http_server server;
   temp_dir dir;
-  auto r = run_urlpoll({"--config-file=" URLPOLL_SOURCE_DIR
-                        "/caf-application.conf",
-                        "--urlpoll.once", urls_option({server.url("/ok")})},
-                       dir.path);
+  auto r =
+    run_urlpoll({"--config-file=" URLPOLL_SOURCE_DIR "/caf-application.conf",
+                 "--urlpoll.once", urls_option({server.url("/ok")})},
+                dir.path);
   CHECK_MESSAGE(r.exit_code == 0, r.err);
 }
 
@@ -127,9 +126,9 @@ TEST_CASE("--help lists every option") {
   temp_dir dir;
   auto r = run_urlpoll({"--help"}, dir.path);
   CHECK(r.exit_code == 0);
-  for (auto option : {"urls", "url-file", "pollers", "poll-interval",
-                      "error-backoff", "max-backoff", "timeout",
-                      "status-interval", "status-format", "once"})
+  for (auto option :
+       {"urls", "url-file", "pollers", "poll-interval", "error-backoff",
+        "max-backoff", "timeout", "status-interval", "status-format", "once"})
     CHECK_MESSAGE(contains(r.out, std::string{"urlpoll."} + option), option);
 }
 
@@ -140,8 +139,8 @@ TEST_CASE("status-format json prints one JSON document per interval") {
           {"--urlpoll.status-format=json", "--urlpoll.status-interval=200ms",
            "--urlpoll.poll-interval=100ms", urls_option({server.url("/ok")})},
           dir.path};
-  CHECK(c.wait_for([](auto& out, auto&) { return count_lines(out) >= 3; },
-                   10s));
+  CHECK(
+    c.wait_for([](auto& out, auto&) { return count_lines(out) >= 3; }, 10s));
   c.signal(SIGTERM);
   auto r = c.wait(5s);
   CHECK(r.exit_code == 0);
@@ -172,8 +171,8 @@ TEST_CASE("SIGTERM mid-poll stops urlpoll within 2 seconds with exit 0") {
     // The refused poll's result is in, and /never is stuck in flight.
     REQUIRE(c.wait_for(
       [&](auto&, auto& err) {
-        return contains(err, "connection refused")
-               && server.requests > stuck_before;
+        return contains(err, "connection refused") &&
+               server.requests > stuck_before;
       },
       10s));
     auto signalled = std::chrono::steady_clock::now();
@@ -192,12 +191,11 @@ TEST_CASE("a password in a URL never appears in any output") {
   temp_dir dir;
   auto port = std::to_string(server.port);
   auto refused = std::to_string(closed_port());
-  auto r = run_urlpoll({"--urlpoll.once",
-                        urls_option({"http://alice:s3cr3t@127.0.0.1:" + port
-                                       + "/ok",
-                                     "http://bob:hunter2@127.0.0.1:" + refused
-                                       + "/"})},
-                       dir.path);
+  auto r = run_urlpoll(
+    {"--urlpoll.once",
+     urls_option({"http://alice:s3cr3t@127.0.0.1:" + port + "/ok",
+                  "http://bob:hunter2@127.0.0.1:" + refused + "/"})},
+    dir.path);
   CHECK(r.exit_code == 1);
   CHECK_FALSE(contains(r.out + r.err, "s3cr3t"));
   CHECK_FALSE(contains(r.out + r.err, "hunter2"));

@@ -1,7 +1,7 @@
-#include <doctest/doctest.h>
-
 #include <algorithm>
 #include <sstream>
+
+#include <doctest/doctest.h>
 
 #include "app/config.hpp"
 #include "support/temp_dir.hpp"
@@ -156,8 +156,8 @@ TEST_CASE("command-line options override the file; URLs are checked and "
                                   "poll-interval = 30s\n");
   startup s{{"--config-file=" + conf, "--urlpoll.pollers=5"}};
   REQUIRE_MESSAGE(s.errors.empty(), s.all_errors());
-  CHECK(s.out.urls
-        == std::vector<std::string>{"http://a/", "http://b/", "http://c/"});
+  CHECK(s.out.urls ==
+        std::vector<std::string>{"http://a/", "http://b/", "http://c/"});
   CHECK(s.out.pollers == 5);
   CHECK(s.out.schedule.interval == 30s);
   CHECK(s.out.schedule.error_backoff == 10s);

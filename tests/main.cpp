@@ -1,9 +1,8 @@
 #define DOCTEST_CONFIG_IMPLEMENT
-#include <doctest/doctest.h>
-
 #include <csignal>
 
 #include <curl/curl.h>
+#include <doctest/doctest.h>
 
 int main(int argc, char** argv) {
   curl_global_init(CURL_GLOBAL_DEFAULT);

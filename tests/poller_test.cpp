@@ -1,12 +1,10 @@
-#include <doctest/doctest.h>
-
 #include <algorithm>
 #include <map>
 #include <memory>
 
 #include <caf/event_based_actor.hpp>
-
 #include <caf/exit_reason.hpp>
+#include <doctest/doctest.h>
 
 #include "actors/poller.hpp"
 #include "support/actor_fixtures.hpp"
@@ -86,8 +84,8 @@ TEST_CASE_FIXTURE(poller_fixture, "a reset connection is said in words") {
   reset_server resetting;
   auto r = poll(resetting.url());
   CHECK(r.code == 0);
-  CHECK_MESSAGE((r.status == "connection reset by peer"
-                 || r.status.find("empty reply") == 0),
+  CHECK_MESSAGE((r.status == "connection reset by peer" ||
+                 r.status.find("empty reply") == 0),
                 r.status);
 }
 
@@ -113,8 +111,8 @@ TEST_CASE_FIXTURE(poller_fixture,
 }
 
 TEST_CASE_FIXTURE(poller_fixture, "error texts never show a URL's password") {
-  auto url = "http://user:hunter2@127.0.0.1:" + std::to_string(closed_port())
-             + "/";
+  auto url =
+    "http://user:hunter2@127.0.0.1:" + std::to_string(closed_port()) + "/";
   auto r = poll(url);
   CHECK(r.status.find("hunter2") == std::string::npos);
 }
@@ -147,8 +145,7 @@ struct tally {
 
 /// Sends every request to `pollers` at once from a helper actor and returns
 /// what came back once every request has an answer (or 30s have passed).
-std::shared_ptr<tally> poll_all(caf::actor_system& sys,
-                                caf::scoped_actor& self,
+std::shared_ptr<tally> poll_all(caf::actor_system& sys, caf::scoped_actor& self,
                                 const poller_actor& pollers,
                                 const std::vector<poll_request>& requests) {
   auto t = std::make_shared<tally>();
@@ -185,13 +182,13 @@ TEST_CASE_FIXTURE(threaded_fixture,
   std::vector<poll_request> requests;
   requests.push_back(make_request(server.url("/never"), 1500ms));
   for (int i = 0; i < 2000; ++i)
-    requests.push_back(make_request(server.url("/ok?i=" + std::to_string(i)),
-                                    10s));
+    requests.push_back(
+      make_request(server.url("/ok?i=" + std::to_string(i)), 10s));
   auto t = poll_all(sys, self, one, requests);
   auto& answers = t->answers;
   auto& results = t->results;
-  CHECK(std::all_of(answers.begin(), answers.end(),
-                    [](int n) { return n == 1; }));
+  CHECK(
+    std::all_of(answers.begin(), answers.end(), [](int n) { return n == 1; }));
   CHECK(results[0].status == "timed out after 1.5s");
   auto ok = std::count_if(results.begin() + 1, results.end(),
                           [](auto& r) { return r.code == 200; });
@@ -205,8 +202,9 @@ TEST_CASE_FIXTURE(threaded_fixture,
   auto one = spawn_pool(1);
   auto poll_twice = [&](bool fresh) {
     for (int i = 0; i < 2; ++i)
-      self->request(one, 20s, poll_atom_v,
-                    make_request(server.url("/ok"), 5s, fresh))
+      self
+        ->request(one, 20s, poll_atom_v,
+                  make_request(server.url("/ok"), 5s, fresh))
         .receive([](poll_result& r) { CHECK(r.code == 200); },
                  [&](caf::error& err) { FAIL(sys.render(err)); });
   };

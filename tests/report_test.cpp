@@ -84,18 +84,16 @@ TEST_CASE("the JSON snapshot has the documented shape") {
   CHECK(down["consecutive_failures"] == 2);
   auto& unknown = doc["targets"][2];
   CHECK(unknown["state"] == "unknown");
-  for (auto key : {"status", "code", "latency_ms", "timings", "last_poll",
-                   "last_change"})
+  for (auto key :
+       {"status", "code", "latency_ms", "timings", "last_poll", "last_change"})
     CHECK_MESSAGE(unknown[key].is_null(), key);
   std::vector<std::string> keys;
   for (auto& [key, value] : up.items())
     keys.push_back(key);
-  CHECK(keys
-        == std::vector<std::string>{"url", "state", "status", "code",
-                                    "latency_ms", "timings", "polls",
-                                    "failures",
-                                    "consecutive_failures", "last_poll",
-                                    "last_change"});
+  CHECK(keys == std::vector<std::string>{"url", "state", "status", "code",
+                                         "latency_ms", "timings", "polls",
+                                         "failures", "consecutive_failures",
+                                         "last_poll", "last_change"});
 }
 
 TEST_CASE("the JSON status format is one line per snapshot") {
@@ -116,7 +114,7 @@ TEST_CASE("the text status is a table with a summary line") {
 
 TEST_CASE("a failed poll is one stderr line naming the target") {
   auto x = sample().targets[1];
-  CHECK(failure_line(x)
-        == "urlpoll: http://b.example/: connection refused (2 failures in a "
-           "row)\n");
+  CHECK(failure_line(x) ==
+        "urlpoll: http://b.example/: connection refused (2 failures in a "
+        "row)\n");
 }

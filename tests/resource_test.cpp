@@ -1,7 +1,6 @@
-#include <doctest/doctest.h>
-
 #include <caf/event_based_actor.hpp>
 #include <caf/send.hpp>
+#include <doctest/doctest.h>
 
 #include "actors/resource.hpp"
 #include "actors/state_monitor.hpp"
@@ -18,9 +17,9 @@ namespace {
 struct resource_fixture : deterministic_fixture {
   mock_poller_actor mock = sys.spawn(mock_poller);
   poller_actor pollers = mock;
-  state_monitor_actor monitor
-    = sys.spawn(state_monitor, std::vector<std::string>{"http://t.example/"},
-                caf::timespan{0}, monitor_output{});
+  state_monitor_actor monitor =
+    sys.spawn(state_monitor, std::vector<std::string>{"http://t.example/"},
+              caf::timespan{0}, monitor_output{});
   timer_wheel_actor wheel = sys.spawn(timer_wheel, caf::timespan{10ms});
 
   std::vector<resource_actor> resources;
@@ -47,9 +46,7 @@ struct resource_fixture : deterministic_fixture {
     return r;
   }
 
-  mock_poller_state& poller() {
-    return state_of<mock_poller_state>(mock);
-  }
+  mock_poller_state& poller() { return state_of<mock_poller_state>(mock); }
 
   const target_status& status() {
     return state_of<state_monitor_state>(monitor).targets.at(0);

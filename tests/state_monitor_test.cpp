@@ -1,9 +1,8 @@
-#include <doctest/doctest.h>
-
 #include <optional>
 
 #include <caf/event_based_actor.hpp>
 #include <caf/send.hpp>
+#include <doctest/doctest.h>
 
 #include "actors/state_monitor.hpp"
 #include "support/actor_fixtures.hpp"
@@ -29,7 +28,9 @@ struct monitor_fixture : deterministic_fixture {
 
   state_monitor_actor start(caf::timespan status_interval) {
     monitor_output out;
-    out.status = [this](snapshot x) { printed.push_back(std::move(x)); };
+    out.status = [this](snapshot x) {
+      printed.push_back(std::move(x));
+    };
     out.failure = [this](const target_status& x) {
       failed.push_back(x.url + ": " + x.status);
     };
@@ -48,12 +49,13 @@ struct monitor_fixture : deterministic_fixture {
 
   /// Asks `m` with `request` and keeps the answer once it comes.
   template <class Request>
-  std::shared_ptr<std::optional<snapshot>>
-  ask(const state_monitor_actor& m, Request request) {
+  std::shared_ptr<std::optional<snapshot>> ask(const state_monitor_actor& m,
+                                               Request request) {
     auto answer = std::make_shared<std::optional<snapshot>>();
     sys.spawn([=](caf::event_based_actor* self) {
-      self->request(m, caf::infinite, request)
-        .then([=](snapshot& x) { *answer = std::move(x); });
+      self->request(m, caf::infinite, request).then([=](snapshot& x) {
+        *answer = std::move(x);
+      });
     });
     run();
     return answer;
@@ -124,12 +126,12 @@ TEST_CASE_FIXTURE(monitor_fixture, "each failed poll is reported once") {
   polled(m, 0, ok_result());
   polled(m, 1, refused_result());
   polled(m, 1, refused_result());
-  CHECK(failed
-        == std::vector<std::string>{"http://b/: connection refused",
-                                    "http://b/: connection refused"});
+  CHECK(failed == std::vector<std::string>{"http://b/: connection refused",
+                                           "http://b/: connection refused"});
 }
 
-TEST_CASE_FIXTURE(monitor_fixture, "a result for an unknown target is ignored") {
+TEST_CASE_FIXTURE(monitor_fixture,
+                  "a result for an unknown target is ignored") {
   auto m = start(0s);
   polled(m, 7, ok_result());
   CHECK(state_of<state_monitor_state>(m).targets[0].polls == 0);

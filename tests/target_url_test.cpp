@@ -13,25 +13,26 @@ TEST_CASE("http and https URLs with a host can be polled") {
 }
 
 TEST_CASE("a URL that cannot be polled is refused with the reason") {
-  auto reason = [](const char* url) { return check_url(url).value_or(""); };
+  auto reason = [](const char* url) {
+    return check_url(url).value_or("");
+  };
   CHECK(reason("") == "the URL is empty");
   CHECK(reason("example.org/health").find("no scheme") != std::string::npos);
-  CHECK(reason("ftp://example.org/").find("unsupported scheme 'ftp'")
-        != std::string::npos);
-  CHECK(reason("file:///etc/passwd").find("unsupported scheme 'file'")
-        != std::string::npos);
+  CHECK(reason("ftp://example.org/").find("unsupported scheme 'ftp'") !=
+        std::string::npos);
+  CHECK(reason("file:///etc/passwd").find("unsupported scheme 'file'") !=
+        std::string::npos);
   CHECK(reason("http://").find("no host") != std::string::npos);
   CHECK(reason("http:///path").find("no host") != std::string::npos);
-  CHECK(reason("http://exa mple.org/").find("whitespace")
-        != std::string::npos);
-  CHECK(reason("http://example.org:99999/").find("malformed")
-        != std::string::npos);
+  CHECK(reason("http://exa mple.org/").find("whitespace") != std::string::npos);
+  CHECK(reason("http://example.org:99999/").find("malformed") !=
+        std::string::npos);
 }
 
 TEST_CASE("a password in a URL is shown as ***") {
   CHECK(redact("http://user:secret@host/") == "http://user:***@host/");
-  CHECK(redact("https://u:p%40ss@host:8443/x?y=1")
-        == "https://u:***@host:8443/x?y=1");
+  CHECK(redact("https://u:p%40ss@host:8443/x?y=1") ==
+        "https://u:***@host:8443/x?y=1");
   CHECK(redact("http://user:se@cret@host/") == "http://user:***@host/");
   CHECK(redact("http://host/path@x:y") == "http://host/path@x:y");
   CHECK(redact("http://user@host/") == "http://user@host/");
@@ -40,7 +41,7 @@ TEST_CASE("a password in a URL is shown as ***") {
 
 TEST_CASE("a password quoted in an error text is shown as ***") {
   CHECK(redact_password_in("failed at http://u:hunter2@h/ (hunter2)",
-                           "http://u:hunter2@h/")
-        == "failed at http://u:***@h/ (***)");
+                           "http://u:hunter2@h/") ==
+        "failed at http://u:***@h/ (***)");
   CHECK(redact_password_in("no secret here", "http://h/") == "no secret here");
 }

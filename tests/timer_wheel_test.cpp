@@ -1,8 +1,7 @@
-#include <doctest/doctest.h>
-
 #include <vector>
 
 #include <caf/send.hpp>
+#include <doctest/doctest.h>
 
 #include "actors/timer_wheel.hpp"
 #include "support/actor_fixtures.hpp"
@@ -23,7 +22,9 @@ resource_actor::behavior_type
 woken(resource_actor::stateful_pointer<woken_state> self,
       std::vector<caf::actor_clock::time_point>* log) {
   self->state.log = log;
-  return {[=](due_atom) { self->state.log->push_back(self->clock().now()); }};
+  return {[=](due_atom) {
+    self->state.log->push_back(self->clock().now());
+  }};
 }
 
 struct wheel_fixture : deterministic_fixture {

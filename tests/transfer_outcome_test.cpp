@@ -1,8 +1,7 @@
-#include <doctest/doctest.h>
-
 #include <cerrno>
 
 #include <curl/curl.h>
+#include <doctest/doctest.h>
 
 #include "actors/transfer_outcome.hpp"
 
@@ -11,8 +10,8 @@ using namespace std::chrono_literals;
 
 TEST_CASE("the status of an answer is its code and reason phrase") {
   CHECK(status_text(200, "HTTP/1.1 200 OK\r\n") == "200 OK");
-  CHECK(status_text(503, "HTTP/1.1 503 Service Unavailable\r\n")
-        == "503 Service Unavailable");
+  CHECK(status_text(503, "HTTP/1.1 503 Service Unavailable\r\n") ==
+        "503 Service Unavailable");
   CHECK_MESSAGE(status_text(200, "HTTP/1.1 200 Fine\r\n") == "200 Fine",
                 "the server's own phrase wins");
   CHECK_MESSAGE(status_text(404, "HTTP/2 404\r\n") == "404 Not Found",

@@ -9,10 +9,9 @@
 #include <caf/atom.hpp>
 #include <caf/scheduler/test_coordinator.hpp>
 #include <caf/scoped_actor.hpp>
+#include <caf/send.hpp>
 #include <caf/stateful_actor.hpp>
 #include <caf/typed_event_based_actor.hpp>
-
-#include <caf/send.hpp>
 
 #include "actors/poller.hpp"
 #include "messages/messages.hpp"
@@ -33,8 +32,8 @@ struct deterministic_config : caf::actor_system_config {
 struct deterministic_fixture {
   deterministic_config cfg;
   caf::actor_system sys{cfg};
-  caf::scheduler::test_coordinator& sched
-    = dynamic_cast<caf::scheduler::test_coordinator&>(sys.scheduler());
+  caf::scheduler::test_coordinator& sched =
+    dynamic_cast<caf::scheduler::test_coordinator&>(sys.scheduler());
 
   deterministic_fixture() {
     // Actors waiting for a timer the test never fires must not keep the
@@ -42,9 +41,7 @@ struct deterministic_fixture {
     sys.await_actors_before_shutdown(false);
   }
 
-  void run() {
-    sched.run();
-  }
+  void run() { sched.run(); }
 
   void advance(caf::timespan d) {
     sched.clock().advance_time(d);
@@ -59,9 +56,7 @@ struct deterministic_fixture {
     return schedule.begin()->first - sched.clock().now();
   }
 
-  size_t pending_timers() const {
-    return sched.clock().schedule().size();
-  }
+  size_t pending_timers() const { return sched.clock().schedule().size(); }
 
   /// The state of a stateful actor, read directly: the test is its thread.
   template <class State, class Handle>

@@ -1,13 +1,12 @@
 #include "support/fast_http_server.hpp"
 
-#include <cstring>
-#include <unordered_map>
-
 #include <arpa/inet.h>
+#include <cstring>
 #include <netinet/in.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <unistd.h>
+#include <unordered_map>
 
 namespace urlpoll::test {
 
@@ -26,7 +25,9 @@ fast_http_server::fast_http_server() {
   ev.events = EPOLLIN;
   ev.data.fd = listener_;
   ::epoll_ctl(epoll_, EPOLL_CTL_ADD, listener_, &ev);
-  thread_ = std::thread{[this] { serve(); }};
+  thread_ = std::thread{[this] {
+    serve();
+  }};
 }
 
 fast_http_server::~fast_http_server() {
@@ -37,8 +38,8 @@ fast_http_server::~fast_http_server() {
 }
 
 void fast_http_server::serve() {
-  static constexpr char answer[]
-    = "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n";
+  static constexpr char answer[] =
+    "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n";
   std::unordered_map<int, std::string> pending;
   epoll_event events[256];
   while (!stopping_) {

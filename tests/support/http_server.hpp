@@ -22,8 +22,8 @@ namespace urlpoll::test {
 /// It counts the requests it receives.
 class http_server {
 public:
-  explicit http_server(std::chrono::milliseconds slow_delay
-                       = std::chrono::milliseconds{300}) {
+  explicit http_server(
+    std::chrono::milliseconds slow_delay = std::chrono::milliseconds{300}) {
     server_.Get("/ok",
                 [this](const httplib::Request& req, httplib::Response& res) {
                   ++requests;
@@ -57,7 +57,9 @@ public:
                   res.status = 200;
                 });
     port = server_.bind_to_any_port("127.0.0.1");
-    thread_ = std::thread{[this] { server_.listen_after_bind(); }};
+    thread_ = std::thread{[this] {
+      server_.listen_after_bind();
+    }};
   }
 
   ~http_server() {

@@ -17,8 +17,8 @@ namespace urlpoll::test {
 using release_atom = caf::atom_constant<caf::atom("release")>;
 
 /// A poller's interface, plus the test's handle on held requests.
-using mock_poller_actor
-  = poller_actor::extend<caf::reacts_to<release_atom, poll_result>>;
+using mock_poller_actor =
+  poller_actor::extend<caf::reacts_to<release_atom, poll_result>>;
 
 struct mock_poller_state {
   /// Every request received, in order.

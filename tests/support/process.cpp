@@ -67,9 +67,9 @@ void child::read_available(int timeout_ms) {
   }
 }
 
-bool child::wait_for(const std::function<bool(const std::string&,
-                                              const std::string&)>& done,
-                     milliseconds limit) {
+bool child::wait_for(
+  const std::function<bool(const std::string&, const std::string&)>& done,
+  milliseconds limit) {
   auto deadline = steady_clock::now() + limit;
   while (!done(result_.out, result_.err)) {
     if (steady_clock::now() >= deadline || (out_fd_ < 0 && err_fd_ < 0))
@@ -90,10 +90,10 @@ process_result child::wait(milliseconds limit) {
   for (;;) {
     auto rc = ::waitpid(pid_, &status, WNOHANG);
     if (rc == pid_) {
-      result_.elapsed = duration_cast<milliseconds>(steady_clock::now()
-                                                    - started_);
-      result_.exit_code = WIFEXITED(status) ? WEXITSTATUS(status)
-                                            : 128 + WTERMSIG(status);
+      result_.elapsed =
+        duration_cast<milliseconds>(steady_clock::now() - started_);
+      result_.exit_code =
+        WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
       break;
     }
     if (steady_clock::now() >= deadline) {

@@ -4,9 +4,8 @@
 #include <chrono>
 #include <functional>
 #include <string>
-#include <vector>
-
 #include <sys/types.h>
+#include <vector>
 
 namespace urlpoll::test {
 
@@ -47,9 +46,8 @@ private:
 };
 
 /// The built urlpoll, run in `cwd` with `args`, for at most `limit`.
-process_result run_urlpoll(const std::vector<std::string>& args,
-                           const std::string& cwd,
-                           std::chrono::milliseconds limit
-                           = std::chrono::seconds{20});
+process_result
+run_urlpoll(const std::vector<std::string>& args, const std::string& cwd,
+            std::chrono::milliseconds limit = std::chrono::seconds{20});
 
 } // namespace urlpoll::test

@@ -11,9 +11,8 @@ namespace urlpoll::test {
 class temp_dir {
 public:
   temp_dir() {
-    std::string pattern
-      = (std::filesystem::temp_directory_path() / "urlpoll-test-XXXXXX")
-          .string();
+    std::string pattern =
+      (std::filesystem::temp_directory_path() / "urlpoll-test-XXXXXX").string();
     path = ::mkdtemp(pattern.data());
   }
 

@@ -13,7 +13,7 @@ namespace {
 
 const char* reason_phrase(long code) {
   switch (code) {
-  // clang-format off
+    // clang-format off
     case 100: return "Continue";
     case 101: return "Switching Protocols";
     case 200: return "OK";
@@ -136,6 +136,8 @@ std::string describe_error(const transfer_report& report) {
 
 std::string format_duration(caf::timespan x) {
   using namespace std::chrono;
+  if (x.count() < 0)
+    return "-" + format_duration(-x);
   auto ns = x.count();
   std::ostringstream out;
   auto emit = [&](double value, const char* unit) {

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <iterator>
 #include <set>
@@ -194,6 +195,8 @@ std::string describe_syntax_error(const parser_state& ps,
     result = "unexpected end of line";
   } else if (ps.code == caf::pec::unexpected_eof) {
     result = "unexpected end of file";
+  } else if (ps.code == caf::pec::trailing_character) {
+    result = "unexpected text: expected [section], key = value or a ; comment";
   } else {
     result = "cannot read this: " + caf::to_string(ps.code);
   }
@@ -350,6 +353,11 @@ std::vector<std::string> load_config(config& cfg, int argc, char** argv) {
     cfg.help_requested = true;
     return errors;
   }
+  if (std::error_code ec; std::filesystem::is_directory(path, ec)) {
+    errors.push_back("cannot read config file '" + path +
+                     "': it is a directory; give the path of a file");
+    return errors;
+  }
   {
     std::ifstream file{path};
     if (file) {
@@ -459,7 +467,10 @@ std::vector<std::string> make_settings(const config& cfg, settings& out) {
   if (!cfg.url_file.empty()) {
     auto path = resolve_url_file(cfg);
     std::ifstream file{path};
-    if (!file) {
+    if (std::error_code ec; std::filesystem::is_directory(path, ec)) {
+      fail("urlpoll.url-file",
+           "cannot read '" + path + "': it is a directory, not a file");
+    } else if (!file) {
       fail("urlpoll.url-file",
            "cannot read '" + path + "': " + std::strerror(errno));
     } else {

@@ -11,9 +11,16 @@
 
 namespace {
 
+// The first problems are what a user fixes first; a file of garbage must not
+// bury the terminal.
+constexpr size_t shown_errors = 20;
+
 int config_error(const std::vector<std::string>& errors) {
-  for (auto& line : errors)
-    std::cerr << "urlpoll: configuration error: " << line << '\n';
+  for (size_t i = 0; i < errors.size() && i < shown_errors; ++i)
+    std::cerr << "urlpoll: configuration error: " << errors[i] << '\n';
+  if (errors.size() > shown_errors)
+    std::cerr << "urlpoll: ... and " << errors.size() - shown_errors
+              << " more configuration errors\n";
   return 2;
 }
 

@@ -202,3 +202,16 @@ TEST_CASE("a password in a URL never appears in any output") {
   CHECK(contains(r.out, "http://alice:***@127.0.0.1:" + port + "/ok"));
   CHECK(contains(r.err, "http://bob:***@127.0.0.1:"));
 }
+
+TEST_CASE("a url-file full of bad lines shows the first 20 errors") {
+  temp_dir dir;
+  std::string lines;
+  for (int i = 0; i < 50; ++i)
+    lines += "not a url " + std::to_string(i) + "\n";
+  auto file = dir.write("urls.txt", lines);
+  auto r = run_urlpoll({"--urlpoll.url-file=" + file}, dir.path);
+  CHECK(r.exit_code == 2);
+  CHECK(count_lines(r.err) == 21);
+  CHECK(contains(r.err, file + ":1:"));
+  CHECK(contains(r.err, "... and 30 more configuration errors"));
+}

@@ -217,3 +217,19 @@ TEST_CASE("impossible values are refused") {
   CHECK(contains(all, "urlpoll.error-backoff"));
   CHECK(s.errors.size() == 5);
 }
+
+TEST_CASE("a directory given as a config file or url-file is refused") {
+  temp_dir dir;
+  startup as_config{{"--config-file=" + dir.path}};
+  REQUIRE(as_config.errors.size() == 1);
+  CHECK(contains(as_config.errors[0], "it is a directory"));
+  startup as_url_file{{"--urlpoll.url-file=" + dir.path}};
+  REQUIRE(as_url_file.errors.size() == 1);
+  CHECK(contains(as_url_file.errors[0], "it is a directory"));
+}
+
+TEST_CASE("text that is no INI at all is refused with where it starts") {
+  auto e = only_error("\x01\x02garbage\n");
+  CHECK(contains(e, "test.conf:1:1"));
+  CHECK(contains(e, "unexpected text"));
+}

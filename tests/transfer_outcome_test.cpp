@@ -48,4 +48,5 @@ TEST_CASE("durations are written the way the configuration writes them") {
   CHECK(format_duration(1500ms) == "1.5s");
   CHECK(format_duration(2min) == "2min");
   CHECK(format_duration(0s) == "0s");
+  CHECK(format_duration(-5s) == "-5s");
 }

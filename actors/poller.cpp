@@ -121,8 +121,11 @@ public:
           flags |= CURL_CSELECT_IN;
         if (events[i].events & EPOLLOUT)
           flags |= CURL_CSELECT_OUT;
+        // An error or hang-up: let libcurl read, so that it meets the error
+        // itself and can name it ("connection reset by peer"); with
+        // CURL_CSELECT_ERR it only says "select/poll returned error".
         if (events[i].events & (EPOLLERR | EPOLLHUP))
-          flags |= CURL_CSELECT_ERR;
+          flags |= CURL_CSELECT_IN;
         int in_flight = 0;
         curl_multi_socket_action(multi_, fd, flags, &in_flight);
       }

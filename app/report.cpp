@@ -150,17 +150,23 @@ std::string failure_line(const target_status& x) {
 
 namespace urlpoll {
 
+namespace {
+
+caf::behavior printer(status_format format) {
+  return {
+    [format](const snapshot& x) {
+      std::cout << render(x, format) << std::flush;
+    },
+    [](const target_status& x) { std::cerr << failure_line(x) << std::flush; },
+  };
+}
+
+} // namespace
+
 caf::actor spawn_printer(caf::actor_system& sys, status_format format) {
-  return sys.spawn<caf::detached>([format]() -> caf::behavior {
-    return {
-      [format](const snapshot& x) {
-        std::cout << render(x, format) << std::flush;
-      },
-      [](const target_status& x) {
-        std::cerr << failure_line(x) << std::flush;
-      },
-    };
-  });
+  // With an argument, not a capture: CAF 0.17 dereferences a null argument
+  // tuple for actors spawned without one (UBSan reports it).
+  return sys.spawn<caf::detached>(printer, format);
 }
 
 } // namespace urlpoll

@@ -61,6 +61,13 @@ private:
   std::thread thread_;
 };
 
+// Sends `main` the first snapshot in which every target has a result.
+void forward_all_polled(caf::event_based_actor* self,
+                        state_monitor_actor monitor, caf::actor main) {
+  self->request(monitor, caf::infinite, all_polled_atom_v)
+    .then([=](snapshot& x) { self->send(main, std::move(x)); });
+}
+
 bool all_up(const snapshot& x) {
   for (auto& t : x.targets)
     if (t.state != target_state::up)
@@ -106,10 +113,7 @@ int run(caf::actor_system& sys, const settings& cfg) {
   caf::scoped_actor self{sys};
   signal_watcher watcher{caf::actor{self}};
   if (cfg.once)
-    sys.spawn([monitor, main = caf::actor{self}](caf::event_based_actor* w) {
-      w->request(monitor, caf::infinite, all_polled_atom_v)
-        .then([=](snapshot& x) { w->send(main, std::move(x)); });
-    });
+    sys.spawn(forward_all_polled, monitor, caf::actor{self});
   std::optional<snapshot> final_status;
   self->receive([&](snapshot& x) { final_status = std::move(x); },
                 [&](stop_atom) {});

@@ -152,7 +152,9 @@ std::shared_ptr<tally> poll_all(caf::actor_system& sys, caf::scoped_actor& self,
   t->answers.resize(requests.size());
   t->results.resize(requests.size());
   auto n = requests.size();
-  sys.spawn([=, main = caf::actor{self}](caf::event_based_actor* a) {
+  auto collect = [n](caf::event_based_actor* a, std::shared_ptr<tally> t,
+                     poller_actor pollers, std::vector<poll_request> requests,
+                     caf::actor main) {
     for (size_t i = 0; i < n; ++i)
       a->request(pollers, caf::infinite, poll_atom_v, requests[i])
         .then(
@@ -166,7 +168,8 @@ std::shared_ptr<tally> poll_all(caf::actor_system& sys, caf::scoped_actor& self,
             if (++t->done == n)
               a->send(main, caf::ok_atom::value);
           });
-  });
+  };
+  sys.spawn(collect, t, pollers, requests, caf::actor{self});
   self->receive([](caf::ok_atom) {},
                 caf::after(30s) >> [] { FAIL("answers are missing"); });
   return t;

@@ -15,7 +15,7 @@ using namespace std::chrono_literals;
 namespace {
 
 struct resource_fixture : deterministic_fixture {
-  mock_poller_actor mock = sys.spawn(mock_poller);
+  mock_poller_actor mock = sys.spawn(mock_poller, std::deque<poll_result>{});
   poller_actor pollers = mock;
   state_monitor_actor monitor =
     sys.spawn(state_monitor, std::vector<std::string>{"http://t.example/"},
@@ -161,11 +161,13 @@ TEST_CASE_FIXTURE(resource_fixture,
 
 TEST_CASE_FIXTURE(resource_fixture,
                   "a poller that dies under a poll counts as a failed poll") {
-  auto dying = sys.spawn([](caf::event_based_actor* self) -> caf::behavior {
+  auto die = [](caf::event_based_actor* self,
+                caf::exit_reason reason) -> caf::behavior {
     return {[=](poll_atom, const poll_request&) {
-      self->quit(caf::exit_reason::user_shutdown);
+      self->quit(reason);
     }};
-  });
+  };
+  auto dying = sys.spawn(die, caf::exit_reason::user_shutdown);
   pollers = caf::actor_cast<poller_actor>(dying);
   start(schedule_60s());
   run();

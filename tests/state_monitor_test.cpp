@@ -52,11 +52,14 @@ struct monitor_fixture : deterministic_fixture {
   std::shared_ptr<std::optional<snapshot>> ask(const state_monitor_actor& m,
                                                Request request) {
     auto answer = std::make_shared<std::optional<snapshot>>();
-    sys.spawn([=](caf::event_based_actor* self) {
+    auto asker = [](caf::event_based_actor* self, state_monitor_actor m,
+                    Request request,
+                    std::shared_ptr<std::optional<snapshot>> answer) {
       self->request(m, caf::infinite, request).then([=](snapshot& x) {
         *answer = std::move(x);
       });
-    });
+    };
+    sys.spawn(asker, m, request, answer);
     run();
     return answer;
   }

@@ -30,8 +30,12 @@ struct mock_poller_state {
   static inline const char* name = "mock_poller";
 };
 
+/// Answers from `script`, in order, then holds requests.
 inline mock_poller_actor::behavior_type
-mock_poller(mock_poller_actor::stateful_pointer<mock_poller_state> self) {
+mock_poller(mock_poller_actor::stateful_pointer<mock_poller_state> self,
+            std::deque<poll_result> script) {
+  for (auto& result : script)
+    self->state.script.push_back(std::move(result));
   return {
     [=](poll_atom, poll_request& request) {
       auto& st = self->state;

@@ -289,12 +289,13 @@ private:
     job.promise.deliver(std::move(result));
     curl_multi_remove_handle(multi_, easy);
     transfers_.erase(i);
+    // Back to the idle handles first, so that a waiting poll reuses it.
+    idle_handles_.push_back(easy);
     if (!waiting_.empty()) {
       auto next = std::move(waiting_.front());
       waiting_.pop_front();
       start(std::move(next));
     }
-    idle_handles_.push_back(easy);
   }
 
   size_t max_in_flight_;

@@ -131,7 +131,8 @@ int run(caf::actor_system& sys, const settings& cfg) {
                            << '\n';
                });
   self->send_exit(monitor, caf::exit_reason::user_shutdown);
-  // The printer's queue first: the final status is the last thing printed.
+  // Stop the printer and wait for its thread to end, so that nothing it
+  // still had to write comes after the final status.
   self->send_exit(printer, caf::exit_reason::user_shutdown);
   self->wait_for(printer);
   if (!final_status)

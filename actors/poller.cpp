@@ -1,8 +1,10 @@
 #include "actors/poller.hpp"
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <deque>
+#include <limits>
 #include <memory>
 #include <optional>
 #include <sys/epoll.h>
@@ -80,12 +82,24 @@ public:
 
   const char* name() const override { return "poller"; }
 
-  // A new message wakes the thread from epoll_wait at once.
+  /// New transfers per round of the event loop, at most.
+  static constexpr size_t burst = 64;
+
+  /// Polls given to this poller and not yet answered: what the pool's
+  /// dispatch reads, from the sending thread, to choose a poller.
+  size_t load() const { return assigned_.load(std::memory_order_relaxed); }
+  void assign() { assigned_.fetch_add(1, std::memory_order_relaxed); }
+
+  // A new message wakes the thread from epoll_wait at once. Only a sleeping
+  // poller needs the system call: one awake takes the message on its next
+  // round.
   void enqueue(caf::mailbox_element_ptr what,
                caf::execution_unit* host) override {
     caf::blocking_actor::enqueue(std::move(what), host);
-    uint64_t one = 1;
-    [[maybe_unused]] auto n = ::write(wake_, &one, sizeof(one));
+    if (asleep_.exchange(false)) {
+      uint64_t one = 1;
+      [[maybe_unused]] auto n = ::write(wake_, &one, sizeof(one));
+    }
   }
 
   void act() override {
@@ -106,9 +120,15 @@ public:
           caf::after(std::chrono::seconds(0)) >> [&] { idle = true; });
       if (!running)
         break;
+      start_waiting();
       // Sleep until a socket is ready, libcurl's timer is due or a message
-      // arrives.
-      int n = ::epoll_wait(epoll_, events, 256, wait_ms());
+      // arrives. Saying so before looking at the mailbox a last time means
+      // that a message enqueued in between writes to the eventfd.
+      asleep_.store(true);
+      std::atomic_thread_fence(std::memory_order_seq_cst);
+      int timeout = has_next_message() || can_start() ? 0 : wait_ms();
+      int n = ::epoll_wait(epoll_, events, 256, timeout);
+      asleep_.store(false);
       for (int i = 0; i < n; ++i) {
         int fd = events[i].data.fd;
         if (fd == wake_) {
@@ -195,25 +215,53 @@ private:
     return 0;
   }
 
+  // A handle keeps its options between transfers (no curl_easy_reset, which
+  // frees and rebuilds them): what is the same for every poll is set once
+  // here, what differs is set in start() for each.
   CURL* take_handle() {
-    if (idle_handles_.empty())
-      return curl_easy_init();
-    auto* easy = idle_handles_.back();
-    idle_handles_.pop_back();
-    curl_easy_reset(easy);
+    if (!idle_handles_.empty()) {
+      auto* easy = idle_handles_.back();
+      idle_handles_.pop_back();
+      return easy;
+    }
+    auto* easy = curl_easy_init();
+    curl_easy_setopt(easy, CURLOPT_NOBODY, 1L);
+    curl_easy_setopt(easy, CURLOPT_FOLLOWLOCATION, 0L);
+    curl_easy_setopt(easy, CURLOPT_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(easy, CURLOPT_USERAGENT, "urlpoll/" URLPOLL_VERSION);
+    curl_easy_setopt(easy, CURLOPT_HEADERFUNCTION, on_header);
+    curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, discard_body);
     return easy;
   }
 
-  // Past max_in_flight, polls wait here for a transfer to end: more
-  // transfers at once would only mean more connections and slower ones.
+  // Every poll waits in line until start_waiting() takes it.
   void accept(poll_request request, caf::response_promise promise) {
     auto job = std::make_unique<transfer>();
     job->request = std::move(request);
     job->promise = std::move(promise);
-    if (transfers_.size() < max_in_flight_)
-      start(std::move(job));
-    else
-      waiting_.push_back(std::move(job));
+    waiting_.push_back(std::move(job));
+  }
+
+  // Starts at most `burst` waiting polls per round of the event loop, and
+  // never more than max_in_flight at once. The burst limit clocks new
+  // transfers by finished ones: while answers come at once, a few dozen
+  // connections carry every poll; while they are slow, rounds are quick and
+  // in-flight grows to what the latency needs. Starting a whole tick of polls
+  // at once instead opens a connection for each, and libcurl's cost per
+  // transfer grows with its connections (bench/README.md).
+  void start_waiting() {
+    for (size_t i = 0;
+         i < burst && !waiting_.empty() && transfers_.size() < max_in_flight_;
+         ++i) {
+      auto next = std::move(waiting_.front());
+      waiting_.pop_front();
+      start(std::move(next));
+    }
+  }
+
+  bool can_start() const {
+    return !waiting_.empty() && transfers_.size() < max_in_flight_;
   }
 
   void start(std::unique_ptr<transfer> job) {
@@ -222,28 +270,21 @@ private:
     auto timeout_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
       job->request.timeout);
     curl_easy_setopt(easy, CURLOPT_URL, job->request.url.c_str());
-    curl_easy_setopt(easy, CURLOPT_NOBODY, 1L);
-    curl_easy_setopt(easy, CURLOPT_FOLLOWLOCATION, 0L);
-    curl_easy_setopt(easy, CURLOPT_PROTOCOLS_STR, "http,https");
     curl_easy_setopt(
       easy, CURLOPT_TIMEOUT_MS,
       static_cast<long>(std::max<int64_t>(1, timeout_ms.count())));
-    curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(easy, CURLOPT_USERAGENT, "urlpoll/" URLPOLL_VERSION);
-    curl_easy_setopt(easy, CURLOPT_HEADERFUNCTION, on_header);
     curl_easy_setopt(easy, CURLOPT_HEADERDATA, job.get());
-    curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, discard_body);
     curl_easy_setopt(easy, CURLOPT_ERRORBUFFER, job->error_buffer);
-    if (job->request.fresh_connection) {
-      curl_easy_setopt(easy, CURLOPT_FRESH_CONNECT, 1L);
-      curl_easy_setopt(easy, CURLOPT_FORBID_REUSE, 1L);
-    }
+    long fresh = job->request.fresh_connection ? 1L : 0L;
+    curl_easy_setopt(easy, CURLOPT_FRESH_CONNECT, fresh);
+    curl_easy_setopt(easy, CURLOPT_FORBID_REUSE, fresh);
     if (auto rc = curl_multi_add_handle(multi_, easy); rc != CURLM_OK) {
       poll_result result;
       result.time = job->started;
       result.status =
         std::string{"could not start the transfer: "} + curl_multi_strerror(rc);
       job->promise.deliver(std::move(result));
+      assigned_.fetch_sub(1, std::memory_order_relaxed);
       curl_easy_cleanup(easy);
       return;
     }
@@ -287,26 +328,60 @@ private:
         redact_password_in(describe_error(report), job.request.url);
     }
     job.promise.deliver(std::move(result));
+    assigned_.fetch_sub(1, std::memory_order_relaxed);
     curl_multi_remove_handle(multi_, easy);
+    // The job's buffers go with it: the idle handle must not point at them.
+    curl_easy_setopt(easy, CURLOPT_ERRORBUFFER, nullptr);
+    curl_easy_setopt(easy, CURLOPT_HEADERDATA, nullptr);
     transfers_.erase(i);
     // Back to the idle handles first, so that a waiting poll reuses it.
     idle_handles_.push_back(easy);
-    if (!waiting_.empty()) {
-      auto next = std::move(waiting_.front());
-      waiting_.pop_front();
-      start(std::move(next));
-    }
   }
 
   size_t max_in_flight_;
   CURLM* multi_;
   int epoll_;
   int wake_;
+  std::atomic<size_t> assigned_{0};
+  /// True while act() is in (or about to enter) epoll_wait.
+  std::atomic<bool> asleep_{false};
   std::optional<std::chrono::steady_clock::time_point> timer_due_;
   std::unordered_map<CURL*, std::unique_ptr<transfer>> transfers_;
   std::vector<CURL*> idle_handles_;
   std::deque<std::unique_ptr<transfer>> waiting_;
 };
+
+// Fills the first poller before spilling over to the next: a poll goes to
+// the first poller with less than a burst in hand, or, when all are that busy,
+// to the one with least. At moderate rates one poller then wakes once per
+// timer tick for all its polls (two pollers sharing them would each wake, at
+// half again the CPU per poll); at high rates all of them work.
+caf::actor_pool::policy fill_first() {
+  return [](caf::actor_system&, caf::actor_pool::uplock& guard,
+            const caf::actor_pool::actor_vec& pollers,
+            caf::mailbox_element_ptr& what, caf::execution_unit* host) {
+    // A pool from spawn_pollers holds pollers only.
+    auto as_poller = [](const caf::actor& handle) {
+      return static_cast<poller*>(
+        caf::actor_cast<caf::abstract_actor*>(handle));
+    };
+    size_t chosen = 0;
+    size_t least = std::numeric_limits<size_t>::max();
+    for (size_t i = 0; i < pollers.size(); ++i) {
+      auto load = as_poller(pollers[i])->load();
+      if (load < least) {
+        least = load;
+        chosen = i;
+      }
+      if (load < poller::burst)
+        break;
+    }
+    caf::actor selected = pollers[chosen];
+    as_poller(selected)->assign();
+    guard.unlock();
+    selected->enqueue(std::move(what), host);
+  };
+}
 
 } // namespace
 
@@ -316,7 +391,7 @@ poller_actor spawn_pollers(caf::actor_system& sys, size_t count,
     return sys.spawn<poller>(max_in_flight);
   };
   auto pool = caf::actor_pool::make(sys.dummy_execution_unit(), count,
-                                    spawn_one, caf::actor_pool::round_robin());
+                                    spawn_one, fill_first());
   return caf::actor_cast<poller_actor>(pool);
 }
 

@@ -19,7 +19,8 @@
 
 namespace urlpoll {
 
-/// Spawns `count` pollers behind one round-robin actor pool. Resources hold
+/// Spawns `count` pollers behind one actor pool that fills the first poller
+/// before spilling over to the next (see fill_first). Resources hold
 /// only this handle, so the pollers behind it may live anywhere. Each poller
 /// runs up to `max_in_flight` transfers at once; further polls wait in line.
 poller_actor spawn_pollers(caf::actor_system& sys, size_t count,

@@ -9,7 +9,8 @@
 namespace urlpoll {
 
 /// Up for an HTTP status of 200-399, down for any other status or for a
-/// transport error (code 0).
+/// transport error (code 0). A vantage result (with views) follows the
+/// quorum of its nodes' views, and is unknown when no node could poll.
 target_state classify(const poll_result& result);
 
 /// Folds one poll result into a target's status: state, status text, code,

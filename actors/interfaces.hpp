@@ -2,6 +2,9 @@
 // messages. Each actor's own header says what it owns and what it sends.
 #pragma once
 
+#include <string>
+#include <vector>
+
 #include <caf/actor_clock.hpp>
 #include <caf/fwd.hpp>
 #include <caf/replies_to.hpp>
@@ -14,6 +17,17 @@ namespace urlpoll {
 /// A poller, or the pool in front of the pollers: polls a target once.
 using poller_actor =
   caf::typed_actor<caf::replies_to<poll_atom, poll_request>::with<poll_result>>;
+
+/// A worker node's published actor: polls like a pool and says its name.
+using worker_actor =
+  poller_actor::extend<caf::replies_to<hello_atom>::with<std::string>>;
+
+/// A coordinator's dispatcher: a poller pool to the resources, in front of
+/// the worker nodes and the local pollers.
+using dispatcher_actor =
+  poller_actor::extend<caf::reacts_to<reconnect_atom, uint32_t>,
+                       caf::replies_to<ready_atom>::with<bool>,
+                       caf::reacts_to<report_atom>>;
 
 /// A resource: told by the timer wheel when its next poll is due.
 using resource_actor = caf::typed_actor<caf::reacts_to<due_atom>>;
@@ -28,6 +42,7 @@ using state_monitor_actor =
   caf::typed_actor<caf::reacts_to<polled_atom, target_id, poll_result>,
                    caf::replies_to<caf::get_atom>::with<snapshot>,
                    caf::replies_to<all_polled_atom>::with<snapshot>,
-                   caf::reacts_to<print_atom>>;
+                   caf::reacts_to<print_atom>,
+                   caf::reacts_to<nodes_atom, std::vector<node_status>>>;
 
 } // namespace urlpoll

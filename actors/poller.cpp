@@ -54,9 +54,12 @@ size_t discard_body(char*, size_t size, size_t count, void*) {
 
 class poller : public caf::blocking_actor {
 public:
-  poller(caf::actor_config& cfg, size_t max_in_flight)
+  poller(caf::actor_config& cfg, size_t max_in_flight, std::string node)
     : caf::blocking_actor(cfg),
       max_in_flight_(std::max<size_t>(1, max_in_flight)),
+      node_(std::move(node)),
+      user_agent_("urlpoll/" URLPOLL_VERSION +
+                  (node_.empty() ? std::string{} : " (node " + node_ + ")")),
       multi_(curl_multi_init()), epoll_(::epoll_create1(EPOLL_CLOEXEC)),
       wake_(::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) {
     epoll_event ev{};
@@ -229,7 +232,7 @@ private:
     curl_easy_setopt(easy, CURLOPT_FOLLOWLOCATION, 0L);
     curl_easy_setopt(easy, CURLOPT_PROTOCOLS_STR, "http,https");
     curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(easy, CURLOPT_USERAGENT, "urlpoll/" URLPOLL_VERSION);
+    curl_easy_setopt(easy, CURLOPT_USERAGENT, user_agent_.c_str());
     curl_easy_setopt(easy, CURLOPT_HEADERFUNCTION, on_header);
     curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, discard_body);
     return easy;
@@ -280,6 +283,7 @@ private:
     curl_easy_setopt(easy, CURLOPT_FORBID_REUSE, fresh);
     if (auto rc = curl_multi_add_handle(multi_, easy); rc != CURLM_OK) {
       poll_result result;
+      result.node = node_;
       result.time = job->started;
       result.status =
         std::string{"could not start the transfer: "} + curl_multi_strerror(rc);
@@ -297,6 +301,7 @@ private:
       return;
     auto& job = *i->second;
     poll_result result;
+    result.node = node_;
     result.time = job.started;
     result.lateness = std::max(caf::timespan{0}, job.started - job.request.due);
     auto timing = [easy](CURLINFO what) {
@@ -339,6 +344,8 @@ private:
   }
 
   size_t max_in_flight_;
+  std::string node_;
+  std::string user_agent_;
   CURLM* multi_;
   int epoll_;
   int wake_;
@@ -386,9 +393,9 @@ caf::actor_pool::policy fill_first() {
 } // namespace
 
 poller_actor spawn_pollers(caf::actor_system& sys, size_t count,
-                           size_t max_in_flight) {
-  auto spawn_one = [&sys, max_in_flight] {
-    return sys.spawn<poller>(max_in_flight);
+                           size_t max_in_flight, std::string node) {
+  auto spawn_one = [&sys, max_in_flight, node] {
+    return sys.spawn<poller>(max_in_flight, node);
   };
   auto pool = caf::actor_pool::make(sys.dummy_execution_unit(), count,
                                     spawn_one, fill_first());

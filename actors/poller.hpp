@@ -12,6 +12,7 @@
 #pragma once
 
 #include <cstddef>
+#include <string>
 
 #include <caf/fwd.hpp>
 
@@ -23,7 +24,10 @@ namespace urlpoll {
 /// before spilling over to the next (see fill_first). Resources hold
 /// only this handle, so the pollers behind it may live anywhere. Each poller
 /// runs up to `max_in_flight` transfers at once; further polls wait in line.
+/// Every result names `node`, which the User-Agent also carries
+/// ("urlpoll/VERSION (node NAME)"), so that a server can tell the vantage
+/// points apart.
 poller_actor spawn_pollers(caf::actor_system& sys, size_t count,
-                           size_t max_in_flight = 1000);
+                           size_t max_in_flight = 1000, std::string node = {});
 
 } // namespace urlpoll

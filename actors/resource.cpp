@@ -56,10 +56,17 @@ void schedule_next_poll(resource_pointer self) {
 
 void handle_result(resource_pointer self, poll_result result) {
   auto& st = self->state;
-  if (classify(result) == target_state::down)
+  switch (classify(result)) {
+  case target_state::down:
     ++st.consecutive_failures;
-  else
+    break;
+  case target_state::up:
     st.consecutive_failures = 0;
+    break;
+  default:
+    // No node could poll: the target neither failed nor recovered.
+    break;
+  }
   self->send(st.monitor, polled_atom_v, st.id, std::move(result));
   schedule_next_poll(self);
 }

@@ -13,7 +13,25 @@ namespace urlpoll {
 namespace {
 
 snapshot make_snapshot(const state_monitor_state& st) {
-  return snapshot{caf::make_timestamp(), summarize(st.lateness), st.targets};
+  auto nodes = st.nodes;
+  for (auto& n : nodes)
+    if (auto i = st.node_polls.find(n.name); i != st.node_polls.end())
+      n.polls = i->second;
+  return snapshot{caf::make_timestamp(), summarize(st.lateness),
+                  std::move(nodes), st.targets};
+}
+
+// Polls per node, counted from the results themselves: exact in every
+// snapshot, where the dispatcher's reports come once a second.
+void count_node_polls(state_monitor_state& st, const poll_result& result) {
+  if (result.views.empty()) {
+    if (!result.node.empty())
+      ++st.node_polls[result.node];
+    return;
+  }
+  for (auto& v : result.views)
+    if (v.state != target_state::unknown)
+      ++st.node_polls[v.node];
 }
 
 void record_lateness(state_monitor_state& st, caf::timespan x) {
@@ -64,6 +82,7 @@ state_monitor(state_monitor_actor::stateful_pointer<state_monitor_state> self,
       auto first_result = target.polls == 0;
       record(target, result);
       record_lateness(st, result.lateness);
+      count_node_polls(st, result);
       if (first_result && --st.unpolled == 0) {
         for (auto& promise : st.awaiting_all_polled)
           promise.deliver(make_snapshot(st));
@@ -80,6 +99,9 @@ state_monitor(state_monitor_actor::stateful_pointer<state_monitor_state> self,
       else
         self->state.awaiting_all_polled.push_back(promise);
       return promise;
+    },
+    [=](nodes_atom, std::vector<node_status>& nodes) {
+      self->state.nodes = std::move(nodes);
     },
     [=](print_atom) {
       if (self->state.output.status)

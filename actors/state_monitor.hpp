@@ -7,13 +7,15 @@
 //           (get_atom) -> snapshot, from anyone who shows status;
 //           (all_polled_atom) -> snapshot, answered once every target has a
 //           result;
-//           (print_atom) from itself, every status interval.
+//           (print_atom) from itself, every status interval;
+//           (nodes_atom, nodes) from a coordinator's dispatcher.
 // Sends:    snapshots as answers; the periodic status and one line per
 //           failed poll to its output.
 #pragma once
 
 #include <functional>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include <caf/fwd.hpp>
@@ -32,6 +34,10 @@ struct monitor_output {
 };
 
 struct state_monitor_state {
+  /// A coordinator's poller nodes, as the dispatcher last reported them.
+  std::vector<node_status> nodes;
+  /// Results per node name, counted here (see count_node_polls).
+  std::unordered_map<std::string, uint64_t> node_polls;
   /// The status map, indexed by target_id.
   std::vector<target_status> targets;
   /// How many targets have no result yet.

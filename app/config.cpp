@@ -9,12 +9,15 @@
 #include <set>
 #include <sstream>
 #include <thread>
+#include <unistd.h>
 #include <unordered_set>
 
 #include <caf/config_option_adder.hpp>
 #include <caf/config_option_set.hpp>
 #include <caf/config_value.hpp>
 #include <caf/detail/parser/read_ini.hpp>
+#include <caf/io/middleman.hpp>
+#include <caf/openssl/manager.hpp>
 #include <caf/parser_state.hpp>
 #include <caf/string_view.hpp>
 
@@ -25,11 +28,57 @@ namespace urlpoll {
 
 using namespace std::chrono_literals;
 
+namespace {
+
+std::string host_name() {
+  char buf[256] = {};
+  if (gethostname(buf, sizeof(buf) - 1) != 0 || buf[0] == '\0')
+    return "urlpoll";
+  return buf;
+}
+
+} // namespace
+
+std::optional<worker_address> parse_address(const std::string& text,
+                                            bool any_port) {
+  worker_address out;
+  std::string port;
+  if (!text.empty() && text.front() == '[') {
+    auto close = text.find(']');
+    if (close == std::string::npos || close + 1 >= text.size() ||
+        text[close + 1] != ':')
+      return std::nullopt;
+    out.host = text.substr(1, close - 1);
+    port = text.substr(close + 2);
+  } else {
+    auto colon = text.rfind(':');
+    if (colon == std::string::npos || text.find(':') != colon)
+      return std::nullopt;
+    out.host = text.substr(0, colon);
+    port = text.substr(colon + 1);
+  }
+  if (out.host.empty() || port.empty() || port.size() > 5 ||
+      !std::all_of(port.begin(), port.end(),
+                   [](char c) { return c >= '0' && c <= '9'; }))
+    return std::nullopt;
+  auto number = std::stoul(port);
+  if (number > 65535 || (number == 0 && !any_port))
+    return std::nullopt;
+  out.port = static_cast<uint16_t>(number);
+  return out;
+}
+
+bool is_loopback(const std::string& host) {
+  return host == "localhost" || host == "::1" || host.rfind("127.", 0) == 0;
+}
+
 config::config()
   : pollers(std::max(1u, std::thread::hardware_concurrency())),
     poll_interval(60s), error_backoff(10s), max_backoff(10min), timeout(10s),
     status_interval(10s), status_format("text"), start_spread(-1),
-    timer_resolution(10ms) {
+    timer_resolution(10ms), role("standalone"),
+    listen("127.0.0.1:" + std::to_string(default_worker_port)),
+    node_name(host_name()), dispatch("spread") {
   caf::config_option_adder{custom_options_, "urlpoll"}
     .add(urls, "urls", "URLs to monitor, e.g. [\"https://example.org/\"]")
     .add(url_file, "url-file",
@@ -54,7 +103,26 @@ config::config()
          "open a new connection for every poll instead of reusing one")
     .add(timer_resolution, "timer-resolution",
          "polls start at most this much after they are due; a coarser "
-         "resolution costs less CPU");
+         "resolution costs less CPU")
+    .add(role, "role",
+         "standalone, worker (pollers for coordinators) or coordinator "
+         "(targets, polled through workers)")
+    .add(listen, "listen", "worker: host:port to listen on (port 0: any)")
+    .add(node_name, "node-name",
+         "this node's name in results and logs (default: the host name)")
+    .add(workers, "workers",
+         "coordinator: the workers, e.g. [\"10.0.0.2:9190\", \"[::1]:9191\"]")
+    .add(local_pollers, "local-pollers",
+         "coordinator: poll with its own pollers too, as one more node")
+    .add(dispatch, "dispatch",
+         "coordinator: spread (each poll to one node) or vantage (each poll "
+         "to every node, down by quorum)")
+    .add(quorum, "quorum",
+         "vantage: nodes that must see a target down (0: a majority of the "
+         "nodes polled)");
+  // Nodes talk through CAF's middleman, over TLS when openssl.* is set.
+  load<caf::io::middleman>();
+  load<caf::openssl::manager>();
   add_message_types<caf::id_block::urlpoll>();
 }
 
@@ -316,11 +384,14 @@ check_command_line(const caf::config_option_set& options, int argc,
         errors.push_back("'" + arg + "' needs a value: " + arg + "=VALUE");
       continue;
     }
-    // CAF's command line takes flags without a value only.
+    // CAF's command line takes flags without a value only; urlpoll takes
+    // =true and =false too (see load_config).
     if (opt->is_flag()) {
-      errors.push_back("'" + arg + "': " + arg.substr(0, eq) +
-                       " is a switch: give it alone to turn it on; set it "
-                       "to true or false in the config file");
+      auto value = arg.substr(eq + 1);
+      if (value != "true" && value != "false")
+        errors.push_back("'" + arg + "': " + arg.substr(0, eq) +
+                         " is a switch: give it alone or =true to turn it "
+                         "on, =false to turn it off");
       continue;
     }
     if (!opt->parse(arg.substr(eq + 1)))
@@ -377,9 +448,34 @@ std::vector<std::string> load_config(config& cfg, int argc, char** argv) {
   errors = check_command_line(cfg.options(), argc, argv);
   if (!errors.empty())
     return errors;
-  if (auto err = cfg.parse(argc, argv, path.c_str()))
+  // CAF's parser knows `--switch` only: hand it `--switch=true` as that, and
+  // apply `--switch=false` after it has read the file and the rest.
+  std::vector<std::string> args;
+  std::vector<const caf::config_option*> turned_off;
+  for (int i = 0; i < argc; ++i) {
+    std::string arg = argv[i];
+    auto eq = arg.find('=');
+    const caf::config_option* opt = nullptr;
+    if (i > 0 && arg.compare(0, 2, "--") == 0 && eq != std::string::npos)
+      opt = cfg.options().qualified_name_lookup(arg.substr(2, eq - 2));
+    if (opt != nullptr && opt->is_flag()) {
+      if (arg.substr(eq + 1) == "true")
+        args.push_back(arg.substr(0, eq));
+      else
+        turned_off.push_back(opt);
+      continue;
+    }
+    args.push_back(std::move(arg));
+  }
+  std::vector<char*> new_argv;
+  for (auto& arg : args)
+    new_argv.push_back(arg.data());
+  if (auto err = cfg.parse(static_cast<int>(new_argv.size()), new_argv.data(),
+                           path.c_str()))
     errors.push_back("cannot read the command line: " + to_string(err) +
                      " (urlpoll --help lists every option)");
+  for (auto* opt : turned_off)
+    opt->store(caf::config_value{false});
   return errors;
 }
 
@@ -447,6 +543,111 @@ std::string resolve_url_file(const config& cfg) {
 
 } // namespace
 
+namespace {
+
+// Sets `out` to the choice named `value`, or says which names there are.
+template <class Enum, class Fail>
+void one_of(const char* key, const std::string& value,
+            std::initializer_list<std::pair<const char*, Enum>> choices,
+            Enum& out, Fail& fail) {
+  std::string names;
+  size_t k = 0;
+  for (auto& [name, choice] : choices) {
+    if (value == name) {
+      out = choice;
+      return;
+    }
+    names += k == 0 ? "" : k + 1 == choices.size() ? " or " : ", ";
+    names += "\"" + std::string{name} + "\"";
+    ++k;
+  }
+  fail(key, "must be " + names + ", not \"" + value + "\"");
+}
+
+bool readable_file(const std::string& path) {
+  std::error_code ec;
+  return std::filesystem::is_regular_file(path, ec) &&
+         ::access(path.c_str(), R_OK) == 0;
+}
+
+// The options of distributed runs: role, addresses, dispatch, TLS.
+template <class Fail>
+void check_roles(const config& cfg, settings& out, Fail& fail) {
+  one_of("urlpoll.role", cfg.role,
+         {{"standalone", node_role::standalone},
+          {"worker", node_role::worker},
+          {"coordinator", node_role::coordinator}},
+         out.role, fail);
+  if (auto address = parse_address(cfg.listen, true))
+    out.listen = *address;
+  else
+    fail("urlpoll.listen",
+         "'" + cfg.listen +
+           "' is not host:port (e.g. "
+           "\"127.0.0.1:9190\", or \"[::1]:9190\" for IPv6; port 0 picks a "
+           "free one)");
+  out.node_name = cfg.node_name;
+  if (out.node_name.empty())
+    fail("urlpoll.node-name", "must not be empty");
+  for (size_t i = 0; i < cfg.workers.size(); ++i) {
+    if (auto address = parse_address(cfg.workers[i], false))
+      out.workers.push_back(*address);
+    else
+      fail("urlpoll.workers", "entry " + std::to_string(i + 1) + ", '" +
+                                cfg.workers[i] +
+                                "', is not host:port with a port of 1-65535 "
+                                "(e.g. \"10.0.0.2:9190\")");
+  }
+  out.local_pollers = cfg.local_pollers;
+  if (out.role == node_role::coordinator && cfg.workers.empty())
+    fail("urlpoll.workers",
+         "a coordinator needs at least one worker: list "
+         "them as workers = [\"host:port\"], or run with role = "
+         "\"standalone\"");
+  one_of(
+    "urlpoll.dispatch", cfg.dispatch,
+    {{"spread", dispatch_mode::spread}, {"vantage", dispatch_mode::vantage}},
+    out.dispatch, fail);
+  auto nodes = cfg.workers.size() + (cfg.local_pollers ? 1 : 0);
+  if (cfg.quorum > nodes && out.role == node_role::coordinator)
+    fail("urlpoll.quorum",
+         std::to_string(cfg.quorum) +
+           " nodes can never "
+           "agree: there are only " +
+           std::to_string(nodes) + " (the workers" +
+           (cfg.local_pollers ? " and the local pollers" : "") + ")");
+  out.quorum = static_cast<uint32_t>(cfg.quorum);
+  // TLS: all of certificate, key and CA file, or none.
+  std::vector<std::pair<const char*, std::string>> tls{
+    {"openssl.certificate", cfg.openssl_certificate},
+    {"openssl.key", cfg.openssl_key},
+    {"openssl.cafile", cfg.openssl_cafile}};
+  auto given = std::count_if(tls.begin(), tls.end(),
+                             [](auto& x) { return !x.second.empty(); });
+  if (given > 0 && given < 3) {
+    for (auto& [key, value] : tls)
+      if (value.empty())
+        fail(key, "missing: TLS between nodes needs openssl.certificate, "
+                  "openssl.key and openssl.cafile together");
+  }
+  for (auto& [key, value] : tls)
+    if (!value.empty() && !readable_file(value))
+      fail(key, "cannot read '" + value + "': " +
+                  (std::filesystem::exists(value)
+                     ? std::string{"not a readable file"}
+                     : std::string{"no such file"}));
+  out.tls = given == 3;
+  if (out.role == node_role::worker && !out.tls &&
+      !is_loopback(out.listen.host))
+    out.warnings.push_back(
+      "warning: this worker listens on " + to_string(out.listen) +
+      " without TLS: anyone who reaches it can use it to poll. Set "
+      "openssl.certificate, openssl.key and openssl.cafile (README, "
+      "\"Running on several machines\").");
+}
+
+} // namespace
+
 std::vector<std::string> make_settings(const config& cfg, settings& out) {
   std::vector<std::string> errors;
   auto fail = [&](const std::string& key, const std::string& what) {
@@ -487,7 +688,8 @@ std::vector<std::string> make_settings(const config& cfg, settings& out) {
       }
     }
   }
-  if (out.urls.empty() && errors.empty())
+  check_roles(cfg, out, fail);
+  if (out.urls.empty() && errors.empty() && out.role != node_role::worker)
     errors.push_back("no targets to monitor: list URLs under [urlpoll] in "
                      "caf-application.conf as urls = [\"https://host/\"] or "
                      "url-file = \"FILE\", or give --urlpoll.urls="
@@ -519,13 +721,9 @@ std::vector<std::string> make_settings(const config& cfg, settings& out) {
     out.start_spread = cfg.start_spread;
   else
     out.start_spread = std::min<caf::timespan>(cfg.poll_interval, 10s);
-  if (cfg.status_format == "text")
-    out.format = status_format::text;
-  else if (cfg.status_format == "json")
-    out.format = status_format::json;
-  else
-    fail("urlpoll.status-format",
-         "must be \"text\" or \"json\", not \"" + cfg.status_format + "\"");
+  one_of("urlpoll.status-format", cfg.status_format,
+         {{"text", status_format::text}, {"json", status_format::json}},
+         out.format, fail);
   out.pollers = cfg.pollers;
   out.max_in_flight = cfg.max_in_flight;
   out.schedule.interval = cfg.poll_interval;

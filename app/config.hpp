@@ -6,17 +6,26 @@
 #include <cstddef>
 #include <istream>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include <caf/actor_system_config.hpp>
 #include <caf/timestamp.hpp>
 
+#include "actors/dispatcher.hpp"
 #include "actors/resource.hpp"
 
 namespace urlpoll {
 
 enum class status_format { text, json };
+
+/// standalone: polls its own targets. worker: runs pollers for coordinators.
+/// coordinator: owns the targets, polls through workers (and itself).
+enum class node_role { standalone, worker, coordinator };
+
+/// The port a worker listens on unless told otherwise.
+constexpr uint16_t default_worker_port = 9190;
 
 /// Everything urlpoll needs to run, validated.
 struct settings {
@@ -32,6 +41,19 @@ struct settings {
   caf::timespan start_spread{0};
   /// How precisely the timer wheel wakes resources.
   caf::timespan timer_resolution{0};
+  node_role role = node_role::standalone;
+  /// worker: where to listen (port 0: any free port).
+  worker_address listen;
+  std::string node_name;
+  /// coordinator: the workers, and how polls use them.
+  std::vector<worker_address> workers;
+  bool local_pollers = true;
+  dispatch_mode dispatch = dispatch_mode::spread;
+  uint32_t quorum = 0;
+  /// Links between nodes use TLS with mutual certificate checks.
+  bool tls = false;
+  /// Things worth saying at start-up that do not stop it.
+  std::vector<std::string> warnings;
 };
 
 /// The options under [urlpoll], declared to CAF: each is also settable on
@@ -58,6 +80,13 @@ public:
   caf::timespan start_spread;
   bool fresh_connection = false;
   caf::timespan timer_resolution;
+  std::string role;
+  std::string listen;
+  std::string node_name;
+  std::vector<std::string> workers;
+  bool local_pollers = true;
+  std::string dispatch;
+  size_t quorum = 0;
 
   /// --help, -h or -? was given: show help_text() instead of running.
   bool help_requested = false;
@@ -89,5 +118,13 @@ std::string help_text(const config& cfg);
 /// and value. Returns one line per problem; `out` is complete only when
 /// there is none.
 std::vector<std::string> make_settings(const config& cfg, settings& out);
+
+/// Reads "host:port" or "[v6-address]:port"; nullopt when malformed or when
+/// the port is 0 and `any_port` is false.
+std::optional<worker_address> parse_address(const std::string& text,
+                                            bool any_port);
+
+/// Whether `host` names this machine only (127.0.0.0/8, ::1, localhost).
+bool is_loopback(const std::string& host);
 
 } // namespace urlpoll

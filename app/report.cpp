@@ -92,8 +92,39 @@ nlohmann::ordered_json to_json(const snapshot& x) {
       {"consecutive_failures", t.consecutive_failures},
       {"last_poll", time_or_null(t.last_poll)},
       {"last_change", time_or_null(t.last_change)},
+      {"node", t.node.empty() ? nlohmann::ordered_json(nullptr)
+                              : nlohmann::ordered_json(t.node)},
     });
+    if (!t.views.empty()) {
+      auto views = nlohmann::ordered_json::array();
+      for (auto& v : t.views)
+        views.push_back({
+          {"node", v.node},
+          {"state", to_string(v.state)},
+          {"status", v.status},
+          {"code", v.code != 0 ? nlohmann::ordered_json(v.code)
+                               : nlohmann::ordered_json(nullptr)},
+          {"latency_ms", v.code != 0
+                           ? nlohmann::ordered_json(milliseconds(v.latency))
+                           : nlohmann::ordered_json(nullptr)},
+        });
+      targets.back()["quorum"] = t.quorum;
+      targets.back()["views"] = std::move(views);
+    }
   }
+  auto nodes = nlohmann::ordered_json::array();
+  for (auto& n : x.nodes)
+    nodes.push_back({
+      {"name", n.name},
+      {"address", n.address},
+      {"connected", n.connected},
+      {"since", time_or_null(n.since)},
+      {"polls", n.polls},
+      {"in_flight", n.in_flight},
+      {"lost", n.lost},
+      {"problem", n.problem.empty() ? nlohmann::ordered_json(nullptr)
+                                    : nlohmann::ordered_json(n.problem)},
+    });
   nlohmann::ordered_json lateness = {
     {"p50_ms", milliseconds(x.lateness.p50)},
     {"p99_ms", milliseconds(x.lateness.p99)},
@@ -102,6 +133,7 @@ nlohmann::ordered_json to_json(const snapshot& x) {
   };
   return {{"time", rfc3339(x.time)},
           {"lateness", std::move(lateness)},
+          {"nodes", std::move(nodes)},
           {"targets", std::move(targets)}};
 }
 
@@ -129,6 +161,30 @@ std::string to_text(const snapshot& x) {
         << std::setw(10) << format_latency(t) << std::setw(8) << t.polls
         << std::setw(8) << t.failures << "  "
         << (t.polls > 0 ? t.status : "not polled yet") << '\n';
+  if (x.nodes.empty())
+    return out.str();
+  size_t name_width = 4;
+  size_t address_width = 7;
+  for (auto& n : x.nodes) {
+    name_width = std::max(name_width, n.name.size());
+    address_width = std::max(address_width, n.address.size());
+  }
+  out << "  " << std::left << std::setw(static_cast<int>(name_width) + 2)
+      << "NODE" << std::setw(static_cast<int>(address_width) + 2) << "ADDRESS"
+      << std::setw(14) << "LINK" << std::right << std::setw(8) << "POLLS"
+      << std::setw(11) << "IN FLIGHT" << std::setw(7) << "LOST"
+      << "  SINCE\n";
+  for (auto& n : x.nodes) {
+    out << "  " << std::left << std::setw(static_cast<int>(name_width) + 2)
+        << n.name << std::setw(static_cast<int>(address_width) + 2) << n.address
+        << std::setw(14) << (n.connected ? "connected" : "disconnected")
+        << std::right << std::setw(8) << n.polls << std::setw(11) << n.in_flight
+        << std::setw(7) << n.lost << "  "
+        << (never(n.since) ? "-" : rfc3339(n.since));
+    if (!n.problem.empty() && !n.connected)
+      out << "  " << n.problem;
+    out << '\n';
+  }
   return out.str();
 }
 

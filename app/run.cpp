@@ -10,16 +10,21 @@
 #include <caf/actor_system.hpp>
 #include <caf/event_based_actor.hpp>
 #include <caf/exit_reason.hpp>
+#include <caf/io/publish.hpp>
+#include <caf/openssl/publish.hpp>
 #include <caf/scoped_actor.hpp>
 #include <caf/send.hpp>
 #include <caf/stateful_actor.hpp>
 #include <caf/typed_event_based_actor.hpp>
 
+#include "actors/dispatcher.hpp"
 #include "actors/poller.hpp"
 #include "actors/resource.hpp"
 #include "actors/state_monitor.hpp"
 #include "actors/target_url.hpp"
 #include "actors/timer_wheel.hpp"
+#include "actors/transfer_outcome.hpp"
+#include "actors/worker.hpp"
 #include "app/report.hpp"
 
 namespace urlpoll {
@@ -82,7 +87,45 @@ void block_stop_signals() {
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
 }
 
+namespace {
+
+// A worker: pollers behind a published actor, until SIGINT or SIGTERM.
+int run_worker(caf::actor_system& sys, const settings& cfg) {
+  auto pollers =
+    spawn_pollers(sys, cfg.pollers, cfg.max_in_flight, cfg.node_name);
+  auto face = sys.spawn(worker, cfg.node_name, pollers);
+  auto host = cfg.listen.host.c_str();
+  auto port = cfg.tls ? caf::openssl::publish(face, cfg.listen.port, host, true)
+                      : caf::io::publish(face, cfg.listen.port, host, true);
+  caf::scoped_actor self{sys};
+  auto stop = [&] {
+    self->send_exit(face, caf::exit_reason::user_shutdown);
+    self->send_exit(pollers, caf::exit_reason::user_shutdown);
+  };
+  if (!port) {
+    std::cerr << "urlpoll: cannot listen on " << to_string(cfg.listen) << ": "
+              << sys.render(port.error())
+              << " (is another process using the port? set urlpoll.listen)\n";
+    stop();
+    return 3;
+  }
+  auto shown = cfg.listen;
+  shown.port = *port;
+  std::cout << "urlpoll worker " << cfg.node_name << " listening on "
+            << to_string(shown) << (cfg.tls ? " (TLS)" : "") << std::endl;
+  signal_watcher watcher{caf::actor{self}};
+  self->receive([](stop_atom) {});
+  stop();
+  return 0;
+}
+
+} // namespace
+
 int run(caf::actor_system& sys, const settings& cfg) {
+  for (auto& warning : cfg.warnings)
+    std::cerr << "urlpoll: " << warning << '\n';
+  if (cfg.role == node_role::worker)
+    return run_worker(sys, cfg);
   auto format = cfg.once ? status_format::json : cfg.format;
   auto printer = spawn_printer(sys, format);
   monitor_output output;
@@ -98,7 +141,34 @@ int run(caf::actor_system& sys, const settings& cfg) {
   auto status_interval = cfg.once ? caf::timespan{0} : cfg.status_interval;
   auto monitor = sys.spawn(state_monitor, std::move(shown_urls),
                            status_interval, std::move(output));
-  auto pollers = spawn_pollers(sys, cfg.pollers, cfg.max_in_flight);
+  auto coordinator = cfg.role == node_role::coordinator;
+  poller_actor local;
+  if (!coordinator || cfg.local_pollers)
+    local = spawn_pollers(sys, cfg.pollers, cfg.max_in_flight,
+                          coordinator ? cfg.node_name : std::string{});
+  poller_actor pollers = local;
+  dispatcher_actor nodes;
+  caf::scoped_actor self{sys};
+  if (coordinator) {
+    dispatcher_config dc;
+    dc.mode = cfg.dispatch;
+    dc.quorum = cfg.quorum;
+    dc.workers = cfg.workers;
+    if (local)
+      dc.local.emplace_back(cfg.node_name, local);
+    dc.tls = cfg.tls;
+    dc.monitor = monitor;
+    auto limit = dc.connect_timeout * 2 + std::chrono::seconds{1};
+    nodes = sys.spawn(dispatcher, std::move(dc));
+    pollers = caf::actor_cast<poller_actor>(nodes);
+    // The first polls go to every worker that is there at start-up.
+    self->request(nodes, limit, ready_atom_v)
+      .receive([](bool) {},
+               [&](caf::error&) {
+                 std::cerr << "urlpoll: not every worker answered within "
+                           << format_duration(limit) << "; starting anyway\n";
+               });
+  }
   auto wheel = sys.spawn(timer_wheel, cfg.timer_resolution);
   resource_peers peers{pollers, monitor, wheel};
   // With once, every target is polled right away.
@@ -110,7 +180,6 @@ int run(caf::actor_system& sys, const settings& cfg) {
     resources.push_back(
       sys.spawn(resource, target{static_cast<target_id>(i), cfg.urls[i]},
                 cfg.schedule, start_offset(spread, i, n), peers));
-  caf::scoped_actor self{sys};
   signal_watcher watcher{caf::actor{self}};
   if (cfg.once)
     sys.spawn(forward_all_polled, monitor, caf::actor{self});
@@ -122,7 +191,10 @@ int run(caf::actor_system& sys, const settings& cfg) {
   for (auto& r : resources)
     self->send_exit(r, caf::exit_reason::user_shutdown);
   self->send_exit(wheel, caf::exit_reason::user_shutdown);
-  self->send_exit(pollers, caf::exit_reason::user_shutdown);
+  if (nodes)
+    self->send_exit(nodes, caf::exit_reason::user_shutdown);
+  if (local)
+    self->send_exit(local, caf::exit_reason::user_shutdown);
   if (!final_status)
     self->request(monitor, std::chrono::seconds{1}, caf::get_atom::value)
       .receive([&](snapshot& x) { final_status = std::move(x); },

@@ -3,9 +3,12 @@
 // CAF nodes. Each type lives in its own header next to its `inspect`.
 #pragma once
 
+#include <vector>
+
 #include <caf/atom.hpp>
 #include <caf/type_id.hpp>
 
+#include "messages/node.hpp"
 #include "messages/poll.hpp"
 #include "messages/snapshot.hpp"
 
@@ -13,7 +16,11 @@
 CAF_BEGIN_TYPE_ID_BLOCK(urlpoll, caf::first_custom_type_id)
   CAF_ADD_TYPE_ID(urlpoll, (urlpoll::poll_request))
   CAF_ADD_TYPE_ID(urlpoll, (urlpoll::poll_timings))
+  CAF_ADD_TYPE_ID(urlpoll, (urlpoll::node_view))
+  CAF_ADD_TYPE_ID(urlpoll, (std::vector<urlpoll::node_view>))
   CAF_ADD_TYPE_ID(urlpoll, (urlpoll::poll_result))
+  CAF_ADD_TYPE_ID(urlpoll, (urlpoll::node_status))
+  CAF_ADD_TYPE_ID(urlpoll, (std::vector<urlpoll::node_status>))
   CAF_ADD_TYPE_ID(urlpoll, (urlpoll::lateness_summary))
   CAF_ADD_TYPE_ID(urlpoll, (urlpoll::target_status))
   CAF_ADD_TYPE_ID(urlpoll, (urlpoll::snapshot))
@@ -33,5 +40,15 @@ CAF_BEGIN_TYPE_ID_BLOCK(urlpoll, caf::first_custom_type_id)
   CAF_ADD_ATOM(urlpoll, urlpoll, print_atom, "print")
   // signal watcher -> main: SIGINT or SIGTERM arrived.
   CAF_ADD_ATOM(urlpoll, urlpoll, stop_atom, "stop")
+  // coordinator -> worker: who are you? (the worker's node name)
+  CAF_ADD_ATOM(urlpoll, urlpoll, hello_atom, "hello")
+  // dispatcher -> itself: try to connect to worker N again.
+  CAF_ADD_ATOM(urlpoll, urlpoll, reconnect_atom, "reconnect")
+  // main -> dispatcher: answer once every worker was tried once.
+  CAF_ADD_ATOM(urlpoll, urlpoll, ready_atom, "ready")
+  // dispatcher -> state_monitor: the nodes as they are now.
+  CAF_ADD_ATOM(urlpoll, urlpoll, nodes_atom, "nodes")
+  // dispatcher -> itself: time to report the nodes.
+  CAF_ADD_ATOM(urlpoll, urlpoll, report_atom, "report")
 CAF_END_TYPE_ID_BLOCK(urlpoll)
 // clang-format on

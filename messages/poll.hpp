@@ -3,6 +3,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include <caf/meta/type_name.hpp>
 #include <caf/timestamp.hpp>
@@ -46,6 +47,37 @@ typename Inspector::result_type inspect(Inspector& f, poll_timings& x) {
            x.first_byte);
 }
 
+/// What urlpoll believes about a target.
+enum class target_state : uint8_t {
+  /// No result yet.
+  unknown,
+  /// The last answer's status was 200-399.
+  up,
+  /// The last poll got another status or a transport error.
+  down,
+};
+
+/// "unknown", "up" or "down".
+const char* to_string(target_state x);
+
+/// What one node saw of a target, in vantage mode: each node polls the
+/// target, and the target's state follows a quorum of their views.
+struct node_view {
+  std::string node;
+  /// up or down; unknown when the node itself failed (it died, was cut off
+  /// or did not answer in time): that says nothing about the target.
+  target_state state = target_state::unknown;
+  uint16_t code = 0;
+  std::string status;
+  caf::timespan latency{0};
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, node_view& x) {
+  return f(caf::meta::type_name("node_view"), x.node, x.state, x.code, x.status,
+           x.latency);
+}
+
 /// The outcome of one poll: an HTTP answer or a transport error.
 struct poll_result {
   /// The HTTP status code, or 0 when no HTTP answer arrived.
@@ -59,12 +91,18 @@ struct poll_result {
   /// How much later than due the poll started.
   caf::timespan lateness{0};
   poll_timings timings;
+  /// The node whose poller made the poll.
+  std::string node;
+  /// Vantage mode: every node's view, and how many must see the target down
+  /// for it to be down. Empty and 0 otherwise.
+  std::vector<node_view> views;
+  uint32_t quorum = 0;
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, poll_result& x) {
   return f(caf::meta::type_name("poll_result"), x.code, x.status, x.latency,
-           x.time, x.lateness, x.timings);
+           x.time, x.lateness, x.timings, x.node, x.views, x.quorum);
 }
 
 } // namespace urlpoll

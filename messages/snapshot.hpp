@@ -9,22 +9,10 @@
 #include <caf/meta/type_name.hpp>
 #include <caf/timestamp.hpp>
 
+#include "messages/node.hpp"
 #include "messages/poll.hpp"
 
 namespace urlpoll {
-
-/// What urlpoll believes about a target.
-enum class target_state : uint8_t {
-  /// No result yet.
-  unknown,
-  /// The last answer's status was 200-399.
-  up,
-  /// The last poll got another status or a transport error.
-  down,
-};
-
-/// "unknown", "up" or "down".
-const char* to_string(target_state x);
 
 /// The latest known state of one target.
 struct target_status {
@@ -44,13 +32,19 @@ struct target_status {
   caf::timestamp last_poll;
   /// When `state` last changed; the epoch when it never did.
   caf::timestamp last_change;
+  /// The node that made the last poll.
+  std::string node;
+  /// Vantage mode: each node's view at the last poll, and the quorum.
+  std::vector<node_view> views;
+  uint32_t quorum = 0;
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, target_status& x) {
   return f(caf::meta::type_name("target_status"), x.url, x.state, x.status,
            x.code, x.latency, x.timings, x.polls, x.failures,
-           x.consecutive_failures, x.last_poll, x.last_change);
+           x.consecutive_failures, x.last_poll, x.last_change, x.node, x.views,
+           x.quorum);
 }
 
 /// How late polls started against their due time, over the recent polls.
@@ -72,12 +66,15 @@ typename Inspector::result_type inspect(Inspector& f, lateness_summary& x) {
 struct snapshot {
   caf::timestamp time;
   lateness_summary lateness;
+  /// The poller nodes of a coordinator; empty when standalone.
+  std::vector<node_status> nodes;
   std::vector<target_status> targets;
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, snapshot& x) {
-  return f(caf::meta::type_name("snapshot"), x.time, x.lateness, x.targets);
+  return f(caf::meta::type_name("snapshot"), x.time, x.lateness, x.nodes,
+           x.targets);
 }
 
 } // namespace urlpoll

@@ -136,7 +136,7 @@ TEST_CASE("an unknown command-line option is refused") {
 TEST_CASE("a malformed command-line value is refused, naming the option") {
   startup s{{"--urlpoll.pollers=abc", "--urlpoll.poll-interval=10",
              "--urlpoll.urls=[\"http://a/\"", "--urlpoll.timeout",
-             "--urlpoll.once=false"}};
+             "--urlpoll.once=no"}};
   REQUIRE(s.errors.size() == 5);
   CHECK(contains(s.errors[0], "'--urlpoll.pollers=abc': the value must be a "
                               "whole number"));
@@ -146,7 +146,21 @@ TEST_CASE("a malformed command-line value is refused, naming the option") {
   CHECK(contains(s.errors[4], "--urlpoll.once is a switch"));
 }
 
-TEST_CASE("command-line options override the file; URLs are checked and "
+TEST_CASE("a switch takes =true and =false on the command line, over the "
+          "file") {
+  temp_dir dir;
+  auto file = dir.write("on.conf", "[urlpoll]\nurls = [\"http://a/\"]\n"
+                                   "local-pollers = true\nonce = false\n");
+  startup s{{"--config-file=" + file, "--urlpoll.local-pollers=false",
+             "--urlpoll.once=true"}};
+  CHECK(s.all_errors() == "");
+  CHECK_FALSE(s.cfg.local_pollers);
+  CHECK(s.cfg.once);
+  startup t{{"--config-file=" + file}};
+  CHECK(t.cfg.local_pollers);
+}
+
+TEST_CASE("command-line options override the file, and URLs are checked and "
           "deduplicated in order") {
   temp_dir dir;
   dir.write("urls.txt", "# targets\n\nhttp://b/\n  http://c/  \nhttp://a/\n");
@@ -232,4 +246,64 @@ TEST_CASE("text that is no INI at all is refused with where it starts") {
   auto e = only_error("\x01\x02garbage\n");
   CHECK(contains(e, "test.conf:1:1"));
   CHECK(contains(e, "unexpected text"));
+}
+
+TEST_CASE("host:port addresses are read, IPv6 in brackets") {
+  auto a = parse_address("10.0.0.2:9190", false);
+  REQUIRE(a);
+  CHECK(a->host == "10.0.0.2");
+  CHECK(a->port == 9190);
+  auto b = parse_address("[::1]:9191", false);
+  REQUIRE(b);
+  CHECK(b->host == "::1");
+  CHECK(to_string(*b) == "[::1]:9191");
+  CHECK(parse_address("127.0.0.1:0", true));
+  CHECK_FALSE(parse_address("127.0.0.1:0", false));
+  CHECK_FALSE(parse_address("127.0.0.1", false));
+  CHECK_FALSE(parse_address("host:65536", false));
+  CHECK_FALSE(parse_address("::1:9190", false));
+  CHECK_FALSE(parse_address(":9190", false));
+  CHECK_FALSE(parse_address("host:90x", false));
+  CHECK(is_loopback("127.0.0.1"));
+  CHECK(is_loopback("::1"));
+  CHECK_FALSE(is_loopback("0.0.0.0"));
+}
+
+TEST_CASE("a worker needs no targets and listens on loopback by default") {
+  startup s{{"--urlpoll.role=worker"}};
+  CHECK(s.all_errors() == "");
+  CHECK(s.out.role == node_role::worker);
+  CHECK(s.out.listen.host == "127.0.0.1");
+  CHECK(s.out.listen.port == default_worker_port);
+  CHECK(s.out.warnings.empty());
+  CHECK_FALSE(s.out.node_name.empty());
+}
+
+TEST_CASE("a worker listening beyond loopback without TLS is warned about") {
+  startup s{{"--urlpoll.role=worker", "--urlpoll.listen=0.0.0.0:9190"}};
+  CHECK(s.all_errors() == "");
+  REQUIRE(s.out.warnings.size() == 1);
+  CHECK(contains(s.out.warnings[0], "without TLS"));
+}
+
+TEST_CASE("distributed options are checked: role, workers, dispatch, quorum, "
+          "TLS files") {
+  startup s{{"--urlpoll.urls=[\"http://a/\"]", "--urlpoll.role=leader",
+             "--urlpoll.workers=[\"a:1\", \"nohost\"]",
+             "--urlpoll.dispatch=all", "--urlpoll.quorum=5",
+             "--openssl.certificate=/nonexistent.pem"}};
+  auto all = s.all_errors();
+  CHECK(contains(all, "urlpoll.role (set at the command line): must be "
+                      "\"standalone\", \"worker\" or \"coordinator\", not "
+                      "\"leader\""));
+  CHECK(contains(all, "entry 2, 'nohost', is not host:port"));
+  CHECK(contains(all, "urlpoll.dispatch"));
+  CHECK(contains(all, "openssl.key (set at"));
+  CHECK(contains(all, "openssl.cafile"));
+  CHECK(contains(all, "cannot read '/nonexistent.pem': no such file"));
+  startup c{{"--urlpoll.urls=[\"http://a/\"]", "--urlpoll.role=coordinator"}};
+  CHECK(contains(c.all_errors(), "a coordinator needs at least one worker"));
+  startup q{{"--urlpoll.urls=[\"http://a/\"]", "--urlpoll.role=coordinator",
+             "--urlpoll.workers=[\"a:1\", \"b:2\"]", "--urlpoll.quorum=4"}};
+  CHECK(contains(q.all_errors(), "4 nodes can never agree: there are only 3"));
 }

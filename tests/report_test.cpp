@@ -93,7 +93,53 @@ TEST_CASE("the JSON snapshot has the documented shape") {
   CHECK(keys == std::vector<std::string>{"url", "state", "status", "code",
                                          "latency_ms", "timings", "polls",
                                          "failures", "consecutive_failures",
-                                         "last_poll", "last_change"});
+                                         "last_poll", "last_change", "node"});
+  CHECK(up["node"].is_null());
+  CHECK(doc["nodes"] == nlohmann::json::array());
+}
+
+TEST_CASE("a distributed snapshot shows the nodes and each node's view") {
+  auto x = sample();
+  node_status a;
+  a.name = "a";
+  a.address = "local";
+  a.connected = true;
+  a.since = x.time;
+  a.polls = 7;
+  node_status b;
+  b.name = "b";
+  b.address = "127.0.0.1:9190";
+  b.lost = 2;
+  b.problem = "connection refused";
+  x.nodes = {a, b};
+  auto& t = x.targets[0];
+  t.node = "a";
+  t.quorum = 2;
+  t.views = {node_view{"a", target_state::up, 200, "200 OK", 3ms},
+             node_view{"b", target_state::unknown, 0, "lost (gone)", {}}};
+  auto doc = to_json(x);
+  REQUIRE(doc["nodes"].size() == 2);
+  CHECK(doc["nodes"][0]["name"] == "a");
+  CHECK(doc["nodes"][0]["connected"] == true);
+  CHECK(doc["nodes"][0]["polls"] == 7);
+  CHECK(doc["nodes"][0]["problem"].is_null());
+  CHECK(doc["nodes"][1]["connected"] == false);
+  CHECK(doc["nodes"][1]["since"].is_null());
+  CHECK(doc["nodes"][1]["lost"] == 2);
+  CHECK(doc["nodes"][1]["problem"] == "connection refused");
+  auto& target = doc["targets"][0];
+  CHECK(target["node"] == "a");
+  CHECK(target["quorum"] == 2);
+  REQUIRE(target["views"].size() == 2);
+  CHECK(target["views"][0]["latency_ms"].get<double>() == doctest::Approx(3.0));
+  CHECK(target["views"][1]["state"] == "unknown");
+  CHECK(target["views"][1]["code"].is_null());
+  CHECK_FALSE(doc["targets"][1].contains("views"));
+  auto text = to_text(x);
+  CHECK(text.find("NODE") != std::string::npos);
+  CHECK(text.find("127.0.0.1:9190") != std::string::npos);
+  CHECK(text.find("disconnected") != std::string::npos);
+  CHECK(text.find("connection refused") != std::string::npos);
 }
 
 TEST_CASE("the JSON status format is one line per snapshot") {

@@ -19,6 +19,9 @@ namespace urlpoll::test {
 ///   /redirect     302 to /ok
 ///   /slow         200 after `slow_delay`
 ///   /never        no answer until the server stops
+///   /node         503 to the nodes named in ?fail=a,b (by the node name in
+///                 urlpoll's User-Agent), 200 to others, after ?delay=MS;
+///                 each request is kept as a visit
 /// It counts the requests it receives.
 class http_server {
 public:
@@ -56,6 +59,27 @@ public:
                                        [this] { return stopping_; });
                   res.status = 200;
                 });
+    server_.Get(
+      "/node", [this](const httplib::Request& req, httplib::Response& res) {
+        ++requests;
+        auto agent = req.get_header_value("User-Agent");
+        auto at = agent.find("(node ");
+        visit v;
+        if (at != std::string::npos)
+          v.node = agent.substr(at + 6, agent.find(')', at) - at - 6);
+        v.target = req.get_param_value("t");
+        v.time = std::chrono::steady_clock::now();
+        if (req.has_param("delay"))
+          std::this_thread::sleep_for(
+            std::chrono::milliseconds{std::stoi(req.get_param_value("delay"))});
+        auto fail = "," + req.get_param_value("fail") + ",";
+        res.status =
+          !v.node.empty() && fail.find("," + v.node + ",") != std::string::npos
+            ? 503
+            : 200;
+        std::lock_guard<std::mutex> guard{mtx_};
+        visits_.push_back(std::move(v));
+      });
     port = server_.bind_to_any_port("127.0.0.1");
     thread_ = std::thread{[this] {
       server_.listen_after_bind();
@@ -76,6 +100,18 @@ public:
     return "http://127.0.0.1:" + std::to_string(port) + path;
   }
 
+  /// A request to /node: which node polled which target (?t=) when.
+  struct visit {
+    std::string node;
+    std::string target;
+    std::chrono::steady_clock::time_point time;
+  };
+
+  std::vector<visit> visits() {
+    std::lock_guard<std::mutex> guard{mtx_};
+    return visits_;
+  }
+
   /// The methods of the requests to /ok, in order.
   std::vector<std::string> methods() {
     std::lock_guard<std::mutex> guard{mtx_};
@@ -88,6 +124,7 @@ public:
 private:
   httplib::Server server_;
   std::vector<std::string> methods_;
+  std::vector<visit> visits_;
   std::thread thread_;
   std::mutex mtx_;
   std::condition_variable stopped_cv_;

@@ -1,0 +1,50 @@
+// Vantage mode's rule: every node polls a target, and the target is down only
+// when a quorum of them see it down. Pure functions, shared by the dispatcher
+// (which combines the nodes' results) and the health rule (which classifies
+// a combined result), tested without a network.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "messages/poll.hpp"
+
+namespace urlpoll {
+
+/// More than half of `nodes`: the default quorum.
+uint32_t majority(size_t nodes);
+
+/// The quorum for one poll that went to `polled` nodes: the configured one,
+/// or a majority when it is 0, and never more than `polled`, so that a
+/// target can still be called down while nodes are missing.
+uint32_t effective_quorum(uint32_t configured, size_t polled);
+
+/// Down when at least `quorum` views are down; otherwise up when any view is
+/// up; unknown when no node could poll (a node's own failure is never the
+/// target's).
+target_state verdict(const std::vector<node_view>& views, uint32_t quorum);
+
+/// The verdict once it can no longer change, with `up` and `down` views in
+/// and `open` nodes still to answer: down once `quorum` nodes see it down; up
+/// once some node sees it up and the open ones could not make a quorum down.
+/// nullopt while the open nodes could still decide it.
+std::optional<target_state> early_verdict(size_t up, size_t down, size_t open,
+                                          uint32_t quorum);
+
+/// One node's part in a vantage poll: its result, or why it has none.
+struct node_poll {
+  std::string node;
+  std::optional<poll_result> result;
+  /// Why there is no result: "lost: ...", "no answer within 12s".
+  std::string problem;
+};
+
+/// One result out of every node's: the views, the quorum, and code, status,
+/// latency and timings from a node whose view agrees with the verdict. The
+/// status says how many nodes disagree, e.g. "503 Service Unavailable (down
+/// on 2 of 3 nodes)" or "200 OK (down on 1 of 3 nodes: b)".
+poll_result combine(const std::vector<node_poll>& polls, uint32_t quorum);
+
+} // namespace urlpoll

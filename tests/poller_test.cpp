@@ -216,6 +216,25 @@ TEST_CASE_FIXTURE(threaded_fixture,
 }
 
 TEST_CASE_FIXTURE(threaded_fixture,
+                  "a target that never answers among 3,000 that do: each "
+                  "poll ends in exactly one result") {
+  fast_http_server server;
+  auto one = spawn_pool(1);
+  std::vector<poll_request> requests;
+  requests.push_back(make_request(server.url("/never"), 1500ms));
+  for (int i = 0; i < 3000; ++i)
+    requests.push_back(
+      make_request(server.url("/ok?i=" + std::to_string(i)), 10s));
+  auto t = poll_all(sys, self, one, requests);
+  CHECK(std::all_of(t->answers.begin(), t->answers.end(),
+                    [](int n) { return n == 1; }));
+  CHECK(t->results[0].status == "timed out after 1.5s");
+  CHECK(std::count_if(t->results.begin() + 1, t->results.end(),
+                      [](auto& r) { return r.code == 200; }) == 3000);
+  CHECK(server.answered == 3000);
+}
+
+TEST_CASE_FIXTURE(threaded_fixture,
                   "the pool fills its first poller before waking a second") {
   fast_http_server server;
   auto two = spawn_pool(2);

@@ -290,9 +290,12 @@ void node_lost(dispatcher_pointer self, size_t index, const std::string& why) {
         retry_spread(self, id, node.status.name + ": " + reason);
       continue;
     }
+    // One part per node; closing it may end the poll and erase `poll`.
     for (size_t k = 0; k < poll.part_send.size(); ++k)
-      if (poll.part_send[k] == send)
+      if (poll.part_send[k] == send) {
         close_part(self, id, k, std::nullopt, reason);
+        break;
+      }
   }
   report_nodes(self);
   if (node.remote)

@@ -1,42 +1,180 @@
 #include "actors/health.hpp"
 
+#include <algorithm>
+#include <cmath>
+#include <ctime>
+
+#include "actors/transfer_outcome.hpp"
 #include "actors/vantage.hpp"
 
 namespace urlpoll {
 
+bool expected(uint16_t code, const std::vector<status_range>& expect) {
+  if (expect.empty())
+    return code >= 200 && code <= 399;
+  return std::any_of(expect.begin(), expect.end(), [code](auto& r) {
+    return code >= r.from && code <= r.to;
+  });
+}
+
+std::string describe_expect(const std::vector<status_range>& expect) {
+  if (expect.empty())
+    return "200-399";
+  std::string out;
+  for (auto& r : expect) {
+    if (!out.empty())
+      out += ", ";
+    out += std::to_string(r.from);
+    if (r.to != r.from)
+      out += "-" + std::to_string(r.to);
+  }
+  return out;
+}
+
+namespace {
+
+std::string date_of(caf::timestamp x) {
+  auto t = static_cast<std::time_t>(
+    std::chrono::duration_cast<std::chrono::seconds>(x.time_since_epoch())
+      .count());
+  std::tm utc{};
+  gmtime_r(&t, &utc);
+  char buf[32];
+  std::strftime(buf, sizeof(buf), "%Y-%m-%d", &utc);
+  return buf;
+}
+
+} // namespace
+
+void judge(poll_result& result, const poll_request& request, bool body_matched,
+           caf::timestamp now) {
+  if (result.code == 0) {
+    result.verdict = target_state::down;
+    return;
+  }
+  if (!expected(result.code, request.expect)) {
+    result.verdict = target_state::down;
+    if (!request.expect.empty())
+      result.status += " (expected " + describe_expect(request.expect) + ")";
+    return;
+  }
+  if (!request.body_match.empty() && request.method == http_method::get &&
+      !body_matched) {
+    result.verdict = target_state::down;
+    auto& m = request.body_match;
+    auto regex = m.size() >= 2 && m.front() == '/' && m.back() == '/';
+    result.status += regex ? ", but the body does not match " + m
+                           : ", but the body does not contain \"" + m + "\"";
+    return;
+  }
+  result.verdict = target_state::up;
+  if (request.cert_expiry_warn.count() > 0 &&
+      result.cert_expiry.time_since_epoch().count() != 0 &&
+      result.cert_expiry - now < request.cert_expiry_warn) {
+    auto days =
+      std::chrono::duration<double, std::ratio<86400>>(result.cert_expiry - now)
+        .count();
+    result.verdict = target_state::degraded;
+    result.status += ", but the certificate expires in " +
+                     std::to_string(static_cast<int>(std::floor(days))) +
+                     " days (" + date_of(result.cert_expiry) + ")";
+    return;
+  }
+  if (request.degraded_latency.count() > 0 &&
+      result.latency > request.degraded_latency) {
+    result.verdict = target_state::degraded;
+    result.status += ", but slow: " + format_duration(result.latency) +
+                     " (degraded above " +
+                     format_duration(request.degraded_latency) + ")";
+  }
+}
+
 target_state classify(const poll_result& result) {
   if (!result.views.empty())
     return verdict(result.views, result.quorum);
-  return result.code >= 200 && result.code <= 399 ? target_state::up
-                                                  : target_state::down;
+  if (result.verdict != target_state::unknown)
+    return result.verdict;
+  return expected(result.code, {}) ? target_state::up : target_state::down;
 }
 
-void record(target_status& status, const poll_result& result) {
-  auto state = classify(result);
+namespace {
+
+bool flaps(const std::vector<transition>& history, caf::timestamp now,
+           const state_rules& rules) {
+  if (rules.flap_threshold == 0)
+    return false;
+  auto changes = std::count_if(history.begin(), history.end(), [&](auto& t) {
+    return t.from != t.to && now - t.time <= rules.flap_window;
+  });
+  return static_cast<uint32_t>(changes) >= rules.flap_threshold;
+}
+
+} // namespace
+
+std::optional<transition> record(target_status& status,
+                                 std::vector<transition>& history,
+                                 const poll_result& result,
+                                 const state_rules& rules) {
+  auto verdict = classify(result);
   ++status.polls;
   status.node = result.node;
   status.views = result.views;
   status.quorum = result.quorum;
-  if (state == target_state::unknown) {
+  status.head_refused = status.head_refused || result.head_refused;
+  if (result.head_refused)
+    status.method = http_method::get;
+  if (result.cert_expiry.time_since_epoch().count() != 0)
+    status.cert_expiry = result.cert_expiry;
+  if (verdict == target_state::unknown) {
     // No node could poll: nothing is known about the target itself, so its
     // state and counters stay; the status says why.
     status.status = result.status;
-    return;
+    return std::nullopt;
   }
-  if (state == target_state::down) {
-    ++status.failures;
-    ++status.consecutive_failures;
-  } else {
-    status.consecutive_failures = 0;
-  }
-  if (state != status.state)
-    status.last_change = result.time;
-  status.state = state;
   status.status = result.status;
   status.code = result.code;
   status.latency = result.latency;
   status.timings = result.timings;
   status.last_poll = result.time;
+  auto next = status.state;
+  if (verdict == target_state::down) {
+    ++status.failures;
+    ++status.consecutive_failures;
+    status.consecutive_successes = 0;
+    if (status.consecutive_failures >= std::max(rules.failure_threshold, 1u))
+      next = target_state::down;
+  } else {
+    status.consecutive_failures = 0;
+    ++status.consecutive_successes;
+    if (status.state != target_state::down ||
+        status.consecutive_successes >= std::max(rules.success_threshold, 1u))
+      next = verdict;
+  }
+  auto changed = next != status.state;
+  transition t;
+  t.time = result.time;
+  t.target = status.name.empty() ? status.url : status.name;
+  t.from = status.state;
+  t.to = next;
+  t.status = result.status;
+  t.code = result.code;
+  t.latency = result.latency;
+  t.node = result.node;
+  if (changed) {
+    status.state = next;
+    status.last_change = result.time;
+    if (history.size() >= transition_history)
+      history.erase(history.begin());
+    history.push_back(t);
+  }
+  auto flapping = flaps(history, result.time, rules);
+  if (!changed && flapping == status.flapping)
+    return std::nullopt;
+  status.flapping = flapping;
+  t.flapping = flapping;
+  if (changed)
+    history.back().flapping = flapping;
+  return t;
 }
 
 } // namespace urlpoll

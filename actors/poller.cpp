@@ -7,6 +7,7 @@
 #include <limits>
 #include <memory>
 #include <optional>
+#include <regex>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
@@ -20,12 +21,16 @@
 #include <caf/sec.hpp>
 #include <curl/curl.h>
 
+#include "actors/health.hpp"
 #include "actors/target_url.hpp"
 #include "actors/transfer_outcome.hpp"
 
 namespace urlpoll {
 
 namespace {
+
+/// The most response header bytes a poll takes; more ends it as down.
+constexpr size_t max_header_bytes = 64 * 1024;
 
 /// One poll in flight.
 struct transfer {
@@ -35,21 +40,86 @@ struct transfer {
   /// The last "HTTP/1.1 200 OK" line; a later one replaces an earlier one.
   std::string status_line;
   char error_buffer[CURL_ERROR_SIZE] = {};
+  curl_slist* headers = nullptr;
+  size_t header_bytes = 0;
+  size_t body_bytes = 0;
+  /// The start of the body, kept only to match body-match against.
+  std::string body;
+  /// Why urlpoll ended the transfer itself, if it did.
+  bool headers_too_big = false;
+  bool body_cut = false;
+  /// HEAD was refused and this is the GET that followed.
+  bool head_refused = false;
+
+  ~transfer() { curl_slist_free_all(headers); }
 };
 
-// Keeps the status line and drops every other header: memory stays bounded
-// whatever the server sends.
+// Keeps the status line and drops every other header, and ends a transfer
+// whose headers pass max_header_bytes: memory stays bounded whatever the
+// server sends.
 size_t on_header(char* data, size_t size, size_t count, void* user) {
   auto bytes = size * count;
-  if (bytes >= 5 && std::char_traits<char>::compare(data, "HTTP/", 5) == 0) {
-    auto& line = static_cast<transfer*>(user)->status_line;
-    line.assign(data, std::min<size_t>(bytes, 256));
+  auto* job = static_cast<transfer*>(user);
+  job->header_bytes += bytes;
+  if (job->header_bytes > max_header_bytes) {
+    job->headers_too_big = true;
+    return 0;
+  }
+  if (bytes >= 5 && std::char_traits<char>::compare(data, "HTTP/", 5) == 0)
+    job->status_line.assign(data, std::min<size_t>(bytes, 256));
+  return bytes;
+}
+
+// Reads at most max_body bytes of a body, keeping them only for body-match;
+// past that the transfer ends: the answer is judged on what arrived.
+size_t on_body(char* data, size_t size, size_t count, void* user) {
+  auto bytes = size * count;
+  auto* job = static_cast<transfer*>(user);
+  auto room = job->request.max_body -
+              std::min<size_t>(job->body_bytes, job->request.max_body);
+  if (!job->request.body_match.empty())
+    job->body.append(data, std::min(bytes, room));
+  job->body_bytes += bytes;
+  if (bytes > room) {
+    job->body_cut = true;
+    return 0;
   }
   return bytes;
 }
 
-size_t discard_body(char*, size_t size, size_t count, void*) {
-  return size * count;
+// "Nov 25 12:00:00 2026 GMT", libcurl's certinfo "Expire date:".
+std::optional<caf::timestamp> parse_cert_date(const char* text) {
+  std::tm tm{};
+  if (strptime(text, "%b %d %H:%M:%S %Y GMT", &tm) == nullptr)
+    return std::nullopt;
+  return caf::timestamp{std::chrono::seconds{timegm(&tm)}};
+}
+
+// The expiry of the server's own certificate, from a transfer that did a
+// TLS handshake; nullopt for one that reused a connection or had no TLS.
+std::optional<caf::timestamp> cert_expiry_of(CURL* easy) {
+  curl_certinfo* info = nullptr;
+  if (curl_easy_getinfo(easy, CURLINFO_CERTINFO, &info) != CURLE_OK ||
+      info == nullptr || info->num_of_certs < 1)
+    return std::nullopt;
+  const std::string key = "Expire date:";
+  for (auto* field = info->certinfo[0]; field != nullptr; field = field->next)
+    if (key.compare(0, key.size(), field->data, key.size()) == 0)
+      return parse_cert_date(field->data + key.size());
+  return std::nullopt;
+}
+
+// "https://host:port" of a URL: whose certificate a connection has.
+std::string origin_of(const std::string& url) {
+  auto scheme_end = url.find("://");
+  if (scheme_end == std::string::npos)
+    return url;
+  auto end = url.find_first_of("/?#", scheme_end + 3);
+  auto origin = url.substr(0, end);
+  auto at = origin.find('@', scheme_end + 3);
+  if (at != std::string::npos)
+    origin.erase(scheme_end + 3, at + 1 - (scheme_end + 3));
+  return origin;
 }
 
 class poller : public caf::blocking_actor {
@@ -228,13 +298,18 @@ private:
       return easy;
     }
     auto* easy = curl_easy_init();
-    curl_easy_setopt(easy, CURLOPT_NOBODY, 1L);
-    curl_easy_setopt(easy, CURLOPT_FOLLOWLOCATION, 0L);
     curl_easy_setopt(easy, CURLOPT_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(easy, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
     curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(easy, CURLOPT_USERAGENT, user_agent_.c_str());
     curl_easy_setopt(easy, CURLOPT_HEADERFUNCTION, on_header);
-    curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, discard_body);
+    curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, on_body);
+    curl_easy_setopt(easy, CURLOPT_CERTINFO, 1L);
+    if (default_ca_file_.empty()) {
+      char* ca = nullptr;
+      if (curl_easy_getinfo(easy, CURLINFO_CAINFO, &ca) == CURLE_OK && ca)
+        default_ca_file_ = ca;
+    }
     return easy;
   }
 
@@ -277,10 +352,28 @@ private:
       easy, CURLOPT_TIMEOUT_MS,
       static_cast<long>(std::max<int64_t>(1, timeout_ms.count())));
     curl_easy_setopt(easy, CURLOPT_HEADERDATA, job.get());
+    curl_easy_setopt(easy, CURLOPT_WRITEDATA, job.get());
     curl_easy_setopt(easy, CURLOPT_ERRORBUFFER, job->error_buffer);
-    long fresh = job->request.fresh_connection ? 1L : 0L;
+    // Every option that differs between polls is set for every poll: a
+    // handle carries the last poll's options otherwise.
+    auto& rq = job->request;
+    long fresh = rq.fresh_connection ? 1L : 0L;
     curl_easy_setopt(easy, CURLOPT_FRESH_CONNECT, fresh);
     curl_easy_setopt(easy, CURLOPT_FORBID_REUSE, fresh);
+    use_method(easy, rq.method);
+    curl_slist_free_all(job->headers);
+    job->headers = nullptr;
+    for (auto& header : rq.headers)
+      job->headers = curl_slist_append(job->headers, header.c_str());
+    curl_easy_setopt(easy, CURLOPT_HTTPHEADER, job->headers);
+    curl_easy_setopt(easy, CURLOPT_FOLLOWLOCATION,
+                     rq.follow_redirects ? 1L : 0L);
+    curl_easy_setopt(easy, CURLOPT_MAXREDIRS,
+                     static_cast<long>(rq.max_redirects));
+    curl_easy_setopt(easy, CURLOPT_SSL_VERIFYPEER, rq.insecure ? 0L : 1L);
+    curl_easy_setopt(easy, CURLOPT_SSL_VERIFYHOST, rq.insecure ? 0L : 2L);
+    auto& ca = rq.ca_file.empty() ? default_ca_file_ : rq.ca_file;
+    curl_easy_setopt(easy, CURLOPT_CAINFO, ca.empty() ? nullptr : ca.c_str());
     if (auto rc = curl_multi_add_handle(multi_, easy); rc != CURLM_OK) {
       poll_result result;
       result.node = node_;
@@ -300,8 +393,26 @@ private:
     if (i == transfers_.end())
       return;
     auto& job = *i->second;
+    // HEAD refused: once more with GET, the body discarded.
+    if (code == CURLE_OK && job.request.method == http_method::head &&
+        !job.head_refused) {
+      long answer = 0;
+      curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &answer);
+      if (answer == 405 || answer == 501) {
+        curl_multi_remove_handle(multi_, easy);
+        job.head_refused = true;
+        job.status_line.clear();
+        job.header_bytes = 0;
+        job.body_bytes = 0;
+        use_method(easy, http_method::get);
+        if (curl_multi_add_handle(multi_, easy) == CURLM_OK)
+          return;
+        // Could not start the GET: the HEAD's answer stands.
+      }
+    }
     poll_result result;
     result.node = node_;
+    result.head_refused = job.head_refused;
     result.time = job.started;
     result.lateness = std::max(caf::timespan{0}, job.started - job.request.due);
     auto timing = [easy](CURLINFO what) {
@@ -316,7 +427,13 @@ private:
     result.timings.first_byte = timing(CURLINFO_STARTTRANSFER_TIME_T);
     long http_code = 0;
     curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &http_code);
-    if (code == CURLE_OK && http_code > 0) {
+    // Ended by urlpoll at max-body: the answer is judged on what arrived.
+    if (code == CURLE_WRITE_ERROR && job.body_cut)
+      code = CURLE_OK;
+    if (code == CURLE_WRITE_ERROR && job.headers_too_big) {
+      result.status = "the answer's headers are larger than " +
+                      std::to_string(max_header_bytes / 1024) + " KiB";
+    } else if (code == CURLE_OK && http_code > 0) {
       result.code = static_cast<uint16_t>(http_code);
       result.status = status_text(http_code, job.status_line);
     } else {
@@ -329,18 +446,62 @@ private:
       report.os_errno = static_cast<int>(os_errno);
       report.error_buffer = job.error_buffer;
       report.timeout = job.request.timeout;
+      report.max_redirects = job.request.max_redirects;
       result.status =
         redact_password_in(describe_error(report), job.request.url);
     }
+    if (job.request.url.compare(0, 8, "https://") == 0) {
+      // A reused connection shows no certificate: the last handshake with
+      // the same origin tells.
+      auto origin = origin_of(job.request.url);
+      if (auto expiry = cert_expiry_of(easy))
+        cert_expiry_[origin] = *expiry;
+      if (auto known = cert_expiry_.find(origin); known != cert_expiry_.end())
+        result.cert_expiry = known->second;
+    }
+    judge(result, job.request, body_matches(job), caf::make_timestamp());
     job.promise.deliver(std::move(result));
     assigned_.fetch_sub(1, std::memory_order_relaxed);
     curl_multi_remove_handle(multi_, easy);
     // The job's buffers go with it: the idle handle must not point at them.
     curl_easy_setopt(easy, CURLOPT_ERRORBUFFER, nullptr);
     curl_easy_setopt(easy, CURLOPT_HEADERDATA, nullptr);
+    curl_easy_setopt(easy, CURLOPT_WRITEDATA, nullptr);
+    curl_easy_setopt(easy, CURLOPT_HTTPHEADER, nullptr);
     transfers_.erase(i);
     // Back to the idle handles first, so that a waiting poll reuses it.
     idle_handles_.push_back(easy);
+  }
+
+  static void use_method(CURL* easy, http_method method) {
+    if (method == http_method::get) {
+      curl_easy_setopt(easy, CURLOPT_NOBODY, 0L);
+      curl_easy_setopt(easy, CURLOPT_HTTPGET, 1L);
+    } else {
+      curl_easy_setopt(easy, CURLOPT_NOBODY, 1L);
+    }
+  }
+
+  // Whether the body read so far contains body-match (a substring) or
+  // matches it (/regex/, compiled once per pattern).
+  bool body_matches(const transfer& job) {
+    auto& pattern = job.request.body_match;
+    if (pattern.empty())
+      return true;
+    if (pattern.size() < 2 || pattern.front() != '/' || pattern.back() != '/')
+      return job.body.find(pattern) != std::string::npos;
+    auto i = regexes_.find(pattern);
+    if (i == regexes_.end()) {
+      try {
+        i =
+          regexes_
+            .emplace(pattern, std::regex{pattern.substr(1, pattern.size() - 2)})
+            .first;
+      } catch (const std::regex_error&) {
+        return false; // refused at start-up; a remote coordinator may differ
+      }
+    }
+    return std::regex_search(job.body, i->second);
   }
 
   size_t max_in_flight_;
@@ -355,6 +516,11 @@ private:
   std::optional<std::chrono::steady_clock::time_point> timer_due_;
   std::unordered_map<CURL*, std::unique_ptr<transfer>> transfers_;
   std::vector<CURL*> idle_handles_;
+  /// The system's CA file, for polls that name none.
+  std::string default_ca_file_;
+  /// The last certificate expiry seen per origin (scheme://host:port).
+  std::unordered_map<std::string, caf::timestamp> cert_expiry_;
+  std::unordered_map<std::string, std::regex> regexes_;
   std::deque<std::unique_ptr<transfer>> waiting_;
 };
 

@@ -12,6 +12,8 @@ namespace urlpoll {
 
 caf::timespan next_delay(const poll_schedule& schedule,
                          uint64_t consecutive_failures) {
+  if (consecutive_failures > 0 && schedule.retry_interval.count() > 0)
+    return schedule.retry_interval;
   // Saturate instead of overflowing: the cap applies long before.
   auto max_steps =
     schedule.error_backoff.count() > 0
@@ -44,11 +46,11 @@ void wake_at_next_due(resource_pointer self) {
 
 void schedule_next_poll(resource_pointer self) {
   auto& st = self->state;
-  if (st.schedule.once) {
+  if (st.rules->schedule.once) {
     self->quit();
     return;
   }
-  st.next_due += next_delay(st.schedule, st.consecutive_failures);
+  st.next_due += next_delay(st.rules->schedule, st.consecutive_failures);
   // A poll that ended after the next one was due: poll again now, once.
   st.next_due = std::max(st.next_due, self->clock().now());
   wake_at_next_due(self);
@@ -56,11 +58,13 @@ void schedule_next_poll(resource_pointer self) {
 
 void handle_result(resource_pointer self, poll_result result) {
   auto& st = self->state;
+  st.use_get = st.use_get || result.head_refused;
   switch (classify(result)) {
   case target_state::down:
     ++st.consecutive_failures;
     break;
   case target_state::up:
+  case target_state::degraded:
     st.consecutive_failures = 0;
     break;
   default:
@@ -73,14 +77,14 @@ void handle_result(resource_pointer self, poll_result result) {
 
 } // namespace
 
-resource_actor::behavior_type resource(resource_pointer self, target what,
-                                       poll_schedule schedule,
-                                       caf::timespan first_delay,
-                                       resource_peers peers) {
+resource_actor::behavior_type
+resource(resource_pointer self, target what,
+         std::shared_ptr<const target_rules> rules, caf::timespan first_delay,
+         resource_peers peers) {
   auto& st = self->state;
   st.id = what.id;
   st.url = std::move(what.url);
-  st.schedule = schedule;
+  st.rules = std::move(rules);
   st.pollers = std::move(peers.pollers);
   st.monitor = std::move(peers.monitor);
   st.wheel = std::move(peers.wheel);
@@ -92,10 +96,13 @@ resource_actor::behavior_type resource(resource_pointer self, target what,
   return {
     [=](due_atom) {
       auto& st = self->state;
-      poll_request request;
+      auto& schedule = st.rules->schedule;
+      auto request = st.rules->check;
       request.url = st.url;
-      request.timeout = st.schedule.timeout;
-      request.fresh_connection = st.schedule.fresh_connection;
+      request.timeout = schedule.timeout;
+      request.fresh_connection = schedule.fresh_connection;
+      if (st.use_get)
+        request.method = http_method::get;
       // The due time on the system clock, for the poller's lateness measure.
       request.due = caf::make_timestamp() - (self->clock().now() - st.next_due);
       // No clock timer per request: the poller's libcurl timeout bounds it.

@@ -17,6 +17,7 @@
 #pragma once
 
 #include <chrono>
+#include <memory>
 #include <string>
 
 #include <caf/actor_clock.hpp>
@@ -35,6 +36,9 @@ struct poll_schedule {
   caf::timespan error_backoff = std::chrono::seconds{10};
   /// ...up to this much.
   caf::timespan max_backoff = std::chrono::minutes{10};
+  /// While the target fails (before and after it is confirmed down): the
+  /// delay between polls instead; 0: interval plus back-off.
+  caf::timespan retry_interval{0};
   /// How long one poll may take.
   caf::timespan timeout = std::chrono::seconds{10};
   /// Open a new connection for each poll.
@@ -43,7 +47,8 @@ struct poll_schedule {
   bool once = false;
 };
 
-/// The delay from one poll's due time to the next:
+/// The delay from one poll's due time to the next: the retry interval while
+/// failing when there is one, else
 /// interval + min(error_backoff x consecutive_failures, max_backoff).
 caf::timespan next_delay(const poll_schedule& schedule,
                          uint64_t consecutive_failures);
@@ -59,10 +64,21 @@ struct target {
   std::string url;
 };
 
+/// How a target is polled: shared by every target configured alike (all
+/// plain `urls` share one), so a target costs its URL, not its rules.
+struct target_rules {
+  poll_schedule schedule;
+  /// The request of every poll, with the URL, due time, timeout and
+  /// connection mode filled in per poll.
+  poll_request check;
+};
+
 struct resource_state {
   target_id id = 0;
   std::string url;
-  poll_schedule schedule;
+  std::shared_ptr<const target_rules> rules;
+  /// The target refused HEAD (405, 501): polls use GET from then on.
+  bool use_get = false;
   uint64_t consecutive_failures = 0;
   caf::actor_clock::time_point next_due;
   poller_actor pollers;
@@ -78,11 +94,11 @@ struct resource_peers {
   timer_wheel_actor wheel;
 };
 
-/// Polls `what` through the pollers on `schedule`, the first time
-/// `first_delay` after start, and reports every result to the monitor.
+/// Polls `what` through the pollers by `rules`, the first time `first_delay`
+/// after start, and reports every result to the monitor.
 resource_actor::behavior_type
 resource(resource_actor::stateful_pointer<resource_state> self, target what,
-         poll_schedule schedule, caf::timespan first_delay,
+         std::shared_ptr<const target_rules> rules, caf::timespan first_delay,
          resource_peers peers);
 
 } // namespace urlpoll

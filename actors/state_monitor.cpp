@@ -61,15 +61,26 @@ lateness_summary summarize(std::vector<caf::timespan> samples) {
   return result;
 }
 
+monitor_targets plain_targets(std::vector<std::string> urls) {
+  monitor_targets result;
+  result.targets.resize(urls.size());
+  for (size_t i = 0; i < urls.size(); ++i)
+    result.targets[i].url = std::move(urls[i]);
+  return result;
+}
+
 state_monitor_actor::behavior_type
 state_monitor(state_monitor_actor::stateful_pointer<state_monitor_state> self,
-              std::vector<std::string> urls, caf::timespan status_interval,
+              monitor_targets what, caf::timespan status_interval,
               monitor_output output) {
   auto& st = self->state;
-  st.targets.resize(urls.size());
-  for (size_t i = 0; i < urls.size(); ++i)
-    st.targets[i].url = std::move(urls[i]);
-  st.unpolled = urls.size();
+  st.targets = std::move(what.targets);
+  st.history.resize(st.targets.size());
+  st.rules = std::move(what.rules);
+  st.rule_sets = std::move(what.rule_sets);
+  if (st.rule_sets.empty())
+    st.rule_sets.emplace_back();
+  st.unpolled = st.targets.size();
   st.output = std::move(output);
   if (status_interval.count() > 0)
     self->delayed_send(self, status_interval, print_atom_v);
@@ -80,7 +91,8 @@ state_monitor(state_monitor_actor::stateful_pointer<state_monitor_state> self,
         return;
       auto& target = st.targets[id];
       auto first_result = target.polls == 0;
-      record(target, result);
+      auto& rules = st.rule_sets[id < st.rules.size() ? st.rules[id] : 0];
+      auto change = record(target, st.history[id], result, rules);
       record_lateness(st, result.lateness);
       count_node_polls(st, result);
       if (first_result && --st.unpolled == 0) {
@@ -88,7 +100,9 @@ state_monitor(state_monitor_actor::stateful_pointer<state_monitor_state> self,
           promise.deliver(make_snapshot(st));
         st.awaiting_all_polled.clear();
       }
-      if (target.state == target_state::down && st.output.failure)
+      if (change && st.output.transition)
+        st.output.transition(*change);
+      if (classify(result) == target_state::down && st.output.failure)
         st.output.failure(target);
     },
     [=](caf::get_atom) { return make_snapshot(self->state); },

@@ -9,8 +9,10 @@
 //           result;
 //           (print_atom) from itself, every status interval;
 //           (nodes_atom, nodes) from a coordinator's dispatcher.
-// Sends:    snapshots as answers; the periodic status and one line per
-//           failed poll to its output.
+//           Each target's state follows its results through the state
+//           machine of health.hpp, and the last 100 transitions are kept.
+// Sends:    snapshots as answers; the periodic status, one line per
+//           failed poll and every transition to its output.
 #pragma once
 
 #include <functional>
@@ -21,6 +23,7 @@
 #include <caf/fwd.hpp>
 #include <caf/typed_response_promise.hpp>
 
+#include "actors/health.hpp"
 #include "actors/interfaces.hpp"
 
 namespace urlpoll {
@@ -31,7 +34,21 @@ struct monitor_output {
   std::function<void(snapshot)> status;
   /// A target whose poll just failed.
   std::function<void(const target_status&)> failure;
+  /// A target's state (or flapping flag) just changed.
+  std::function<void(const transition&)> transition;
 };
+
+/// The targets a state monitor watches, and how their state follows results.
+struct monitor_targets {
+  /// One per target_id, with name (empty: the URL) and redacted URL.
+  std::vector<target_status> targets;
+  /// Per target, its index in rule_sets; empty: every target uses the first.
+  std::vector<uint32_t> rules;
+  std::vector<state_rules> rule_sets{state_rules{}};
+};
+
+/// Targets named by their (redacted) URLs, with the default rules.
+monitor_targets plain_targets(std::vector<std::string> urls);
 
 struct state_monitor_state {
   /// A coordinator's poller nodes, as the dispatcher last reported them.
@@ -40,6 +57,10 @@ struct state_monitor_state {
   std::unordered_map<std::string, uint64_t> node_polls;
   /// The status map, indexed by target_id.
   std::vector<target_status> targets;
+  /// The last transitions of each target, oldest first.
+  std::vector<std::vector<transition>> history;
+  std::vector<uint32_t> rules;
+  std::vector<state_rules> rule_sets;
   /// How many targets have no result yet.
   size_t unpolled = 0;
   /// The lateness of the most recent polls, a ring of lateness_window.
@@ -57,11 +78,11 @@ constexpr size_t lateness_window = 65536;
 /// p50, p99 and max of `samples`.
 lateness_summary summarize(std::vector<caf::timespan> samples);
 
-/// Watches the targets named by `urls` (redacted, indexed by target_id) and
-/// prints their status every `status_interval` (never when it is zero).
+/// Watches `what` (indexed by target_id) and prints their status every
+/// `status_interval` (never when it is zero).
 state_monitor_actor::behavior_type
 state_monitor(state_monitor_actor::stateful_pointer<state_monitor_state> self,
-              std::vector<std::string> urls, caf::timespan status_interval,
+              monitor_targets what, caf::timespan status_interval,
               monitor_output output);
 
 } // namespace urlpoll

@@ -22,6 +22,8 @@ struct transfer_report {
   std::string error_buffer;
   /// The timeout the transfer had.
   caf::timespan timeout{0};
+  /// The redirects it could follow.
+  long max_redirects = 0;
 };
 
 /// "200 OK" from an answer; the server's reason phrase when it sent one, the

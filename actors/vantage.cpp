@@ -19,14 +19,20 @@ uint32_t effective_quorum(uint32_t configured, size_t polled) {
 target_state verdict(const std::vector<node_view>& views, uint32_t quorum) {
   size_t down = 0;
   size_t up = 0;
+  size_t degraded = 0;
   for (auto& v : views) {
     down += v.state == target_state::down ? 1 : 0;
     up += v.state == target_state::up ? 1 : 0;
+    degraded += v.state == target_state::degraded ? 1 : 0;
   }
   if (down > 0 && down >= std::max<uint32_t>(quorum, 1))
     return target_state::down;
-  if (up > 0 || down > 0)
+  // Not down by quorum: up when a node saw it up (or when only a minority
+  // saw it down), degraded when the others saw it slow.
+  if (up > 0 || (down > 0 && degraded == 0))
     return target_state::up;
+  if (degraded > 0)
+    return target_state::degraded;
   return target_state::unknown;
 }
 

@@ -22,8 +22,8 @@ uint32_t majority(size_t nodes);
 uint32_t effective_quorum(uint32_t configured, size_t polled);
 
 /// Down when at least `quorum` views are down; otherwise up when any view is
-/// up; unknown when no node could poll (a node's own failure is never the
-/// target's).
+/// up, degraded when the views that are not down are; unknown when no node
+/// could poll (a node's own failure is never the target's).
 target_state verdict(const std::vector<node_view>& views, uint32_t quorum);
 
 /// The verdict once it can no longer change, with `up` and `down` views in

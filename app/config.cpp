@@ -23,6 +23,7 @@
 
 #include "actors/target_url.hpp"
 #include "actors/transfer_outcome.hpp"
+#include "app/targets.hpp"
 
 namespace urlpoll {
 
@@ -78,7 +79,9 @@ config::config()
     status_interval(10s), status_format("text"), start_spread(-1),
     timer_resolution(10ms), role("standalone"),
     listen("127.0.0.1:" + std::to_string(default_worker_port)),
-    node_name(host_name()), dispatch("spread") {
+    node_name(host_name()), dispatch("spread"), method("HEAD"),
+    degraded_latency(0), retry_interval(0), cert_expiry_warn(336h),
+    flap_window(10min) {
   caf::config_option_adder{custom_options_, "urlpoll"}
     .add(urls, "urls", "URLs to monitor, e.g. [\"https://example.org/\"]")
     .add(url_file, "url-file",
@@ -119,7 +122,37 @@ config::config()
          "to every node, down by quorum)")
     .add(quorum, "quorum",
          "vantage: nodes that must see a target down (0: a majority of the "
-         "nodes polled)");
+         "nodes polled)")
+    .add(method, "method", "HEAD or GET (a refused HEAD falls back to GET)")
+    .add(follow_redirects, "follow-redirects",
+         "follow redirects instead of judging the 3xx answer")
+    .add(max_redirects, "max-redirects", "redirects followed at most")
+    .add(insecure, "insecure", "skip TLS certificate verification")
+    .add(ca_file, "ca-file",
+         "CA certificates to trust instead of the system's (PEM file)")
+    .add(degraded_latency, "degraded-latency",
+         "an answer slower than this is degraded (0s: never)")
+    .add(failure_threshold, "failure-threshold",
+         "consecutive failures before a target is down")
+    .add(success_threshold, "success-threshold",
+         "consecutive successes before a down target is up again")
+    .add(retry_interval, "retry-interval",
+         "time between polls while a target fails (0s: poll-interval plus "
+         "error back-off)")
+    .add(body_match, "body-match",
+         "with GET: text the body must contain, or /regex/ it must match")
+    .add(max_body, "max-body",
+         "bytes of a body read at most (for body-match); a longer body ends "
+         "the transfer")
+    .add(cert_expiry_warn, "cert-expiry-warn",
+         "a certificate expiring within this is degraded")
+    .add(flap_threshold, "flap-threshold",
+         "state changes within flap-window that mark a target flapping (0: "
+         "never)")
+    .add(flap_window, "flap-window", "see flap-threshold")
+    .add(events, "events",
+         "write each state change as a JSON line: \"stdout\" or a file path "
+         "(empty: nowhere)");
   // Nodes talk through CAF's middleman, over TLS when openssl.* is set.
   load<caf::io::middleman>();
   load<caf::openssl::manager>();
@@ -127,6 +160,11 @@ config::config()
 }
 
 // -- checking a config file ---------------------------------------------------
+
+bool is_raw_key(const std::string& qualified) {
+  return qualified == "urlpoll.targets" || qualified == "urlpoll.expect" ||
+         qualified == "urlpoll.headers";
+}
 
 namespace {
 
@@ -158,6 +196,8 @@ public:
   int line() const { return ps_.line; }
 
   std::vector<ini_entry> entries;
+  /// Where each nested value starts: "urlpoll.targets[2].interval" -> line.
+  std::map<std::string, int> lines;
   std::vector<open_container> open;
   std::string last_key;
 
@@ -171,8 +211,10 @@ class ini_node {
 public:
   enum class kind { document, section, dictionary, list };
 
-  ini_node(ini_recorder& rec, ini_node* parent, kind k, std::string category)
-    : rec_(rec), parent_(parent), kind_(k), category_(std::move(category)) {
+  ini_node(ini_recorder& rec, ini_node* parent, kind k, std::string category,
+           std::string path = {})
+    : rec_(rec), parent_(parent), kind_(k), category_(std::move(category)),
+      path_(std::move(path)) {
     // nop
   }
 
@@ -181,6 +223,16 @@ public:
     key_line_ = rec_.line();
     if (kind_ == kind::section)
       rec_.last_key = category_ + "." + key_;
+    if (kind_ == kind::dictionary)
+      rec_.lines[path_ + "." + key_] = key_line_;
+  }
+
+  // The path of the value that starts now: "urlpoll.targets",
+  // "urlpoll.targets[2]" (counting from 1, as users do).
+  std::string child_path() const {
+    if (kind_ == kind::list)
+      return path_ + "[" + std::to_string(list_.size() + 1) + "]";
+    return (kind_ == kind::section ? category_ : path_) + "." + key_;
   }
 
   template <class T>
@@ -192,12 +244,14 @@ public:
     if (kind_ == kind::document)
       return ini_node{rec_, this, kind::section, key_};
     rec_.open.push_back({'{', rec_.line(), rec_.last_key});
-    return ini_node{rec_, this, kind::dictionary, category_};
+    rec_.lines[child_path()] = rec_.line();
+    return ini_node{rec_, this, kind::dictionary, category_, child_path()};
   }
 
   ini_node begin_list() {
     rec_.open.push_back({'[', rec_.line(), rec_.last_key});
-    return ini_node{rec_, this, kind::list, category_};
+    rec_.lines[child_path()] = rec_.line();
+    return ini_node{rec_, this, kind::list, category_, child_path()};
   }
 
   void end_map() {
@@ -233,6 +287,7 @@ private:
   ini_node* parent_;
   kind kind_;
   std::string category_;
+  std::string path_;
   std::string key_;
   int key_line_ = 0;
   caf::config_value::dictionary dict_;
@@ -292,7 +347,7 @@ std::string describe_type(caf::string_view type_name) {
 
 std::string known_keys(const caf::config_option_set& options,
                        const std::string& category) {
-  std::string result;
+  std::string result = category == "urlpoll" ? "targets, expect, headers" : "";
   for (auto& opt : options) {
     if (opt.category() != category)
       continue;
@@ -309,7 +364,8 @@ std::string known_keys(const caf::config_option_set& options,
 std::vector<std::string>
 check_config_file(const caf::config_option_set& options,
                   const std::string& path, std::istream& input,
-                  std::map<std::string, std::string>& origins) {
+                  std::map<std::string, std::string>& origins,
+                  std::map<std::string, caf::config_value>* raw) {
   std::vector<std::string> errors;
   std::string text{std::istreambuf_iterator<char>{input},
                    std::istreambuf_iterator<char>{}};
@@ -334,6 +390,12 @@ check_config_file(const caf::config_option_set& options,
                        std::to_string(i->second) + "): remove one of them");
       continue;
     }
+    if (is_raw_key(qualified)) {
+      origins[qualified] = here;
+      if (raw != nullptr)
+        (*raw)[qualified] = entry.value;
+      continue;
+    }
     auto* opt = options.qualified_name_lookup(entry.category, entry.name);
     if (opt == nullptr) {
       auto keys = known_keys(options, entry.category);
@@ -354,6 +416,8 @@ check_config_file(const caf::config_option_set& options,
     }
     origins[qualified] = here;
   }
+  for (auto& [nested, line] : rec.lines)
+    origins.emplace(nested, where(path, line));
   return errors;
 }
 
@@ -361,8 +425,8 @@ namespace {
 
 // CAF reports a bad option only as parser_error(...): say which, and why.
 std::vector<std::string>
-check_command_line(const caf::config_option_set& options, int argc,
-                   char** argv) {
+check_command_line(const caf::config_option_set& options, int argc, char** argv,
+                   std::map<std::string, caf::config_value>& raw) {
   std::vector<std::string> errors;
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
@@ -373,6 +437,20 @@ check_command_line(const caf::config_option_set& options, int argc,
     auto eq = arg.find('=');
     auto name =
       arg.substr(2, eq == std::string::npos ? std::string::npos : eq - 2);
+    if (is_raw_key(name)) {
+      auto value =
+        eq == std::string::npos
+          ? caf::expected<caf::config_value>{caf::sec::invalid_argument}
+          : caf::config_value::parse(arg.substr(eq + 1));
+      if (value)
+        raw[name] = std::move(*value);
+      else
+        errors.push_back("'" + arg.substr(0, 2 + name.size()) +
+                         "' needs a value such as " + name +
+                         "=[{url=\"https://host/\", interval=30s}] (lists "
+                         "and dictionaries as in the config file)");
+      continue;
+    }
     auto* opt = options.qualified_name_lookup(name);
     if (opt == nullptr) {
       errors.push_back("unknown option '" + arg.substr(0, eq) +
@@ -434,7 +512,8 @@ std::vector<std::string> load_config(config& cfg, int argc, char** argv) {
     if (file) {
       cfg.file = path;
       auto from_cli = cfg.origins;
-      errors = check_config_file(cfg.options(), path, file, cfg.origins);
+      errors =
+        check_config_file(cfg.options(), path, file, cfg.origins, &cfg.raw);
       for (auto& [key, origin] : from_cli)
         cfg.origins[key] = origin;
       if (!errors.empty())
@@ -445,7 +524,7 @@ std::vector<std::string> load_config(config& cfg, int argc, char** argv) {
       return errors;
     }
   }
-  errors = check_command_line(cfg.options(), argc, argv);
+  errors = check_command_line(cfg.options(), argc, argv, cfg.raw);
   if (!errors.empty())
     return errors;
   // CAF's parser knows `--switch` only: hand it `--switch=true` as that, and
@@ -456,8 +535,11 @@ std::vector<std::string> load_config(config& cfg, int argc, char** argv) {
     std::string arg = argv[i];
     auto eq = arg.find('=');
     const caf::config_option* opt = nullptr;
-    if (i > 0 && arg.compare(0, 2, "--") == 0 && eq != std::string::npos)
+    if (i > 0 && arg.compare(0, 2, "--") == 0 && eq != std::string::npos) {
+      if (is_raw_key(arg.substr(2, eq - 2)))
+        continue; // read by check_command_line
       opt = cfg.options().qualified_name_lookup(arg.substr(2, eq - 2));
+    }
     if (opt != nullptr && opt->is_flag()) {
       if (arg.substr(eq + 1) == "true")
         args.push_back(arg.substr(0, eq));
@@ -653,10 +735,96 @@ std::vector<std::string> make_settings(const config& cfg, settings& out) {
   auto fail = [&](const std::string& key, const std::string& what) {
     errors.push_back(key + " (set at " + origin_of(cfg, key) + "): " + what);
   };
+  // The rules every target starts from: the [urlpoll] options.
+  auto defaults = std::make_shared<target_rules>();
+  auto& schedule = defaults->schedule;
+  schedule.interval = cfg.poll_interval;
+  schedule.error_backoff = cfg.error_backoff;
+  schedule.max_backoff = cfg.max_backoff;
+  schedule.retry_interval = cfg.retry_interval;
+  schedule.timeout = cfg.timeout;
+  schedule.once = cfg.once;
+  schedule.fresh_connection = cfg.fresh_connection;
+  auto& check = defaults->check;
+  one_of("urlpoll.method", cfg.method,
+         {{"HEAD", http_method::head}, {"GET", http_method::get}}, check.method,
+         fail);
+  check.follow_redirects = cfg.follow_redirects;
+  check.max_redirects =
+    static_cast<uint16_t>(std::min<size_t>(cfg.max_redirects, 100));
+  if (cfg.max_redirects > 100)
+    fail("urlpoll.max-redirects",
+         "must be at most 100, not " + std::to_string(cfg.max_redirects));
+  check.insecure = cfg.insecure;
+  check.ca_file = cfg.ca_file;
+  check.degraded_latency = cfg.degraded_latency;
+  check.body_match = cfg.body_match;
+  check.max_body =
+    static_cast<uint32_t>(std::min<size_t>(cfg.max_body, 64 << 20));
+  if (cfg.max_body < 1 || cfg.max_body > (64 << 20))
+    fail("urlpoll.max-body", "must be from 1 to 67108864 bytes, not " +
+                               std::to_string(cfg.max_body));
+  check.cert_expiry_warn = cfg.cert_expiry_warn;
+  if (auto i = cfg.raw.find("urlpoll.expect"); i != cfg.raw.end())
+    if (auto problem = read_expect(i->second, check.expect); !problem.empty())
+      fail("urlpoll.expect", problem);
+  if (auto i = cfg.raw.find("urlpoll.headers"); i != cfg.raw.end())
+    if (auto problem = read_headers(i->second, check.headers); !problem.empty())
+      fail("urlpoll.headers", problem);
+  for (auto& [key, problem] : check_rules(*defaults))
+    fail("urlpoll." + std::string{key == "interval" ? "poll-interval" : key},
+         problem);
+  state_rules state;
+  auto threshold = [&](const char* key, size_t x, size_t min, size_t max) {
+    if (x < min || x > max)
+      fail(key, "must be from " + std::to_string(min) + " to " +
+                  std::to_string(max) + ", not " + std::to_string(x));
+    return static_cast<uint32_t>(std::clamp(x, min, max));
+  };
+  state.failure_threshold =
+    threshold("urlpoll.failure-threshold", cfg.failure_threshold, 1, 1000);
+  state.success_threshold =
+    threshold("urlpoll.success-threshold", cfg.success_threshold, 1, 1000);
+  state.flap_threshold =
+    threshold("urlpoll.flap-threshold", cfg.flap_threshold, 0, 100);
+  state.flap_window = cfg.flap_window;
+  out.state_rule_sets.push_back(state);
+  out.events = cfg.events;
+  // The targets with rules first, then the plain URLs.
   std::unordered_set<std::string> seen;
+  std::unordered_set<std::string> names;
+  auto add = [&](target_spec spec, const std::string& where) {
+    auto shown = spec.name.empty() ? redact(spec.url) : spec.name;
+    if (!names.insert(shown).second) {
+      errors.push_back(where + ": the name '" + shown +
+                       "' is used by two "
+                       "targets: give each its own name");
+      return;
+    }
+    out.urls.push_back(spec.url);
+    out.targets.push_back(std::move(spec));
+  };
+  if (auto i = cfg.raw.find("urlpoll.targets"); i != cfg.raw.end()) {
+    auto origin = [&](const std::string& path) {
+      if (auto o = cfg.origins.find(path); o != cfg.origins.end())
+        return o->second;
+      return origin_of(cfg, "urlpoll.targets");
+    };
+    if (auto list = caf::get_if<caf::config_value::list>(&i->second)) {
+      std::vector<target_spec> specs;
+      read_targets(*list, "urlpoll.targets", *defaults, state, origin, specs,
+                   out.state_rule_sets, errors);
+      for (size_t k = 0; k < specs.size(); ++k)
+        add(std::move(specs[k]), origin("urlpoll.targets"));
+    } else {
+      fail("urlpoll.targets", "must be a list of dictionaries such as "
+                              "[{ name = \"api\", url = \"https://host/\" }]");
+    }
+  }
+  std::shared_ptr<const target_rules> plain = defaults;
   auto add_url = [&](const std::string& url) {
     if (seen.insert(url).second)
-      out.urls.push_back(url);
+      add(target_spec{{}, url, plain, 0}, "urlpoll.urls");
   };
   for (size_t i = 0; i < cfg.urls.size(); ++i) {
     if (auto problem = check_url(cfg.urls[i]))
@@ -704,14 +872,6 @@ std::vector<std::string> make_settings(const config& cfg, settings& out) {
     if (x.count() <= 0)
       fail(key, "must be longer than 0s, not " + format_duration(x));
   };
-  auto not_negative = [&](const char* key, caf::timespan x) {
-    if (x.count() < 0)
-      fail(key, "must not be negative, not " + format_duration(x));
-  };
-  positive("urlpoll.poll-interval", cfg.poll_interval);
-  not_negative("urlpoll.error-backoff", cfg.error_backoff);
-  not_negative("urlpoll.max-backoff", cfg.max_backoff);
-  positive("urlpoll.timeout", cfg.timeout);
   positive("urlpoll.status-interval", cfg.status_interval);
   positive("urlpoll.timer-resolution", cfg.timer_resolution);
   if (cfg.timer_resolution > 1s)
@@ -726,12 +886,7 @@ std::vector<std::string> make_settings(const config& cfg, settings& out) {
          out.format, fail);
   out.pollers = cfg.pollers;
   out.max_in_flight = cfg.max_in_flight;
-  out.schedule.interval = cfg.poll_interval;
-  out.schedule.error_backoff = cfg.error_backoff;
-  out.schedule.max_backoff = cfg.max_backoff;
-  out.schedule.timeout = cfg.timeout;
-  out.schedule.once = cfg.once;
-  out.schedule.fresh_connection = cfg.fresh_connection;
+  out.schedule = schedule;
   out.timer_resolution = cfg.timer_resolution;
   out.status_interval = cfg.status_interval;
   out.once = cfg.once;

@@ -6,14 +6,17 @@
 #include <cstddef>
 #include <istream>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include <caf/actor_system_config.hpp>
+#include <caf/config_value.hpp>
 #include <caf/timestamp.hpp>
 
 #include "actors/dispatcher.hpp"
+#include "actors/health.hpp"
 #include "actors/resource.hpp"
 
 namespace urlpoll {
@@ -27,10 +30,27 @@ enum class node_role { standalone, worker, coordinator };
 /// The port a worker listens on unless told otherwise.
 constexpr uint16_t default_worker_port = 9190;
 
+/// One target, validated: from `targets` or a plain URL.
+struct target_spec {
+  /// As configured; empty for a plain URL (shown by its redacted URL).
+  std::string name;
+  std::string url;
+  /// Shared by every target configured alike.
+  std::shared_ptr<const target_rules> rules;
+  /// Its index in settings::state_rule_sets.
+  uint32_t state_rules = 0;
+};
+
 /// Everything urlpoll needs to run, validated.
 struct settings {
-  /// Validated target URLs, each once, in the order configured.
+  /// Validated target URLs, each once, in the order configured: first the
+  /// `targets`, then `urls`, then `url-file`.
   std::vector<std::string> urls;
+  /// The same targets, with their rules.
+  std::vector<target_spec> targets;
+  std::vector<state_rules> state_rule_sets;
+  /// Where transitions go as JSON lines: "", "stdout" or a file path.
+  std::string events;
   size_t pollers = 1;
   size_t max_in_flight = 1000;
   poll_schedule schedule;
@@ -87,6 +107,24 @@ public:
   bool local_pollers = true;
   std::string dispatch;
   size_t quorum = 0;
+  // Defaults of every target's rules.
+  std::string method;
+  bool follow_redirects = false;
+  size_t max_redirects = 10;
+  bool insecure = false;
+  std::string ca_file;
+  caf::timespan degraded_latency;
+  size_t failure_threshold = 1;
+  size_t success_threshold = 1;
+  caf::timespan retry_interval;
+  std::string body_match;
+  size_t max_body = 64 * 1024;
+  caf::timespan cert_expiry_warn;
+  size_t flap_threshold = 5;
+  caf::timespan flap_window;
+  std::string events;
+  /// targets, expect, headers: as read from the file or the command line.
+  std::map<std::string, caf::config_value> raw;
 
   /// --help, -h or -? was given: show help_text() instead of running.
   bool help_requested = false;
@@ -104,7 +142,13 @@ public:
 std::vector<std::string>
 check_config_file(const caf::config_option_set& options,
                   const std::string& path, std::istream& input,
-                  std::map<std::string, std::string>& origins);
+                  std::map<std::string, std::string>& origins,
+                  std::map<std::string, caf::config_value>* raw = nullptr);
+
+/// The keys under [urlpoll] whose values are lists and dictionaries that
+/// CAF's option types cannot hold (targets, expect, headers): urlpoll reads
+/// them itself, from the file and the command line.
+bool is_raw_key(const std::string& qualified);
 
 /// Reads the command line and the config file (caf-application.conf, or the
 /// one named by --config-file=PATH) into `cfg`. Returns one line per problem.

@@ -3,8 +3,10 @@
 #include <algorithm>
 #include <cstdio>
 #include <ctime>
+#include <fstream>
 #include <iomanip>
 #include <iostream>
+#include <memory>
 #include <sstream>
 
 #include <caf/actor_system.hpp>
@@ -44,6 +46,13 @@ nlohmann::ordered_json timings_json(const target_status& t) {
   };
 }
 
+// Whole days from `now` until `when`, rounded down; negative once past.
+int64_t days_until(caf::timestamp when, caf::timestamp now) {
+  auto seconds =
+    std::chrono::duration_cast<std::chrono::seconds>(when - now).count();
+  return seconds >= 0 ? seconds / 86400 : -((-seconds + 86399) / 86400);
+}
+
 std::string format_latency(const target_status& x) {
   if (x.polls == 0 || x.code == 0)
     return "-";
@@ -77,9 +86,13 @@ nlohmann::ordered_json to_json(const snapshot& x) {
   auto targets = nlohmann::ordered_json::array();
   for (auto& t : x.targets) {
     auto polled = t.polls > 0;
+    auto cert_known = !never(t.cert_expiry);
     targets.push_back({
+      {"name", t.name.empty() ? t.url : t.name},
       {"url", t.url},
       {"state", to_string(t.state)},
+      {"since", time_or_null(t.last_change)},
+      {"flapping", t.flapping},
       {"status", polled ? nlohmann::ordered_json(t.status)
                         : nlohmann::ordered_json(nullptr)},
       {"code", t.code != 0 ? nlohmann::ordered_json(t.code)
@@ -90,8 +103,14 @@ nlohmann::ordered_json to_json(const snapshot& x) {
       {"polls", t.polls},
       {"failures", t.failures},
       {"consecutive_failures", t.consecutive_failures},
+      {"consecutive_successes", t.consecutive_successes},
       {"last_poll", time_or_null(t.last_poll)},
-      {"last_change", time_or_null(t.last_change)},
+      {"method", to_string(t.method)},
+      {"head_refused", t.head_refused},
+      {"cert_expires", time_or_null(t.cert_expiry)},
+      {"cert_days_left",
+       cert_known ? nlohmann::ordered_json(days_until(t.cert_expiry, x.time))
+                  : nlohmann::ordered_json(nullptr)},
       {"node", t.node.empty() ? nlohmann::ordered_json(nullptr)
                               : nlohmann::ordered_json(t.node)},
     });
@@ -137,45 +156,69 @@ nlohmann::ordered_json to_json(const snapshot& x) {
           {"targets", std::move(targets)}};
 }
 
+nlohmann::ordered_json to_json(const transition& x) {
+  return {
+    {"time", rfc3339(x.time)},
+    {"target", x.target},
+    {"from", to_string(x.from)},
+    {"to", to_string(x.to)},
+    {"flapping", x.flapping},
+    {"status", x.status},
+    {"code", x.code != 0 ? nlohmann::ordered_json(x.code)
+                         : nlohmann::ordered_json(nullptr)},
+    {"latency_ms", x.code != 0 ? nlohmann::ordered_json(milliseconds(x.latency))
+                               : nlohmann::ordered_json(nullptr)},
+    {"node", x.node.empty() ? nlohmann::ordered_json(nullptr)
+                            : nlohmann::ordered_json(x.node)},
+  };
+}
+
 std::string to_text(const snapshot& x) {
-  size_t up = 0;
-  size_t down = 0;
-  size_t url_width = 3;
+  size_t counts[4] = {0, 0, 0, 0};
+  size_t name_width = 6;
+  auto shown = [](const target_status& t) -> const std::string& {
+    return t.name.empty() ? t.url : t.name;
+  };
   for (auto& t : x.targets) {
-    up += t.state == target_state::up ? 1 : 0;
-    down += t.state == target_state::down ? 1 : 0;
-    url_width = std::max(url_width, std::min<size_t>(t.url.size(), 60));
+    ++counts[static_cast<size_t>(t.state)];
+    name_width = std::max(name_width, std::min<size_t>(shown(t).size(), 60));
   }
+  using ts = target_state;
+  auto count = [&](ts s) {
+    return counts[static_cast<size_t>(s)];
+  };
   std::ostringstream out;
-  out << rfc3339(x.time) << "  " << x.targets.size() << " targets: " << up
-      << " up, " << down << " down, " << (x.targets.size() - up - down)
+  out << rfc3339(x.time) << "  " << x.targets.size()
+      << " targets: " << count(ts::up) << " up, " << count(ts::degraded)
+      << " degraded, " << count(ts::down) << " down, " << count(ts::unknown)
       << " unknown\n";
-  out << "  " << std::left << std::setw(8) << "STATE"
-      << std::setw(static_cast<int>(url_width) + 1) << "URL" << std::right
+  out << "  " << std::left << std::setw(10) << "STATE"
+      << std::setw(static_cast<int>(name_width) + 1) << "TARGET" << std::right
       << std::setw(10) << "LATENCY" << std::setw(8) << "POLLS" << std::setw(8)
       << "FAILED"
       << "  STATUS\n";
   for (auto& t : x.targets)
-    out << "  " << std::left << std::setw(8) << to_string(t.state)
-        << std::setw(static_cast<int>(url_width) + 1) << t.url << std::right
+    out << "  " << std::left << std::setw(10) << to_string(t.state)
+        << std::setw(static_cast<int>(name_width) + 1) << shown(t) << std::right
         << std::setw(10) << format_latency(t) << std::setw(8) << t.polls
         << std::setw(8) << t.failures << "  "
+        << (t.flapping ? "flapping; " : "")
         << (t.polls > 0 ? t.status : "not polled yet") << '\n';
   if (x.nodes.empty())
     return out.str();
-  size_t name_width = 4;
+  size_t node_width = 4;
   size_t address_width = 7;
   for (auto& n : x.nodes) {
-    name_width = std::max(name_width, n.name.size());
+    node_width = std::max(node_width, n.name.size());
     address_width = std::max(address_width, n.address.size());
   }
-  out << "  " << std::left << std::setw(static_cast<int>(name_width) + 2)
+  out << "  " << std::left << std::setw(static_cast<int>(node_width) + 2)
       << "NODE" << std::setw(static_cast<int>(address_width) + 2) << "ADDRESS"
       << std::setw(14) << "LINK" << std::right << std::setw(8) << "POLLS"
       << std::setw(11) << "IN FLIGHT" << std::setw(7) << "LOST"
       << "  SINCE\n";
   for (auto& n : x.nodes) {
-    out << "  " << std::left << std::setw(static_cast<int>(name_width) + 2)
+    out << "  " << std::left << std::setw(static_cast<int>(node_width) + 2)
         << n.name << std::setw(static_cast<int>(address_width) + 2) << n.address
         << std::setw(14) << (n.connected ? "connected" : "disconnected")
         << std::right << std::setw(8) << n.polls << std::setw(11) << n.in_flight
@@ -195,7 +238,8 @@ std::string render(const snapshot& x, status_format format) {
 }
 
 std::string failure_line(const target_status& x) {
-  std::string result = "urlpoll: " + x.url + ": " + x.status;
+  auto who = x.name.empty() ? x.url : x.name + " (" + x.url + ")";
+  std::string result = "urlpoll: " + who + ": " + x.status;
   if (x.consecutive_failures > 1)
     result +=
       " (" + std::to_string(x.consecutive_failures) + " failures in a row)";
@@ -208,21 +252,32 @@ namespace urlpoll {
 
 namespace {
 
-caf::behavior printer(status_format format) {
+caf::behavior printer(status_format format, std::string events) {
+  // The events file, opened for appending; stdout for "stdout".
+  std::shared_ptr<std::ostream> sink;
+  if (events == "stdout")
+    sink = std::shared_ptr<std::ostream>(&std::cout, [](std::ostream*) {});
+  else if (!events.empty())
+    sink = std::make_shared<std::ofstream>(events, std::ios::app);
   return {
     [format](const snapshot& x) {
       std::cout << render(x, format) << std::flush;
     },
     [](const target_status& x) { std::cerr << failure_line(x) << std::flush; },
+    [sink](const transition& x) {
+      if (sink)
+        *sink << to_json(x).dump() << std::endl;
+    },
   };
 }
 
 } // namespace
 
-caf::actor spawn_printer(caf::actor_system& sys, status_format format) {
-  // With an argument, not a capture: CAF 0.17 dereferences a null argument
+caf::actor spawn_printer(caf::actor_system& sys, status_format format,
+                         std::string events) {
+  // With arguments, not captures: CAF 0.17 dereferences a null argument
   // tuple for actors spawned without one (UBSan reports it).
-  return sys.spawn<caf::detached>(printer, format);
+  return sys.spawn<caf::detached>(printer, format, std::move(events));
 }
 
 } // namespace urlpoll

@@ -28,11 +28,18 @@ std::string render(const snapshot& x, status_format format);
 /// The stderr line for a failed poll: "urlpoll: URL: ERROR (...)".
 std::string failure_line(const target_status& x);
 
-/// Spawns the actor that owns stdout and stderr while urlpoll runs. On its
-/// own thread, it renders each snapshot it receives in `format` to stdout,
-/// and writes each target_status it receives as a failure line to stderr:
-/// rendering 100,000 targets takes a while, and the state monitor must not
-/// wait for it.
-caf::actor spawn_printer(caf::actor_system& sys, status_format format);
+/// One transition as the JSON line of urlpoll.events:
+/// {"time", "target", "from", "to", "flapping", "status", "code",
+///  "latency_ms", "node"}.
+nlohmann::ordered_json to_json(const transition& x);
+
+/// Spawns the actor that owns stdout, stderr and the events file while
+/// urlpoll runs. On its own thread, it renders each snapshot it receives in
+/// `format` to stdout, writes each target_status it receives as a failure
+/// line to stderr, and each transition as a JSON line to `events` ("stdout",
+/// a file path, or nowhere when empty): rendering 100,000 targets takes a
+/// while, and the state monitor must not wait for it.
+caf::actor spawn_printer(caf::actor_system& sys, status_format format,
+                         std::string events = {});
 
 } // namespace urlpoll

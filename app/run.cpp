@@ -127,7 +127,7 @@ int run(caf::actor_system& sys, const settings& cfg) {
   if (cfg.role == node_role::worker)
     return run_worker(sys, cfg);
   auto format = cfg.once ? status_format::json : cfg.format;
-  auto printer = spawn_printer(sys, format);
+  auto printer = spawn_printer(sys, format, cfg.events);
   monitor_output output;
   output.status = [printer](snapshot x) {
     caf::anon_send(printer, std::move(x));
@@ -135,12 +135,22 @@ int run(caf::actor_system& sys, const settings& cfg) {
   output.failure = [printer](const target_status& x) {
     caf::anon_send(printer, x);
   };
-  std::vector<std::string> shown_urls;
-  for (auto& url : cfg.urls)
-    shown_urls.push_back(redact(url));
+  output.transition = [printer](const transition& x) {
+    caf::anon_send(printer, x);
+  };
+  monitor_targets watched;
+  watched.rule_sets = cfg.state_rule_sets;
+  for (auto& spec : cfg.targets) {
+    target_status status;
+    status.name = spec.name;
+    status.url = redact(spec.url);
+    status.method = spec.rules->check.method;
+    watched.targets.push_back(std::move(status));
+    watched.rules.push_back(spec.state_rules);
+  }
   auto status_interval = cfg.once ? caf::timespan{0} : cfg.status_interval;
-  auto monitor = sys.spawn(state_monitor, std::move(shown_urls),
-                           status_interval, std::move(output));
+  auto monitor = sys.spawn(state_monitor, std::move(watched), status_interval,
+                           std::move(output));
   auto coordinator = cfg.role == node_role::coordinator;
   poller_actor local;
   if (!coordinator || cfg.local_pollers)
@@ -173,13 +183,15 @@ int run(caf::actor_system& sys, const settings& cfg) {
   resource_peers peers{pollers, monitor, wheel};
   // With once, every target is polled right away.
   auto spread = cfg.once ? caf::timespan{0} : cfg.start_spread;
-  auto n = cfg.urls.size();
+  auto n = cfg.targets.size();
   std::vector<resource_actor> resources;
   resources.reserve(n);
-  for (size_t i = 0; i < n; ++i)
+  for (size_t i = 0; i < n; ++i) {
+    auto& spec = cfg.targets[i];
     resources.push_back(
-      sys.spawn(resource, target{static_cast<target_id>(i), cfg.urls[i]},
-                cfg.schedule, start_offset(spread, i, n), peers));
+      sys.spawn(resource, target{static_cast<target_id>(i), spec.url},
+                spec.rules, start_offset(spread, i, n), peers));
+  }
   signal_watcher watcher{caf::actor{self}};
   if (cfg.once)
     sys.spawn(forward_all_polled, monitor, caf::actor{self});

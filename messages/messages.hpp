@@ -14,6 +14,8 @@
 
 // clang-format off
 CAF_BEGIN_TYPE_ID_BLOCK(urlpoll, caf::first_custom_type_id)
+  CAF_ADD_TYPE_ID(urlpoll, (urlpoll::status_range))
+  CAF_ADD_TYPE_ID(urlpoll, (std::vector<urlpoll::status_range>))
   CAF_ADD_TYPE_ID(urlpoll, (urlpoll::poll_request))
   CAF_ADD_TYPE_ID(urlpoll, (urlpoll::poll_timings))
   CAF_ADD_TYPE_ID(urlpoll, (urlpoll::node_view))
@@ -22,6 +24,8 @@ CAF_BEGIN_TYPE_ID_BLOCK(urlpoll, caf::first_custom_type_id)
   CAF_ADD_TYPE_ID(urlpoll, (urlpoll::node_status))
   CAF_ADD_TYPE_ID(urlpoll, (std::vector<urlpoll::node_status>))
   CAF_ADD_TYPE_ID(urlpoll, (urlpoll::lateness_summary))
+  CAF_ADD_TYPE_ID(urlpoll, (urlpoll::transition))
+  CAF_ADD_TYPE_ID(urlpoll, (std::vector<urlpoll::transition>))
   CAF_ADD_TYPE_ID(urlpoll, (urlpoll::target_status))
   CAF_ADD_TYPE_ID(urlpoll, (urlpoll::snapshot))
   // resource -> pollers: poll this target now.

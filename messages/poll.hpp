@@ -14,7 +14,24 @@ namespace urlpoll {
 /// configuration, and its index in the state monitor's status map.
 using target_id = uint32_t;
 
-/// Asks a poller for one HTTP HEAD request against one target.
+enum class http_method : uint8_t { head, get };
+
+/// "HEAD" or "GET".
+const char* to_string(http_method x);
+
+/// HTTP status codes from..to, both included.
+struct status_range {
+  uint16_t from = 200;
+  uint16_t to = 399;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, status_range& x) {
+  return f(caf::meta::type_name("status_range"), x.from, x.to);
+}
+
+/// Asks a poller for one HTTP request against one target, and says how to
+/// judge the answer: everything a poller needs, on any node.
 struct poll_request {
   /// The target's URL as configured, credentials included.
   std::string url;
@@ -24,12 +41,33 @@ struct poll_request {
   caf::timestamp due;
   /// Open a new connection for this poll and close it afterwards.
   bool fresh_connection = false;
+  http_method method = http_method::head;
+  /// Extra request headers, each "Name: value".
+  std::vector<std::string> headers;
+  bool follow_redirects = false;
+  uint16_t max_redirects = 10;
+  /// Skip TLS certificate verification.
+  bool insecure = false;
+  /// CA certificates to trust instead of the system's; empty: the system's.
+  std::string ca_file;
+  /// With GET: the body must contain this text, or match /this regex/.
+  std::string body_match;
+  /// The most of a body that is read; more ends the transfer.
+  uint32_t max_body = 64 * 1024;
+  /// Status codes that count as up; empty: 200-399.
+  std::vector<status_range> expect;
+  /// Slower than this is degraded; 0: never.
+  caf::timespan degraded_latency{0};
+  /// A certificate expiring within this is degraded; 0: never.
+  caf::timespan cert_expiry_warn{0};
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, poll_request& x) {
   return f(caf::meta::type_name("poll_request"), x.url, x.timeout, x.due,
-           x.fresh_connection);
+           x.fresh_connection, x.method, x.headers, x.follow_redirects,
+           x.max_redirects, x.insecure, x.ca_file, x.body_match, x.max_body,
+           x.expect, x.degraded_latency, x.cert_expiry_warn);
 }
 
 /// Where a poll's time went, each phase counted from the start of the
@@ -49,15 +87,18 @@ typename Inspector::result_type inspect(Inspector& f, poll_timings& x) {
 
 /// What urlpoll believes about a target.
 enum class target_state : uint8_t {
-  /// No result yet.
+  /// No result yet, or a failure not yet confirmed by failure-threshold.
   unknown,
-  /// The last answer's status was 200-399.
+  /// The answer was as expected.
   up,
-  /// The last poll got another status or a transport error.
+  /// The answer was as expected, but slow or with a certificate about to
+  /// expire.
+  degraded,
+  /// Another status, a body without the expected text, a transport error.
   down,
 };
 
-/// "unknown", "up" or "down".
+/// "unknown", "up", "degraded" or "down".
 const char* to_string(target_state x);
 
 /// What one node saw of a target, in vantage mode: each node polls the
@@ -97,12 +138,21 @@ struct poll_result {
   /// for it to be down. Empty and 0 otherwise.
   std::vector<node_view> views;
   uint32_t quorum = 0;
+  /// The poller's verdict by the request's rules; unknown when the result
+  /// was made elsewhere (then the status code decides: 200-399 is up).
+  target_state verdict = target_state::unknown;
+  /// When the server's certificate expires; the epoch when unknown (http,
+  /// or no TLS handshake seen yet).
+  caf::timestamp cert_expiry;
+  /// HEAD was answered 405 or 501, and this result is the GET's.
+  bool head_refused = false;
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, poll_result& x) {
   return f(caf::meta::type_name("poll_result"), x.code, x.status, x.latency,
-           x.time, x.lateness, x.timings, x.node, x.views, x.quorum);
+           x.time, x.lateness, x.timings, x.node, x.views, x.quorum, x.verdict,
+           x.cert_expiry, x.head_refused);
 }
 
 } // namespace urlpoll

@@ -14,8 +14,32 @@
 
 namespace urlpoll {
 
+/// A change of a target's state, or of its flapping flag.
+struct transition {
+  caf::timestamp time;
+  /// The target's name.
+  std::string target;
+  target_state from = target_state::unknown;
+  target_state to = target_state::unknown;
+  /// Whether the target flaps, after this change.
+  bool flapping = false;
+  /// The result that caused it.
+  std::string status;
+  uint16_t code = 0;
+  caf::timespan latency{0};
+  std::string node;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, transition& x) {
+  return f(caf::meta::type_name("transition"), x.time, x.target, x.from, x.to,
+           x.flapping, x.status, x.code, x.latency, x.node);
+}
+
 /// The latest known state of one target.
 struct target_status {
+  /// The target's name: as configured, or its redacted URL.
+  std::string name;
   /// The URL with any password replaced by ***.
   std::string url;
   target_state state = target_state::unknown;
@@ -28,10 +52,19 @@ struct target_status {
   uint64_t polls = 0;
   uint64_t failures = 0;
   uint64_t consecutive_failures = 0;
+  uint64_t consecutive_successes = 0;
   /// When the last poll started; the epoch when there was none.
   caf::timestamp last_poll;
   /// When `state` last changed; the epoch when it never did.
   caf::timestamp last_change;
+  /// Changed state at least flap-threshold times within flap-window.
+  bool flapping = false;
+  /// The method polls use: HEAD unless configured or HEAD was refused.
+  http_method method = http_method::head;
+  /// HEAD was answered 405 or 501, so polls use GET.
+  bool head_refused = false;
+  /// When the server's certificate expires; the epoch when unknown.
+  caf::timestamp cert_expiry;
   /// The node that made the last poll.
   std::string node;
   /// Vantage mode: each node's view at the last poll, and the quorum.
@@ -43,8 +76,9 @@ template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, target_status& x) {
   return f(caf::meta::type_name("target_status"), x.url, x.state, x.status,
            x.code, x.latency, x.timings, x.polls, x.failures,
-           x.consecutive_failures, x.last_poll, x.last_change, x.node, x.views,
-           x.quorum);
+           x.consecutive_failures, x.consecutive_successes, x.last_poll,
+           x.last_change, x.flapping, x.method, x.head_refused, x.cert_expiry,
+           x.node, x.views, x.quorum, x.name);
 }
 
 /// How late polls started against their due time, over the recent polls.

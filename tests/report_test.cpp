@@ -66,7 +66,7 @@ TEST_CASE("the JSON snapshot has the documented shape") {
   CHECK(up["failures"] == 0);
   CHECK(up["consecutive_failures"] == 0);
   CHECK(up["last_poll"] == "2026-11-21T10:01:00.000Z");
-  CHECK(up["last_change"] == "2026-11-21T10:00:00.000Z");
+  CHECK(up["since"] == "2026-11-21T10:00:00.000Z");
   auto& timings = up["timings"];
   CHECK(timings["dns_ms"].get<double>() == doctest::Approx(0.1));
   CHECK(timings["connect_ms"].get<double>() == doctest::Approx(1.5));
@@ -85,16 +85,23 @@ TEST_CASE("the JSON snapshot has the documented shape") {
   auto& unknown = doc["targets"][2];
   CHECK(unknown["state"] == "unknown");
   for (auto key :
-       {"status", "code", "latency_ms", "timings", "last_poll", "last_change"})
+       {"status", "code", "latency_ms", "timings", "last_poll", "since"})
     CHECK_MESSAGE(unknown[key].is_null(), key);
   std::vector<std::string> keys;
   for (auto& [key, value] : up.items())
     keys.push_back(key);
-  CHECK(keys == std::vector<std::string>{"url", "state", "status", "code",
-                                         "latency_ms", "timings", "polls",
-                                         "failures", "consecutive_failures",
-                                         "last_poll", "last_change", "node"});
+  CHECK(keys == std::vector<std::string>{
+                  "name", "url", "state", "since", "flapping", "status", "code",
+                  "latency_ms", "timings", "polls", "failures",
+                  "consecutive_failures", "consecutive_successes", "last_poll",
+                  "method", "head_refused", "cert_expires", "cert_days_left",
+                  "node"});
   CHECK(up["node"].is_null());
+  CHECK(up["name"] == "http://user:***@a.example/");
+  CHECK(up["method"] == "HEAD");
+  CHECK(up["flapping"] == false);
+  CHECK(up["cert_expires"].is_null());
+  CHECK(up["cert_days_left"].is_null());
   CHECK(doc["nodes"] == nlohmann::json::array());
 }
 
@@ -142,6 +149,53 @@ TEST_CASE("a distributed snapshot shows the nodes and each node's view") {
   CHECK(text.find("connection refused") != std::string::npos);
 }
 
+TEST_CASE("a named target with a certificate shows name, state, since and "
+          "the days left") {
+  auto x = sample();
+  auto& t = x.targets[0];
+  t.name = "api";
+  t.state = target_state::degraded;
+  t.flapping = true;
+  t.method = http_method::get;
+  t.head_refused = true;
+  t.cert_expiry = x.time + std::chrono::hours{24 * 3 + 5};
+  auto doc = to_json(x)["targets"][0];
+  CHECK(doc["name"] == "api");
+  CHECK(doc["state"] == "degraded");
+  CHECK(doc["flapping"] == true);
+  CHECK(doc["method"] == "GET");
+  CHECK(doc["head_refused"] == true);
+  CHECK(doc["cert_days_left"] == 3);
+  CHECK(doc["cert_expires"] == rfc3339(t.cert_expiry));
+  auto text = to_text(x);
+  CHECK(text.find("1 degraded") != std::string::npos);
+  CHECK(text.find("api") != std::string::npos);
+  CHECK(text.find("flapping; ") != std::string::npos);
+}
+
+TEST_CASE("a transition is one JSON line") {
+  transition t;
+  t.time = caf::timestamp{} + std::chrono::seconds{1'795'000'000};
+  t.target = "api";
+  t.from = target_state::up;
+  t.to = target_state::down;
+  t.status = "503 Service Unavailable";
+  t.code = 503;
+  t.latency = std::chrono::milliseconds{4};
+  auto doc = to_json(t);
+  std::vector<std::string> keys;
+  for (auto& [key, value] : doc.items())
+    keys.push_back(key);
+  CHECK(keys == std::vector<std::string>{"time", "target", "from", "to",
+                                         "flapping", "status", "code",
+                                         "latency_ms", "node"});
+  CHECK(doc["from"] == "up");
+  CHECK(doc["to"] == "down");
+  CHECK(doc["code"] == 503);
+  CHECK(doc["node"].is_null());
+  CHECK(doc.dump().find('\n') == std::string::npos);
+}
+
 TEST_CASE("the JSON status format is one line per snapshot") {
   auto line = render(sample(), status_format::json);
   CHECK(line.find('\n') == line.size() - 1);
@@ -150,7 +204,8 @@ TEST_CASE("the JSON status format is one line per snapshot") {
 
 TEST_CASE("the text status is a table with a summary line") {
   auto text = render(sample(), status_format::text);
-  CHECK(text.find("3 targets: 1 up, 1 down, 1 unknown") != std::string::npos);
+  CHECK(text.find("3 targets: 1 up, 0 degraded, 1 down, 1 unknown") !=
+        std::string::npos);
   CHECK(text.find("STATE") != std::string::npos);
   CHECK(text.find("http://user:***@a.example/") != std::string::npos);
   CHECK(text.find("12.3 ms") != std::string::npos);

@@ -18,7 +18,7 @@ struct resource_fixture : deterministic_fixture {
   mock_poller_actor mock = sys.spawn(mock_poller, std::deque<poll_result>{});
   poller_actor pollers = mock;
   state_monitor_actor monitor =
-    sys.spawn(state_monitor, std::vector<std::string>{"http://t.example/"},
+    sys.spawn(state_monitor, plain_targets({"http://t.example/"}),
               caf::timespan{0}, monitor_output{});
   timer_wheel_actor wheel = sys.spawn(timer_wheel, caf::timespan{10ms});
 
@@ -39,8 +39,11 @@ struct resource_fixture : deterministic_fixture {
 
   resource_actor start(poll_schedule schedule,
                        caf::timespan first_delay = caf::timespan{0}) {
-    auto r = sys.spawn(resource, target{0, "http://u:pw@t.example/"}, schedule,
-                       first_delay, resource_peers{pollers, monitor, wheel});
+    auto rules = std::make_shared<target_rules>();
+    rules->schedule = schedule;
+    auto r = sys.spawn(resource, target{0, "http://u:pw@t.example/"},
+                       std::shared_ptr<const target_rules>{rules}, first_delay,
+                       resource_peers{pollers, monitor, wheel});
     resources.push_back(r);
     run();
     return r;

@@ -34,8 +34,7 @@ struct monitor_fixture : deterministic_fixture {
     out.failure = [this](const target_status& x) {
       failed.push_back(x.url + ": " + x.status);
     };
-    auto m = sys.spawn(state_monitor,
-                       std::vector<std::string>{"http://a/", "http://b/"},
+    auto m = sys.spawn(state_monitor, plain_targets({"http://a/", "http://b/"}),
                        status_interval, std::move(out));
     monitors.push_back(m);
     run();

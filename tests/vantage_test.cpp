@@ -80,8 +80,9 @@ TEST_CASE("when no node could poll, the target's state is unknown") {
                     "(connection closed)");
   // ...and the status map keeps what it knew, counting the poll only.
   target_status status;
-  record(status, answer(200, "200 OK", "a"));
-  record(status, r);
+  std::vector<transition> history;
+  record(status, history, answer(200, "200 OK", "a"));
+  record(status, history, r);
   CHECK(status.state == target_state::up);
   CHECK(status.polls == 2);
   CHECK(status.failures == 0);

@@ -1,0 +1,53 @@
+// Per-target rules: the `targets` list under [urlpoll], each entry a
+// dictionary of keys that default to the [urlpoll] options, read and checked
+// here with the file and line of every problem.
+#pragma once
+
+#include <functional>
+#include <string>
+#include <vector>
+
+#include <caf/config_value.hpp>
+
+#include "actors/health.hpp"
+#include "actors/resource.hpp"
+
+namespace urlpoll {
+
+struct target_spec;
+
+/// The keys a `targets` entry may have.
+const std::vector<std::string>& target_keys();
+
+/// Where a configuration path was set: "FILE:LINE" or "the command line".
+using origin_fn = std::function<std::string(const std::string& path)>;
+
+/// Reads status codes and ranges: [200, "300-399"], 204 or "200-299".
+/// Returns the problem in words, or an empty string.
+std::string read_expect(const caf::config_value& value,
+                        std::vector<status_range>& out);
+
+/// Reads a dictionary of header names and values into "Name: value" lines.
+/// Returns the problem in words, or an empty string.
+std::string read_headers(const caf::config_value& value,
+                         std::vector<std::string>& out);
+
+/// Checks one target's rules: impossible values (a zero interval, a negative
+/// duration) and values that cannot work together (a body-match with HEAD, a
+/// regex that does not compile). Returns (key, problem) pairs, keys named as
+/// in a `targets` entry.
+std::vector<std::pair<std::string, std::string>>
+check_rules(const target_rules& rules);
+
+/// Reads the `targets` entries at `path` ("urlpoll.targets"): each one's
+/// rules start from `defaults` and `state_defaults`. Appends a target_spec
+/// per good entry to `out`, its state rules to `state_sets`, and one line
+/// per problem to `errors`.
+void read_targets(const caf::config_value::list& entries,
+                  const std::string& path, const target_rules& defaults,
+                  const state_rules& state_defaults, const origin_fn& origin,
+                  std::vector<target_spec>& out,
+                  std::vector<state_rules>& state_sets,
+                  std::vector<std::string>& errors);
+
+} // namespace urlpoll

@@ -68,7 +68,8 @@ void judge(poll_result& result, const poll_request& request, bool body_matched,
     return;
   }
   result.verdict = target_state::up;
-  if (request.cert_expiry_warn.count() > 0 &&
+  // insecure: the certificate is not judged at all.
+  if (!request.insecure && request.cert_expiry_warn.count() > 0 &&
       result.cert_expiry.time_since_epoch().count() != 0 &&
       result.cert_expiry - now < request.cert_expiry_warn) {
     auto days =

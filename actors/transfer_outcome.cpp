@@ -123,17 +123,16 @@ std::string describe_error(const transfer_report& report) {
       return os_error(report.os_errno);
     break;
   case CURLE_TOO_MANY_REDIRECTS:
-    return "more than " + std::to_string(report.max_redirects)
-           + " redirects: a redirect loop?";
+    return "more than " + std::to_string(report.max_redirects) +
+           " redirects: a redirect loop?";
   case CURLE_UNSUPPORTED_PROTOCOL:
     // Only a redirect gets here: configured URLs are checked at start-up.
-    return "redirected to an unsupported scheme ("
-           + (details.empty() ? std::string{"not http or https"} : details)
-           + ")";
+    return "redirected to an unsupported scheme (" +
+           (details.empty() ? std::string{"not http or https"} : details) + ")";
   case CURLE_PEER_FAILED_VERIFICATION:
     // "SSL certificate problem: certificate has expired"
-    return "TLS certificate not accepted: "
-           + (details.empty() ? std::string{"verification failed"} : details);
+    return "TLS certificate not accepted: " +
+           (details.empty() ? std::string{"verification failed"} : details);
   case CURLE_OK:
     return "no answer";
   default:

@@ -790,6 +790,16 @@ std::vector<std::string> make_settings(const config& cfg, settings& out) {
   state.flap_window = cfg.flap_window;
   out.state_rule_sets.push_back(state);
   out.events = cfg.events;
+  if (!out.events.empty() && out.events != "stdout") {
+    std::error_code ec;
+    if (std::filesystem::is_directory(out.events, ec))
+      fail("urlpoll.events", "'" + out.events +
+                               "' is a directory: give a "
+                               "file path, or \"stdout\"");
+    else if (!std::ofstream{out.events, std::ios::app})
+      fail("urlpoll.events",
+           "cannot write '" + out.events + "': " + std::strerror(errno));
+  }
   // The targets with rules first, then the plain URLs.
   std::unordered_set<std::string> seen;
   std::unordered_set<std::string> names;

@@ -1,5 +1,7 @@
 // The built urlpoll binary, end to end, against a real local HTTP server.
 #include <csignal>
+#include <fstream>
+#include <map>
 
 #include <doctest/doctest.h>
 #include <nlohmann/json.hpp>
@@ -215,4 +217,46 @@ TEST_CASE("a url-file full of bad lines shows the first 20 errors") {
   CHECK(count_lines(r.err) == 21);
   CHECK(contains(r.err, file + ":1:"));
   CHECK(contains(r.err, "... and 30 more configuration errors"));
+}
+
+TEST_CASE("targets with rules: the snapshot shows them, and each transition "
+          "is one JSON line in the events file") {
+  http_server server;
+  temp_dir dir;
+  auto events = dir.path + "/events.jsonl";
+  auto targets = "--urlpoll.targets=[{name=\"api\", url=\"" +
+                 server.url("/ok") + "\"}, {name=\"legacy\", url=\"" +
+                 server.url("/no-head") + "\"}, {name=\"missing\", url=\"" +
+                 server.url("/code?c=404") +
+                 "\", expect=[404], method=\"GET\"}]";
+  auto r = run_urlpoll({"--urlpoll.once", targets,
+                        urls_option({server.url("/unavailable")}),
+                        "--urlpoll.events=" + events},
+                       dir.path);
+  CHECK(r.exit_code == 1);
+  auto doc = nlohmann::json::parse(r.out);
+  REQUIRE(doc["targets"].size() == 4);
+  CHECK(doc["targets"][0]["name"] == "api");
+  CHECK(doc["targets"][0]["state"] == "up");
+  CHECK_FALSE(doc["targets"][0]["since"].is_null());
+  CHECK(doc["targets"][1]["name"] == "legacy");
+  CHECK(doc["targets"][1]["state"] == "up");
+  CHECK(doc["targets"][1]["head_refused"] == true);
+  CHECK(doc["targets"][1]["method"] == "GET");
+  CHECK(doc["targets"][2]["state"] == "up");
+  CHECK(doc["targets"][3]["name"] == server.url("/unavailable"));
+  CHECK(doc["targets"][3]["state"] == "down");
+  std::ifstream in{events};
+  std::vector<nlohmann::json> lines;
+  for (std::string line; std::getline(in, line);)
+    lines.push_back(nlohmann::json::parse(line));
+  REQUIRE(lines.size() == 4);
+  std::map<std::string, std::string> to;
+  for (auto& e : lines) {
+    CHECK(e["from"] == "unknown");
+    to[e["target"].get<std::string>()] = e["to"].get<std::string>();
+  }
+  CHECK(to["api"] == "up");
+  CHECK(to["missing"] == "up");
+  CHECK(to[server.url("/unavailable")] == "down");
 }

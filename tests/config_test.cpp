@@ -307,3 +307,129 @@ TEST_CASE("distributed options are checked: role, workers, dispatch, quorum, "
              "--urlpoll.workers=[\"a:1\", \"b:2\"]", "--urlpoll.quorum=4"}};
   CHECK(contains(q.all_errors(), "4 nodes can never agree: there are only 3"));
 }
+
+TEST_CASE("targets: per-target rules with defaults from [urlpoll]") {
+  temp_dir dir;
+  auto file = dir.write("t.conf", R"([urlpoll]
+poll-interval = 30s
+failure-threshold = 2
+headers = { X-Team = "ops" }
+targets = [
+  { name = "api", url = "https://api.example/health", method = "GET",
+    interval = 10s, timeout = 2s, expect = [200, "300-302"],
+    follow-redirects = true, max-redirects = 3,
+    headers = { Authorization = "Bearer t0ken" }, insecure = true,
+    fresh-connection = true, degraded-latency = 500ms,
+    failure-threshold = 3, success-threshold = 2, retry-interval = 5s,
+    body-match = "/ok|healthy/", max-body = 1024, cert-expiry-warn = 72h,
+    flap-threshold = 4, flap-window = 5min },
+  { url = "http://b.example/" },
+]
+urls = ["http://c.example/"]
+)");
+  startup s{{"--config-file=" + file}};
+  REQUIRE(s.all_errors() == "");
+  REQUIRE(s.out.targets.size() == 3);
+  auto& api = s.out.targets[0];
+  CHECK(api.name == "api");
+  auto& check = api.rules->check;
+  CHECK(check.method == http_method::get);
+  CHECK(api.rules->schedule.interval == 10s);
+  CHECK(api.rules->schedule.timeout == 2s);
+  CHECK(api.rules->schedule.retry_interval == 5s);
+  CHECK(api.rules->schedule.fresh_connection);
+  REQUIRE(check.expect.size() == 2);
+  CHECK(check.expect[1].from == 300);
+  CHECK(check.expect[1].to == 302);
+  CHECK(check.follow_redirects);
+  CHECK(check.max_redirects == 3);
+  CHECK(check.headers ==
+        std::vector<std::string>{"Authorization: Bearer t0ken"});
+  CHECK(check.insecure);
+  CHECK(check.degraded_latency == 500ms);
+  CHECK(check.body_match == "/ok|healthy/");
+  CHECK(check.max_body == 1024);
+  CHECK(check.cert_expiry_warn == 72h);
+  auto& api_state = s.out.state_rule_sets[api.state_rules];
+  CHECK(api_state.failure_threshold == 3);
+  CHECK(api_state.success_threshold == 2);
+  CHECK(api_state.flap_threshold == 4);
+  CHECK(api_state.flap_window == 5min);
+  // The second takes the defaults, headers included; the plain URL too.
+  auto& b = s.out.targets[1];
+  CHECK(b.name.empty());
+  CHECK(b.rules->schedule.interval == 30s);
+  CHECK(b.rules->check.method == http_method::head);
+  CHECK(b.rules->check.headers == std::vector<std::string>{"X-Team: ops"});
+  CHECK(s.out.state_rule_sets[b.state_rules].failure_threshold == 2);
+  CHECK(s.out.targets[2].url == "http://c.example/");
+  CHECK(s.out.urls == std::vector<std::string>{"https://api.example/health",
+                                               "http://b.example/",
+                                               "http://c.example/"});
+}
+
+TEST_CASE("targets: every bad key is refused with the file, its line and "
+          "the key") {
+  temp_dir dir;
+  auto file = dir.write("t.conf", R"([urlpoll]
+targets = [
+  { name = "api", url = "http://a/",
+    interval = -5s,
+    expect = [],
+    colour = "red" },
+  { name = "api", url = "http://b/", expect = ["500-400"] },
+  { url = "http://c/", body-match = "ok", failure-threshold = "three" },
+  { url = "ftp://d/" },
+  { name = "e", url = "http://e/", method = "GET", body-match = "/(/" },
+]
+)");
+  startup s{{"--config-file=" + file}};
+  auto all = s.all_errors();
+  CHECK(contains(all, file + ":4: urlpoll.targets[1].interval: must be "
+                             "longer than 0s, not -5s"));
+  CHECK(contains(all, file + ":5: urlpoll.targets[1].expect: must name at "
+                             "least one status code"));
+  CHECK(contains(all, file + ":6: urlpoll.targets[1].colour: unknown key; a "
+                             "target's keys are: name, url, method"));
+  CHECK(contains(all, file + ":7: urlpoll.targets[2].expect: '\"500-400\"' "
+                             "runs backwards"));
+  CHECK(contains(all, file + ":8: urlpoll.targets[3].body-match: needs "
+                             "method = \"GET\""));
+  CHECK(contains(all, file + ":8: urlpoll.targets[3].failure-threshold: must "
+                             "be a whole number"));
+  CHECK(contains(all, file + ":9: urlpoll.targets[4].url: 'ftp://d/': "
+                             "unsupported scheme"));
+  CHECK(contains(all, "urlpoll.targets[5].body-match: /(/ is not a regular "
+                      "expression"));
+  CHECK_MESSAGE(s.errors.size() == 8, all);
+}
+
+TEST_CASE("targets: two targets with one name are refused") {
+  startup s{{"--urlpoll.targets=[{name=\"x\", url=\"http://a/\"}, "
+             "{name=\"x\", url=\"http://b/\"}]"}};
+  CHECK(contains(s.all_errors(), "the name 'x' is used by two targets"));
+}
+
+TEST_CASE("targets and the default rules can be given on the command line") {
+  startup s{{"--urlpoll.targets=[{url=\"http://a/\", interval=5s}]",
+             "--urlpoll.expect=[204]", "--urlpoll.method=GET",
+             "--urlpoll.degraded-latency=1s", "--urlpoll.events=stdout"}};
+  REQUIRE(s.all_errors() == "");
+  REQUIRE(s.out.targets.size() == 1);
+  CHECK(s.out.targets[0].rules->schedule.interval == 5s);
+  CHECK(s.out.targets[0].rules->check.method == http_method::get);
+  CHECK(s.out.targets[0].rules->check.expect.size() == 1);
+  CHECK(s.out.targets[0].rules->check.degraded_latency == 1s);
+  CHECK(s.out.events == "stdout");
+  startup bad{{"--urlpoll.targets=[{url=\"http://a/\""}};
+  CHECK(contains(bad.all_errors(), "'--urlpoll.targets' needs a value such "
+                                   "as"));
+}
+
+TEST_CASE("an events file that cannot be written is refused") {
+  startup s{{"--urlpoll.urls=[\"http://a/\"]",
+             "--urlpoll.events=/nonexistent-dir/events.jsonl"}};
+  CHECK(contains(s.all_errors(), "urlpoll.events (set at the command line): "
+                                 "cannot write '/nonexistent-dir/events.jsonl'"
+                                 ": No such file or directory"));
+}

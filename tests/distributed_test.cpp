@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "support/http_server.hpp"
+#include "support/pki.hpp"
 #include "support/process.hpp"
 #include "support/temp_dir.hpp"
 
@@ -285,34 +286,12 @@ TEST_CASE("a restarted coordinator simply reconnects to its workers") {
 
 namespace {
 
-// Runs the openssl command line in `dir`; true when it succeeded.
-bool openssl(const std::string& dir, std::vector<std::string> args) {
-  child proc{"/usr/bin/openssl", args, dir};
-  return proc.wait(20s).exit_code == 0;
-}
-
-// A throw-away CA named `ca` and certificates `names` signed by it, with
-// P-256 keys (quick to make): CA.pem, CA.key, NAME.pem, NAME.key.
+// A throw-away CA named `ca` and certificates `names` signed by it.
 void make_pki(const std::string& dir, const std::string& ca,
               const std::vector<std::string>& names) {
-  std::vector<std::string> key{"-newkey", "ec", "-pkeyopt",
-                               "ec_paramgen_curve:prime256v1", "-nodes"};
-  auto request = [&](std::vector<std::string> head, const std::string& name,
-                     const std::string& out) {
-    head.insert(head.end(), key.begin(), key.end());
-    for (auto& x : {std::string{"-keyout"}, name + ".key", std::string{"-out"},
-                    out, std::string{"-subj"}, "/CN=" + name})
-      head.push_back(x);
-    return head;
-  };
-  REQUIRE(
-    openssl(dir, request({"req", "-x509", "-days", "2"}, ca, ca + ".pem")));
-  for (auto& name : names) {
-    REQUIRE(openssl(dir, request({"req"}, name, name + ".csr")));
-    REQUIRE(openssl(dir, {"x509", "-req", "-in", name + ".csr", "-CA",
-                          ca + ".pem", "-CAkey", ca + ".key", "-CAcreateserial",
-                          "-out", name + ".pem", "-days", "2"}));
-  }
+  make_ca(dir, ca);
+  for (auto& name : names)
+    make_cert(dir, ca, name);
 }
 
 std::vector<std::string> tls_options(const std::string& dir,

@@ -248,7 +248,7 @@ TEST_CASE("state machine: flapping after flap-threshold changes within "
   CHECK_FALSE(calm.status.flapping);
 }
 
-TEST_CASE("state machine: a transition says what caused it; history keeps "
+TEST_CASE("state machine: a transition says what caused it, and history keeps "
           "the last 100") {
   machine m;
   m.rules.flap_threshold = 0;

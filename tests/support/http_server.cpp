@@ -26,9 +26,9 @@ int listen_on_loopback(int& port) {
 
 } // namespace
 
-reset_server::reset_server() {
+scripted_server::scripted_server(answer_fn answer) {
   listener_ = listen_on_loopback(port);
-  thread_ = std::thread{[this] {
+  thread_ = std::thread{[this, answer] {
     while (!stopping_) {
       pollfd pfd{listener_, POLLIN, 0};
       if (::poll(&pfd, 1, 50) <= 0)
@@ -36,20 +36,49 @@ reset_server::reset_server() {
       int conn = ::accept(listener_, nullptr, nullptr);
       if (conn < 0)
         continue;
-      // Wait (bounded) for the request, then reset the connection.
-      pollfd cfd{conn, POLLIN, 0};
-      ::poll(&cfd, 1, 1000);
-      linger lin{1, 0};
-      ::setsockopt(conn, SOL_SOCKET, SO_LINGER, &lin, sizeof(lin));
+      // Wait (bounded) for the end of the request's headers.
+      std::string request;
+      char buf[4096];
+      auto deadline =
+        std::chrono::steady_clock::now() + std::chrono::seconds{2};
+      while (request.find("\r\n\r\n") == std::string::npos &&
+             std::chrono::steady_clock::now() < deadline && !stopping_) {
+        pollfd cfd{conn, POLLIN, 0};
+        if (::poll(&cfd, 1, 50) <= 0)
+          continue;
+        auto n = ::recv(conn, buf, sizeof(buf), 0);
+        if (n <= 0)
+          break;
+        request.append(buf, static_cast<size_t>(n));
+      }
+      answer(conn, stopping_);
       ::close(conn);
     }
   }};
 }
 
-reset_server::~reset_server() {
+scripted_server::~scripted_server() {
   stopping_ = true;
   thread_.join();
   ::close(listener_);
+}
+
+reset_server::reset_server()
+  : scripted_server([](int fd, const std::atomic<bool>&) {
+      linger lin{1, 0};
+      ::setsockopt(fd, SOL_SOCKET, SO_LINGER, &lin, sizeof(lin));
+    }) {
+  // nop
+}
+
+void send_all(int fd, const std::string& text) {
+  size_t done = 0;
+  while (done < text.size()) {
+    auto n = ::send(fd, text.data() + done, text.size() - done, MSG_NOSIGNAL);
+    if (n <= 0)
+      return;
+    done += static_cast<size_t>(n);
+  }
 }
 
 int closed_port() {

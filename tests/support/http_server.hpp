@@ -4,11 +4,14 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <functional>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include <doctest/doctest.h>
 #include <httplib.h>
 
 namespace urlpoll::test {
@@ -22,11 +25,71 @@ namespace urlpoll::test {
 ///   /node         503 to the nodes named in ?fail=a,b (by the node name in
 ///                 urlpoll's User-Agent), 200 to others, after ?delay=MS;
 ///                 each request is kept as a visit
-/// It counts the requests it receives.
+///   /code         the status code in ?c=
+///   /no-head      405 to HEAD, 200 with a body to GET
+///   /body         200 with the body "status: healthy"
+///   /big          200 with 1 MiB of body: "start" ... "end"
+///   /token        200 with the header X-Token: secret, else 401
+///   /loop         302 to itself
+///   /to-ftp       302 to an ftp:// URL
+/// It counts the requests it receives. With a certificate and key it serves
+/// HTTPS (cpp-httplib over OpenSSL).
 class http_server {
 public:
   explicit http_server(
-    std::chrono::milliseconds slow_delay = std::chrono::milliseconds{300}) {
+    std::chrono::milliseconds slow_delay = std::chrono::milliseconds{300},
+    const std::string& cert = {}, const std::string& key = {})
+    : tls_(!cert.empty()) {
+    if (tls_)
+      owned_ = std::make_unique<httplib::SSLServer>(cert.c_str(), key.c_str());
+    else
+      owned_ = std::make_unique<httplib::Server>();
+    auto& server_ = *owned_;
+    // A kept-alive connection holds a server thread, and stop() waits for
+    // it: short, so that a test ends soon after its last poll.
+    server_.set_keep_alive_timeout(1);
+    server_.Get("/code",
+                [this](const httplib::Request& req, httplib::Response& res) {
+                  ++requests;
+                  res.status = std::stoi(req.get_param_value("c"));
+                });
+    server_.Get("/no-head",
+                [this](const httplib::Request& req, httplib::Response& res) {
+                  ++requests;
+                  std::lock_guard<std::mutex> guard{mtx_};
+                  methods_.push_back(req.method);
+                  if (req.method == "HEAD") {
+                    res.status = 405;
+                    return;
+                  }
+                  res.set_content("hello", "text/plain");
+                });
+    server_.Get("/body",
+                [this](const httplib::Request&, httplib::Response& res) {
+                  ++requests;
+                  res.set_content("status: healthy", "text/plain");
+                });
+    server_.Get("/big",
+                [this](const httplib::Request&, httplib::Response& res) {
+                  ++requests;
+                  res.set_content("start" + std::string(1 << 20, 'x') + "end",
+                                  "text/plain");
+                });
+    server_.Get(
+      "/token", [this](const httplib::Request& req, httplib::Response& res) {
+        ++requests;
+        res.status = req.get_header_value("X-Token") == "secret" ? 200 : 401;
+      });
+    server_.Get("/loop",
+                [this](const httplib::Request&, httplib::Response& res) {
+                  ++requests;
+                  res.set_redirect("/loop");
+                });
+    server_.Get("/to-ftp",
+                [this](const httplib::Request&, httplib::Response& res) {
+                  ++requests;
+                  res.set_redirect("ftp://127.0.0.1/file");
+                });
     server_.Get("/ok",
                 [this](const httplib::Request& req, httplib::Response& res) {
                   ++requests;
@@ -81,8 +144,9 @@ public:
         visits_.push_back(std::move(v));
       });
     port = server_.bind_to_any_port("127.0.0.1");
+    REQUIRE_MESSAGE(server_.is_valid(), "the test server could not start");
     thread_ = std::thread{[this] {
-      server_.listen_after_bind();
+      owned_->listen_after_bind();
     }};
   }
 
@@ -92,12 +156,13 @@ public:
       stopping_ = true;
     }
     stopped_cv_.notify_all();
-    server_.stop();
+    owned_->stop();
     thread_.join();
   }
 
   std::string url(const std::string& path) const {
-    return "http://127.0.0.1:" + std::to_string(port) + path;
+    return (tls_ ? "https://127.0.0.1:" : "http://127.0.0.1:") +
+           std::to_string(port) + path;
   }
 
   /// A request to /node: which node polled which target (?t=) when.
@@ -122,7 +187,8 @@ public:
   std::atomic<int> requests{0};
 
 private:
-  httplib::Server server_;
+  bool tls_;
+  std::unique_ptr<httplib::Server> owned_;
   std::vector<std::string> methods_;
   std::vector<visit> visits_;
   std::thread thread_;
@@ -131,15 +197,20 @@ private:
   bool stopping_ = false;
 };
 
-/// A TCP server that answers every connection with a reset (RST) once the
-/// request arrived: what a crashing or hostile server looks like.
-class reset_server {
+/// A TCP server on 127.0.0.1 that answers each connection, one at a time,
+/// with `answer(fd, stopping)` once the request has arrived: for answers no
+/// HTTP library would give. `answer` must end soon after `stopping` is set.
+class scripted_server {
 public:
-  reset_server();
-  ~reset_server();
-  std::string url() const {
-    return "http://127.0.0.1:" + std::to_string(port) + "/";
+  using answer_fn = std::function<void(int fd, const std::atomic<bool>&)>;
+
+  explicit scripted_server(answer_fn answer);
+  ~scripted_server();
+
+  std::string url(const std::string& path = "/") const {
+    return "http://127.0.0.1:" + std::to_string(port) + path;
   }
+
   int port = 0;
 
 private:
@@ -147,6 +218,16 @@ private:
   std::atomic<bool> stopping_{false};
   std::thread thread_;
 };
+
+/// Answers every connection with a reset (RST) once the request arrived:
+/// what a crashing or hostile server looks like.
+class reset_server : public scripted_server {
+public:
+  reset_server();
+};
+
+/// Writes all of `text` to `fd`, ignoring a peer that went away.
+void send_all(int fd, const std::string& text);
 
 /// A port on 127.0.0.1 where nothing listens: connections are refused.
 int closed_port();

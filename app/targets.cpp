@@ -1,6 +1,9 @@
 #include "app/targets.hpp"
 
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <fstream>
 #include <regex>
 
 #include "actors/target_url.hpp"
@@ -151,6 +154,12 @@ check_rules(const target_rules& rules) {
   not_negative("max-backoff", rules.schedule.max_backoff);
   not_negative("degraded-latency", check.degraded_latency);
   not_negative("cert-expiry-warn", check.cert_expiry_warn);
+  if (!check.ca_file.empty()) {
+    std::ifstream file{check.ca_file};
+    if (!file)
+      problems.emplace_back("ca-file", "cannot read '" + check.ca_file +
+                                         "': " + std::strerror(errno));
+  }
   return problems;
 }
 

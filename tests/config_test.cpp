@@ -1,9 +1,12 @@
 #include <algorithm>
+#include <fstream>
+#include <iterator>
 #include <sstream>
 
 #include <doctest/doctest.h>
 
 #include "app/config.hpp"
+#include "app/targets.hpp"
 #include "support/temp_dir.hpp"
 
 using namespace urlpoll;
@@ -432,4 +435,29 @@ TEST_CASE("an events file that cannot be written is refused") {
   CHECK(contains(s.all_errors(), "urlpoll.events (set at the command line): "
                                  "cannot write '/nonexistent-dir/events.jsonl'"
                                  ": No such file or directory"));
+}
+
+TEST_CASE("the README's example of per-target rules is valid and uses every "
+          "key") {
+  std::ifstream readme{URLPOLL_SOURCE_DIR "/README.md"};
+  std::string text{std::istreambuf_iterator<char>{readme},
+                   std::istreambuf_iterator<char>{}};
+  auto section = text.find("### Per-target rules");
+  REQUIRE(section != std::string::npos);
+  auto begin = text.find("```ini\n", section);
+  REQUIRE(begin != std::string::npos);
+  begin += 7;
+  auto example = text.substr(begin, text.find("```", begin) - begin);
+  temp_dir dir;
+  // The example names a CA file of its own: give it one that exists.
+  auto ca = dir.write("ca.pem", "");
+  auto at = example.find("/etc/ssl/internal-ca.pem");
+  REQUIRE(at != std::string::npos);
+  example.replace(at, std::string{"/etc/ssl/internal-ca.pem"}.size(), ca);
+  auto file = dir.write("example.conf", example);
+  startup s{{"--config-file=" + file}};
+  CHECK(s.all_errors() == "");
+  for (auto& key : target_keys())
+    CHECK_MESSAGE(s.cfg.origins.count("urlpoll.targets[1]." + key) == 1,
+                  "the example does not use " << key);
 }

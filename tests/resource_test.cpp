@@ -215,3 +215,21 @@ TEST_CASE_FIXTURE(resource_fixture,
   CHECK(request.due >= before - 1s);
   CHECK(request.due <= caf::make_timestamp());
 }
+
+TEST_CASE_FIXTURE(resource_fixture,
+                  "while failing, a target is polled every retry-interval") {
+  script({refused_result(), refused_result(), ok_result(), ok_result()});
+  auto s = schedule_60s();
+  s.retry_interval = 5s;
+  CHECK(next_delay(s, 0) == 60s);
+  CHECK(next_delay(s, 3) == 5s);
+  start(s);
+  CHECK(next_timer() == 5s);
+  advance(5s);
+  CHECK(poller().requests.size() == 2);
+  CHECK(next_timer() == 5s);
+  advance(5s);
+  CHECK(poller().requests.size() == 3);
+  CHECK(status().state == target_state::up);
+  CHECK(next_timer() == 60s);
+}

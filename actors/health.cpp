@@ -120,7 +120,7 @@ std::optional<transition> record(target_status& status,
   ++status.polls;
   status.node = result.node;
   status.views = result.views;
-  status.quorum = result.quorum;
+  status.quorum = static_cast<uint16_t>(result.quorum);
   status.head_refused = status.head_refused || result.head_refused;
   if (result.head_refused)
     status.method = http_method::get;

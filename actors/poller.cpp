@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <cstring>
 #include <deque>
 #include <limits>
 #include <memory>
@@ -102,10 +103,11 @@ std::optional<caf::timestamp> cert_expiry_of(CURL* easy) {
   if (curl_easy_getinfo(easy, CURLINFO_CERTINFO, &info) != CURLE_OK ||
       info == nullptr || info->num_of_certs < 1)
     return std::nullopt;
-  const std::string key = "Expire date:";
+  constexpr char key[] = "Expire date:";
+  constexpr size_t length = sizeof(key) - 1;
   for (auto* field = info->certinfo[0]; field != nullptr; field = field->next)
-    if (key.compare(0, key.size(), field->data, key.size()) == 0)
-      return parse_cert_date(field->data + key.size());
+    if (std::strncmp(field->data, key, length) == 0)
+      return parse_cert_date(field->data + length);
   return std::nullopt;
 }
 

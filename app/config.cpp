@@ -811,7 +811,6 @@ std::vector<std::string> make_settings(const config& cfg, settings& out) {
                        "targets: give each its own name");
       return;
     }
-    out.urls.push_back(spec.url);
     out.targets.push_back(std::move(spec));
   };
   if (auto i = cfg.raw.find("urlpoll.targets"); i != cfg.raw.end()) {
@@ -867,7 +866,7 @@ std::vector<std::string> make_settings(const config& cfg, settings& out) {
     }
   }
   check_roles(cfg, out, fail);
-  if (out.urls.empty() && errors.empty() && out.role != node_role::worker)
+  if (out.targets.empty() && errors.empty() && out.role != node_role::worker)
     errors.push_back("no targets to monitor: list URLs under [urlpoll] in "
                      "caf-application.conf as urls = [\"https://host/\"] or "
                      "url-file = \"FILE\", or give --urlpoll.urls="

@@ -43,10 +43,8 @@ struct target_spec {
 
 /// Everything urlpoll needs to run, validated.
 struct settings {
-  /// Validated target URLs, each once, in the order configured: first the
-  /// `targets`, then `urls`, then `url-file`.
-  std::vector<std::string> urls;
-  /// The same targets, with their rules.
+  /// The targets with their rules, each URL once, in the order
+  /// configured: first `targets`, then `urls`, then `url-file`.
   std::vector<target_spec> targets;
   std::vector<state_rules> state_rule_sets;
   /// Where transitions go as JSON lines: "", "stdout" or a file path.

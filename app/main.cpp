@@ -47,7 +47,7 @@ int main(int argc, char** argv) {
   int exit_code = 0;
   {
     caf::actor_system sys{cfg};
-    exit_code = urlpoll::run(sys, settings);
+    exit_code = urlpoll::run(sys, std::move(settings));
   }
   curl_global_cleanup();
   return exit_code;

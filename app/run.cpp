@@ -73,6 +73,19 @@ void forward_all_polled(caf::event_based_actor* self,
     .then([=](snapshot& x) { self->send(main, std::move(x)); });
 }
 
+// jemalloc's control interface, when jemalloc is the allocator (it is not
+// under the sanitizers).
+extern "C" int mallctl(const char*, void*, size_t*, void*, size_t)
+  __attribute__((weak));
+
+// Start-up reads every target into settings before the actors take them
+// over; give the pages that freed back to the system at once instead of
+// after jemalloc's decay time (at 100,000 targets, about 170 bytes each).
+void release_freed_memory() {
+  if (mallctl != nullptr)
+    mallctl("arena.4096.purge", nullptr, nullptr, nullptr, 0);
+}
+
 bool all_up(const snapshot& x) {
   for (auto& t : x.targets)
     if (t.state != target_state::up)
@@ -121,7 +134,7 @@ int run_worker(caf::actor_system& sys, const settings& cfg) {
 
 } // namespace
 
-int run(caf::actor_system& sys, const settings& cfg) {
+int run(caf::actor_system& sys, settings cfg) {
   for (auto& warning : cfg.warnings)
     std::cerr << "urlpoll: " << warning << '\n';
   if (cfg.role == node_role::worker)
@@ -142,7 +155,7 @@ int run(caf::actor_system& sys, const settings& cfg) {
   watched.rule_sets = cfg.state_rule_sets;
   for (auto& spec : cfg.targets) {
     target_status status;
-    status.name = spec.name;
+    status.name = std::move(spec.name);
     status.url = redact(spec.url);
     status.method = spec.rules->check.method;
     watched.targets.push_back(std::move(status));
@@ -188,10 +201,13 @@ int run(caf::actor_system& sys, const settings& cfg) {
   resources.reserve(n);
   for (size_t i = 0; i < n; ++i) {
     auto& spec = cfg.targets[i];
-    resources.push_back(
-      sys.spawn(resource, target{static_cast<target_id>(i), spec.url},
-                spec.rules, start_offset(spread, i, n), peers));
+    resources.push_back(sys.spawn(
+      resource, target{static_cast<target_id>(i), std::move(spec.url)},
+      std::move(spec.rules), start_offset(spread, i, n), peers));
   }
+  // Each target now lives in its resource and the state monitor only.
+  std::vector<target_spec>{}.swap(cfg.targets);
+  release_freed_memory();
   signal_watcher watcher{caf::actor{self}};
   if (cfg.once)
     sys.spawn(forward_all_polled, monitor, caf::actor{self});

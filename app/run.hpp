@@ -20,6 +20,6 @@ void block_stop_signals();
 /// Monitors the targets in `cfg` until SIGINT or SIGTERM, or, with `once`,
 /// until every target has a result. Prints the final status and returns the
 /// exit code: 0, or with `once` 1 unless every target is up.
-int run(caf::actor_system& sys, const settings& cfg);
+int run(caf::actor_system& sys, settings cfg);
 
 } // namespace urlpoll

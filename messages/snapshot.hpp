@@ -38,38 +38,41 @@ typename Inspector::result_type inspect(Inspector& f, transition& x) {
 
 /// The latest known state of one target.
 struct target_status {
-  /// The target's name: as configured, or its redacted URL.
+  /// The target's name: as configured, or empty for a plain URL (shown by
+  /// its URL).
   std::string name;
   /// The URL with any password replaced by ***.
   std::string url;
-  target_state state = target_state::unknown;
-  /// "200 OK" or the transport error in words; empty before the first poll.
+  /// "200 OK" or the reason it is not up; empty before the first poll.
   std::string status;
-  /// The last HTTP status code, 0 when there was none.
-  uint16_t code = 0;
-  caf::timespan latency{0};
-  poll_timings timings;
-  uint64_t polls = 0;
-  uint64_t failures = 0;
-  uint64_t consecutive_failures = 0;
-  uint64_t consecutive_successes = 0;
-  /// When the last poll started; the epoch when there was none.
-  caf::timestamp last_poll;
-  /// When `state` last changed; the epoch when it never did.
-  caf::timestamp last_change;
+  // Small fields together: 100,000 of these must stay small.
+  target_state state = target_state::unknown;
   /// Changed state at least flap-threshold times within flap-window.
   bool flapping = false;
   /// The method polls use: HEAD unless configured or HEAD was refused.
   http_method method = http_method::head;
   /// HEAD was answered 405 or 501, so polls use GET.
   bool head_refused = false;
+  /// The last HTTP status code, 0 when there was none.
+  uint16_t code = 0;
+  /// Vantage mode: the quorum of the last poll.
+  uint16_t quorum = 0;
+  caf::timespan latency{0};
+  poll_timings timings;
+  uint64_t polls = 0;
+  uint64_t failures = 0;
+  uint32_t consecutive_failures = 0;
+  uint32_t consecutive_successes = 0;
+  /// When the last poll started; the epoch when there was none.
+  caf::timestamp last_poll;
+  /// When `state` last changed; the epoch when it never did.
+  caf::timestamp last_change;
   /// When the server's certificate expires; the epoch when unknown.
   caf::timestamp cert_expiry;
-  /// The node that made the last poll.
+  /// The node that made the last poll; empty when standalone.
   std::string node;
-  /// Vantage mode: each node's view at the last poll, and the quorum.
+  /// Vantage mode: each node's view at the last poll.
   std::vector<node_view> views;
-  uint32_t quorum = 0;
 };
 
 template <class Inspector>

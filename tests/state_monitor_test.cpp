@@ -17,6 +17,7 @@ namespace {
 struct monitor_fixture : deterministic_fixture {
   std::vector<snapshot> printed;
   std::vector<std::string> failed;
+  std::vector<transition> changes;
   std::vector<state_monitor_actor> monitors;
 
   // Stop the monitors while the vectors their output writes to still exist.
@@ -26,16 +27,21 @@ struct monitor_fixture : deterministic_fixture {
     run();
   }
 
-  state_monitor_actor start(caf::timespan status_interval) {
+  state_monitor_actor
+  start(caf::timespan status_interval,
+        monitor_targets what = plain_targets({"http://a/", "http://b/"})) {
     monitor_output out;
+    out.transition = [this](const transition& x) {
+      changes.push_back(x);
+    };
     out.status = [this](snapshot x) {
       printed.push_back(std::move(x));
     };
     out.failure = [this](const target_status& x) {
       failed.push_back(x.url + ": " + x.status);
     };
-    auto m = sys.spawn(state_monitor, plain_targets({"http://a/", "http://b/"}),
-                       status_interval, std::move(out));
+    auto m = sys.spawn(state_monitor, std::move(what), status_interval,
+                       std::move(out));
     monitors.push_back(m);
     run();
     return m;
@@ -166,4 +172,30 @@ TEST_CASE_FIXTURE(monitor_fixture,
   CHECK(lateness.p50 == 1ms);
   CHECK(lateness.p99 == 40ms);
   CHECK(lateness.max == 40ms);
+}
+
+TEST_CASE_FIXTURE(monitor_fixture, "each target follows its own rules, and "
+                                   "every transition goes to the output") {
+  auto what = plain_targets({"http://a/", "http://b/"});
+  what.targets[0].name = "api";
+  state_rules strict;
+  strict.failure_threshold = 2;
+  what.rule_sets = {state_rules{}, strict};
+  what.rules = {1, 0};
+  auto m = start(0s, std::move(what));
+  polled(m, 0, refused_result());
+  polled(m, 1, refused_result());
+  CHECK(changes.size() == 1);
+  CHECK(changes[0].target == "http://b/");
+  CHECK(changes[0].to == target_state::down);
+  CHECK(failed.size() == 2);
+  polled(m, 0, refused_result());
+  REQUIRE(changes.size() == 2);
+  CHECK(changes[1].target == "api");
+  CHECK(changes[1].from == target_state::unknown);
+  CHECK(changes[1].to == target_state::down);
+  auto& st = state_of<state_monitor_state>(m);
+  CHECK(st.history[0].size() == 1);
+  CHECK(st.history[1].size() == 1);
+  CHECK(st.targets[0].state == target_state::down);
 }

@@ -31,21 +31,6 @@ std::string describe_expect(const std::vector<status_range>& expect) {
   return out;
 }
 
-namespace {
-
-std::string date_of(caf::timestamp x) {
-  auto t = static_cast<std::time_t>(
-    std::chrono::duration_cast<std::chrono::seconds>(x.time_since_epoch())
-      .count());
-  std::tm utc{};
-  gmtime_r(&t, &utc);
-  char buf[32];
-  std::strftime(buf, sizeof(buf), "%Y-%m-%d", &utc);
-  return buf;
-}
-
-} // namespace
-
 void judge(poll_result& result, const poll_request& request, bool body_matched,
            caf::timestamp now) {
   if (result.code == 0) {
@@ -78,7 +63,7 @@ void judge(poll_result& result, const poll_request& request, bool body_matched,
     result.verdict = target_state::degraded;
     result.status += ", but the certificate expires in " +
                      std::to_string(static_cast<int>(std::floor(days))) +
-                     " days (" + date_of(result.cert_expiry) + ")";
+                     " days (" + utc_time(result.cert_expiry, "%Y-%m-%d") + ")";
     return;
   }
   if (request.degraded_latency.count() > 0 &&
@@ -161,6 +146,7 @@ std::optional<transition> record(target_status& status,
   t.code = result.code;
   t.latency = result.latency;
   t.node = result.node;
+  t.views = result.views;
   if (changed) {
     status.state = next;
     status.last_change = result.time;

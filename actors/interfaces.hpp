@@ -38,11 +38,12 @@ using timer_wheel_actor = caf::typed_actor<
   caf::reacts_to<tick_atom>>;
 
 /// The state monitor: the status map's owner.
-using state_monitor_actor =
-  caf::typed_actor<caf::reacts_to<polled_atom, target_id, poll_result>,
-                   caf::replies_to<caf::get_atom>::with<snapshot>,
-                   caf::replies_to<all_polled_atom>::with<snapshot>,
-                   caf::reacts_to<print_atom>,
-                   caf::reacts_to<nodes_atom, std::vector<node_status>>>;
+using state_monitor_actor = caf::typed_actor<
+  caf::reacts_to<polled_atom, target_id, poll_result>,
+  caf::replies_to<caf::get_atom>::with<snapshot>,
+  caf::replies_to<all_polled_atom>::with<snapshot>, caf::reacts_to<print_atom>,
+  caf::reacts_to<nodes_atom, std::vector<node_status>>,
+  caf::replies_to<caf::get_atom, std::string>::with<target_detail>,
+  caf::reacts_to<alerted_atom, std::string, bool>>;
 
 } // namespace urlpoll

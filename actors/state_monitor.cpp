@@ -17,8 +17,15 @@ snapshot make_snapshot(const state_monitor_state& st) {
   for (auto& n : nodes)
     if (auto i = st.node_polls.find(n.name); i != st.node_polls.end())
       n.polls = i->second;
-  return snapshot{caf::make_timestamp(), summarize(st.lateness),
-                  std::move(nodes), st.targets};
+  snapshot x;
+  x.time = caf::make_timestamp();
+  x.started = st.started;
+  x.lateness = summarize(st.lateness);
+  x.lateness_seconds = st.histogram;
+  x.nodes = std::move(nodes);
+  x.alerts = st.alerts;
+  x.targets = st.targets;
+  return x;
 }
 
 // Polls per node, counted from the results themselves: exact in every
@@ -35,6 +42,13 @@ void count_node_polls(state_monitor_state& st, const poll_result& result) {
 }
 
 void record_lateness(state_monitor_state& st, caf::timespan x) {
+  auto seconds = std::chrono::duration<double>(x).count();
+  auto& bounds = lateness_buckets();
+  auto bucket = static_cast<size_t>(
+    std::lower_bound(bounds.begin(), bounds.end(), seconds) - bounds.begin());
+  ++st.histogram.counts[bucket];
+  st.histogram.sum_seconds += seconds;
+  ++st.histogram.count;
   if (st.lateness.size() < lateness_window) {
     st.lateness.push_back(x);
     return;
@@ -81,6 +95,8 @@ state_monitor(state_monitor_actor::stateful_pointer<state_monitor_state> self,
   if (st.rule_sets.empty())
     st.rule_sets.emplace_back();
   st.unpolled = st.targets.size();
+  st.started = caf::make_timestamp();
+  st.histogram.counts.assign(lateness_buckets().size() + 1, 0);
   st.output = std::move(output);
   if (status_interval.count() > 0)
     self->delayed_send(self, status_interval, print_atom_v);
@@ -100,6 +116,8 @@ state_monitor(state_monitor_actor::stateful_pointer<state_monitor_state> self,
           promise.deliver(make_snapshot(st));
         st.awaiting_all_polled.clear();
       }
+      if (change && change->from != change->to)
+        ++target.state_changes;
       if (change && st.output.transition)
         st.output.transition(*change);
       if (classify(result) == target_state::down && st.output.failure)
@@ -116,6 +134,28 @@ state_monitor(state_monitor_actor::stateful_pointer<state_monitor_state> self,
     },
     [=](nodes_atom, std::vector<node_status>& nodes) {
       self->state.nodes = std::move(nodes);
+    },
+    [=](caf::get_atom, const std::string& name) {
+      auto& st = self->state;
+      target_detail result;
+      for (size_t i = 0; i < st.targets.size(); ++i) {
+        auto& t = st.targets[i];
+        if ((t.name.empty() ? t.url : t.name) == name) {
+          result.found = true;
+          result.status = t;
+          result.transitions = st.history[i];
+          break;
+        }
+      }
+      return result;
+    },
+    [=](alerted_atom, const std::string& alerter, bool delivered) {
+      auto& alerts = self->state.alerts;
+      auto i = std::find_if(alerts.begin(), alerts.end(),
+                            [&](auto& a) { return a.alerter == alerter; });
+      if (i == alerts.end())
+        i = alerts.insert(alerts.end(), alert_counter{alerter, 0, 0});
+      ++(delivered ? i->delivered : i->failed);
     },
     [=](print_atom) {
       if (self->state.output.status)

@@ -8,7 +8,10 @@
 //           (all_polled_atom) -> snapshot, answered once every target has a
 //           result;
 //           (print_atom) from itself, every status interval;
-//           (nodes_atom, nodes) from a coordinator's dispatcher.
+//           (nodes_atom, nodes) from a coordinator's dispatcher;
+//           (get_atom, name) -> target_detail: one target and its last
+//           transitions, for the HTTP API;
+//           (alerted_atom, alerter, delivered) from the alerters.
 //           Each target's state follows its results through the state
 //           machine of health.hpp, and the last 100 transitions are kept.
 // Sends:    snapshots as answers; the periodic status, one line per
@@ -63,6 +66,11 @@ struct state_monitor_state {
   std::vector<state_rules> rule_sets;
   /// How many targets have no result yet.
   size_t unpolled = 0;
+  caf::timestamp started;
+  /// Every poll's lateness since start, for /metrics.
+  lateness_histogram histogram;
+  /// Webhook deliveries per alerter.
+  std::vector<alert_counter> alerts;
   /// The lateness of the most recent polls, a ring of lateness_window.
   std::vector<caf::timespan> lateness;
   size_t lateness_next = 0;

@@ -3,6 +3,7 @@
 #include <cctype>
 #include <cerrno>
 #include <cstring>
+#include <ctime>
 #include <sstream>
 
 #include <curl/curl.h>
@@ -143,6 +144,17 @@ std::string describe_error(const transfer_report& report) {
   if (!details.empty() && details != result)
     result += ": " + sentence_case(details);
   return result;
+}
+
+std::string utc_time(caf::timestamp x, const char* format) {
+  auto t = static_cast<std::time_t>(
+    std::chrono::duration_cast<std::chrono::seconds>(x.time_since_epoch())
+      .count());
+  std::tm utc{};
+  gmtime_r(&t, &utc);
+  char buf[64];
+  std::strftime(buf, sizeof(buf), format, &utc);
+  return buf;
 }
 
 std::string format_duration(caf::timespan x) {

@@ -34,6 +34,9 @@ std::string status_text(long http_code, const std::string& status_line);
 /// host: example.invalid", "timed out after 10s", ...
 std::string describe_error(const transfer_report& report);
 
+/// `x` in UTC, by strftime's `format`: "%Y-%m-%d" -> "2026-11-25".
+std::string utc_time(caf::timestamp x, const char* format);
+
 /// A duration the way urlpoll's configuration writes it: "10s", "250ms",
 /// "1.5s", "2min".
 std::string format_duration(caf::timespan x);

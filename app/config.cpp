@@ -81,7 +81,7 @@ config::config()
     listen("127.0.0.1:" + std::to_string(default_worker_port)),
     node_name(host_name()), dispatch("spread"), method("HEAD"),
     degraded_latency(0), retry_interval(0), cert_expiry_warn(336h),
-    flap_window(10min) {
+    flap_window(10min), http_listen("127.0.0.1:9180") {
   caf::config_option_adder{custom_options_, "urlpoll"}
     .add(urls, "urls", "URLs to monitor, e.g. [\"https://example.org/\"]")
     .add(url_file, "url-file",
@@ -150,6 +150,11 @@ config::config()
          "state changes within flap-window that mark a target flapping (0: "
          "never)")
     .add(flap_window, "flap-window", "see flap-threshold")
+    .add(http_listen, "http-listen",
+         "host:port of the HTTP API, /metrics and the status page (empty: "
+         "off)")
+    .add(http_token, "http-token",
+         "require Authorization: Bearer TOKEN on every endpoint but /healthz")
     .add(events, "events",
          "write each state change as a JSON line: \"stdout\" or a file path "
          "(empty: nowhere)");
@@ -163,7 +168,7 @@ config::config()
 
 bool is_raw_key(const std::string& qualified) {
   return qualified == "urlpoll.targets" || qualified == "urlpoll.expect" ||
-         qualified == "urlpoll.headers";
+         qualified == "urlpoll.headers" || qualified == "urlpoll.alerts";
 }
 
 namespace {
@@ -347,7 +352,8 @@ std::string describe_type(caf::string_view type_name) {
 
 std::string known_keys(const caf::config_option_set& options,
                        const std::string& category) {
-  std::string result = category == "urlpoll" ? "targets, expect, headers" : "";
+  std::string result =
+    category == "urlpoll" ? "targets, expect, headers, alerts" : "";
   for (auto& opt : options) {
     if (opt.category() != category)
       continue;
@@ -472,6 +478,8 @@ check_command_line(const caf::config_option_set& options, int argc, char** argv,
                          "on, =false to turn it off");
       continue;
     }
+    if (eq + 1 == arg.size() && opt->type_name() == "string")
+      continue; // empty: none (see load_config)
     if (!opt->parse(arg.substr(eq + 1)))
       errors.push_back("'" + arg + "': the value must be " +
                        describe_type(opt->type_name()));
@@ -531,6 +539,7 @@ std::vector<std::string> load_config(config& cfg, int argc, char** argv) {
   // apply `--switch=false` after it has read the file and the rest.
   std::vector<std::string> args;
   std::vector<const caf::config_option*> turned_off;
+  std::vector<const caf::config_option*> emptied;
   for (int i = 0; i < argc; ++i) {
     std::string arg = argv[i];
     auto eq = arg.find('=');
@@ -547,6 +556,13 @@ std::vector<std::string> load_config(config& cfg, int argc, char** argv) {
         turned_off.push_back(opt);
       continue;
     }
+    // CAF refuses an empty value; for a string it means "none"
+    // (--urlpoll.http-listen= turns the HTTP API off).
+    if (opt != nullptr && eq + 1 == arg.size() &&
+        opt->type_name() == "string") {
+      emptied.push_back(opt);
+      continue;
+    }
     args.push_back(std::move(arg));
   }
   std::vector<char*> new_argv;
@@ -558,6 +574,8 @@ std::vector<std::string> load_config(config& cfg, int argc, char** argv) {
                      " (urlpoll --help lists every option)");
   for (auto* opt : turned_off)
     opt->store(caf::config_value{false});
+  for (auto* opt : emptied)
+    opt->store(caf::config_value{std::string{}});
   return errors;
 }
 
@@ -626,6 +644,16 @@ std::string resolve_url_file(const config& cfg) {
 } // namespace
 
 namespace {
+
+// Where a path inside `key`'s value was set ("urlpoll.targets[2].url"):
+// its own line when the file had it there, else where `key` was set.
+origin_fn nested_origin(const config& cfg, const std::string& key) {
+  return [&cfg, key](const std::string& path) {
+    if (auto o = cfg.origins.find(path); o != cfg.origins.end())
+      return o->second;
+    return origin_of(cfg, key);
+  };
+}
 
 // Sets `out` to the choice named `value`, or says which names there are.
 template <class Enum, class Fail>
@@ -790,6 +818,25 @@ std::vector<std::string> make_settings(const config& cfg, settings& out) {
   state.flap_window = cfg.flap_window;
   out.state_rule_sets.push_back(state);
   out.events = cfg.events;
+  out.http_token = cfg.http_token;
+  if (!cfg.http_listen.empty()) {
+    if (auto address = parse_address(cfg.http_listen, true))
+      out.http_listen = *address;
+    else
+      fail("urlpoll.http-listen",
+           "'" + cfg.http_listen +
+             "' is not host:port (e.g. "
+             "\"127.0.0.1:9180\"; empty turns the HTTP API off)");
+  }
+  if (auto i = cfg.raw.find("urlpoll.alerts"); i != cfg.raw.end()) {
+    auto origin = nested_origin(cfg, "urlpoll.alerts");
+    if (auto list = caf::get_if<caf::config_value::list>(&i->second))
+      read_alerts(*list, "urlpoll.alerts", origin, out.alerts, errors);
+    else
+      fail("urlpoll.alerts", "must be a list of dictionaries such as "
+                             "[{ name = \"ops\", type = \"webhook\", url = "
+                             "\"https://hooks.example/x\" }]");
+  }
   if (!out.events.empty() && out.events != "stdout") {
     std::error_code ec;
     if (std::filesystem::is_directory(out.events, ec))
@@ -814,11 +861,7 @@ std::vector<std::string> make_settings(const config& cfg, settings& out) {
     out.targets.push_back(std::move(spec));
   };
   if (auto i = cfg.raw.find("urlpoll.targets"); i != cfg.raw.end()) {
-    auto origin = [&](const std::string& path) {
-      if (auto o = cfg.origins.find(path); o != cfg.origins.end())
-        return o->second;
-      return origin_of(cfg, "urlpoll.targets");
-    };
+    auto origin = nested_origin(cfg, "urlpoll.targets");
     if (auto list = caf::get_if<caf::config_value::list>(&i->second)) {
       std::vector<target_spec> specs;
       read_targets(*list, "urlpoll.targets", *defaults, state, origin, specs,

@@ -15,6 +15,7 @@
 #include <caf/config_value.hpp>
 #include <caf/timestamp.hpp>
 
+#include "actors/alerter.hpp"
 #include "actors/dispatcher.hpp"
 #include "actors/health.hpp"
 #include "actors/resource.hpp"
@@ -49,6 +50,10 @@ struct settings {
   std::vector<state_rules> state_rule_sets;
   /// Where transitions go as JSON lines: "", "stdout" or a file path.
   std::string events;
+  /// The HTTP API and status page; none when http_listen is empty.
+  std::optional<worker_address> http_listen;
+  std::string http_token;
+  std::vector<alert_rule> alerts;
   size_t pollers = 1;
   size_t max_in_flight = 1000;
   poll_schedule schedule;
@@ -121,7 +126,10 @@ public:
   size_t flap_threshold = 5;
   caf::timespan flap_window;
   std::string events;
-  /// targets, expect, headers: as read from the file or the command line.
+  std::string http_listen;
+  std::string http_token;
+  /// targets, expect, headers, alerts: as read from the file or the
+  /// command line.
   std::map<std::string, caf::config_value> raw;
 
   /// --help, -h or -? was given: show help_text() instead of running.

@@ -82,55 +82,63 @@ std::string rfc3339(caf::timestamp x) {
   return buf;
 }
 
+static nlohmann::ordered_json views_json(const std::vector<node_view>& views) {
+  auto out = nlohmann::ordered_json::array();
+  for (auto& v : views)
+    out.push_back({
+      {"node", v.node},
+      {"state", to_string(v.state)},
+      {"status", v.status},
+      {"code", v.code != 0 ? nlohmann::ordered_json(v.code)
+                           : nlohmann::ordered_json(nullptr)},
+      {"latency_ms", v.code != 0
+                       ? nlohmann::ordered_json(milliseconds(v.latency))
+                       : nlohmann::ordered_json(nullptr)},
+    });
+  return out;
+}
+
+nlohmann::ordered_json to_json(const target_status& t, caf::timestamp now) {
+  auto polled = t.polls > 0;
+  auto cert_known = !never(t.cert_expiry);
+  nlohmann::ordered_json out{
+    {"name", t.name.empty() ? t.url : t.name},
+    {"url", t.url},
+    {"state", to_string(t.state)},
+    {"since", time_or_null(t.last_change)},
+    {"flapping", t.flapping},
+    {"status", polled ? nlohmann::ordered_json(t.status)
+                      : nlohmann::ordered_json(nullptr)},
+    {"code", t.code != 0 ? nlohmann::ordered_json(t.code)
+                         : nlohmann::ordered_json(nullptr)},
+    {"latency_ms", polled ? nlohmann::ordered_json(milliseconds(t.latency))
+                          : nlohmann::ordered_json(nullptr)},
+    {"timings", polled ? timings_json(t) : nlohmann::ordered_json(nullptr)},
+    {"polls", t.polls},
+    {"failures", t.failures},
+    {"consecutive_failures", t.consecutive_failures},
+    {"consecutive_successes", t.consecutive_successes},
+    {"last_poll", time_or_null(t.last_poll)},
+    {"method", to_string(t.method)},
+    {"head_refused", t.head_refused},
+    {"cert_expires", time_or_null(t.cert_expiry)},
+    {"cert_days_left",
+     cert_known ? nlohmann::ordered_json(days_until(t.cert_expiry, now))
+                : nlohmann::ordered_json(nullptr)},
+    {"node", t.node.empty() ? nlohmann::ordered_json(nullptr)
+                            : nlohmann::ordered_json(t.node)},
+  };
+  if (!t.views.empty()) {
+    out["quorum"] = t.quorum;
+    out["views"] = views_json(t.views);
+  }
+  return out;
+}
+
 nlohmann::ordered_json to_json(const snapshot& x) {
   auto targets = nlohmann::ordered_json::array();
-  for (auto& t : x.targets) {
-    auto polled = t.polls > 0;
-    auto cert_known = !never(t.cert_expiry);
-    targets.push_back({
-      {"name", t.name.empty() ? t.url : t.name},
-      {"url", t.url},
-      {"state", to_string(t.state)},
-      {"since", time_or_null(t.last_change)},
-      {"flapping", t.flapping},
-      {"status", polled ? nlohmann::ordered_json(t.status)
-                        : nlohmann::ordered_json(nullptr)},
-      {"code", t.code != 0 ? nlohmann::ordered_json(t.code)
-                           : nlohmann::ordered_json(nullptr)},
-      {"latency_ms", polled ? nlohmann::ordered_json(milliseconds(t.latency))
-                            : nlohmann::ordered_json(nullptr)},
-      {"timings", polled ? timings_json(t) : nlohmann::ordered_json(nullptr)},
-      {"polls", t.polls},
-      {"failures", t.failures},
-      {"consecutive_failures", t.consecutive_failures},
-      {"consecutive_successes", t.consecutive_successes},
-      {"last_poll", time_or_null(t.last_poll)},
-      {"method", to_string(t.method)},
-      {"head_refused", t.head_refused},
-      {"cert_expires", time_or_null(t.cert_expiry)},
-      {"cert_days_left",
-       cert_known ? nlohmann::ordered_json(days_until(t.cert_expiry, x.time))
-                  : nlohmann::ordered_json(nullptr)},
-      {"node", t.node.empty() ? nlohmann::ordered_json(nullptr)
-                              : nlohmann::ordered_json(t.node)},
-    });
-    if (!t.views.empty()) {
-      auto views = nlohmann::ordered_json::array();
-      for (auto& v : t.views)
-        views.push_back({
-          {"node", v.node},
-          {"state", to_string(v.state)},
-          {"status", v.status},
-          {"code", v.code != 0 ? nlohmann::ordered_json(v.code)
-                               : nlohmann::ordered_json(nullptr)},
-          {"latency_ms", v.code != 0
-                           ? nlohmann::ordered_json(milliseconds(v.latency))
-                           : nlohmann::ordered_json(nullptr)},
-        });
-      targets.back()["quorum"] = t.quorum;
-      targets.back()["views"] = std::move(views);
-    }
-  }
+  for (auto& t : x.targets)
+    targets.push_back(to_json(t, x.time));
   auto nodes = nlohmann::ordered_json::array();
   for (auto& n : x.nodes)
     nodes.push_back({
@@ -157,7 +165,7 @@ nlohmann::ordered_json to_json(const snapshot& x) {
 }
 
 nlohmann::ordered_json to_json(const transition& x) {
-  return {
+  nlohmann::ordered_json out{
     {"time", rfc3339(x.time)},
     {"target", x.target},
     {"from", to_string(x.from)},
@@ -171,6 +179,9 @@ nlohmann::ordered_json to_json(const transition& x) {
     {"node", x.node.empty() ? nlohmann::ordered_json(nullptr)
                             : nlohmann::ordered_json(x.node)},
   };
+  if (!x.views.empty())
+    out["views"] = views_json(x.views);
+  return out;
 }
 
 std::string to_text(const snapshot& x) {
@@ -268,6 +279,7 @@ caf::behavior printer(status_format format, std::string events) {
       if (sink)
         *sink << to_json(x).dump() << std::endl;
     },
+    [](const std::string& line) { std::cerr << line << std::endl; },
   };
 }
 

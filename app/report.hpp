@@ -16,6 +16,9 @@ namespace urlpoll {
 /// RFC 3339 in UTC with milliseconds: "2026-11-21T23:50:13.123Z".
 std::string rfc3339(caf::timestamp x);
 
+/// One target of the snapshot document, at time `now`.
+nlohmann::ordered_json to_json(const target_status& t, caf::timestamp now);
+
 /// The snapshot document: {"time", "targets": [{"url", "state", ...}]}.
 nlohmann::ordered_json to_json(const snapshot& x);
 

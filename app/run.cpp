@@ -17,6 +17,7 @@
 #include <caf/stateful_actor.hpp>
 #include <caf/typed_event_based_actor.hpp>
 
+#include "actors/alerter.hpp"
 #include "actors/dispatcher.hpp"
 #include "actors/poller.hpp"
 #include "actors/resource.hpp"
@@ -25,6 +26,7 @@
 #include "actors/timer_wheel.hpp"
 #include "actors/transfer_outcome.hpp"
 #include "actors/worker.hpp"
+#include "app/http_api.hpp"
 #include "app/report.hpp"
 
 namespace urlpoll {
@@ -148,8 +150,13 @@ int run(caf::actor_system& sys, settings cfg) {
   output.failure = [printer](const target_status& x) {
     caf::anon_send(printer, x);
   };
-  output.transition = [printer](const transition& x) {
+  // Transitions go to the events output and to every alerter, which are
+  // spawned once the monitor is (they report deliveries to it).
+  auto alerters = std::make_shared<std::vector<alerter_actor>>();
+  output.transition = [printer, alerters](const transition& x) {
     caf::anon_send(printer, x);
+    for (auto& a : *alerters)
+      caf::anon_send(a, x);
   };
   monitor_targets watched;
   watched.rule_sets = cfg.state_rule_sets;
@@ -164,6 +171,32 @@ int run(caf::actor_system& sys, settings cfg) {
   auto status_interval = cfg.once ? caf::timespan{0} : cfg.status_interval;
   auto monitor = sys.spawn(state_monitor, std::move(watched), status_interval,
                            std::move(output));
+  auto log = [printer](const std::string& line) {
+    caf::anon_send(printer, line);
+  };
+  std::vector<alerter_actor> spawned_alerters;
+  for (auto& rule : cfg.alerts)
+    spawned_alerters.push_back(sys.spawn(alerter, rule, monitor, log));
+  // Handed over by message, not shared: the monitor's output reads the list
+  // only after this store, on the monitor's first transition.
+  *alerters = spawned_alerters;
+  std::unique_ptr<http_api> api;
+  if (cfg.http_listen) {
+    api = std::make_unique<http_api>(sys, monitor, cfg.http_token);
+    if (auto problem = api->start(*cfg.http_listen)) {
+      std::cerr << "urlpoll: " << *problem << '\n';
+      api.reset();
+      caf::anon_send_exit(monitor, caf::exit_reason::user_shutdown);
+      for (auto& a : spawned_alerters)
+        caf::anon_send_exit(a, caf::exit_reason::user_shutdown);
+      caf::anon_send_exit(printer, caf::exit_reason::user_shutdown);
+      return 3;
+    }
+    std::cerr << "urlpoll: HTTP API, /metrics and the status page on http://"
+              << to_string(worker_address{cfg.http_listen->host,
+                                          static_cast<uint16_t>(api->port())})
+              << "/" << std::endl;
+  }
   auto coordinator = cfg.role == node_role::coordinator;
   poller_actor local;
   if (!coordinator || cfg.local_pollers)
@@ -201,9 +234,12 @@ int run(caf::actor_system& sys, settings cfg) {
   resources.reserve(n);
   for (size_t i = 0; i < n; ++i) {
     auto& spec = cfg.targets[i];
+    // Never later than one of the target's own intervals.
+    auto first =
+      start_offset(std::min(spread, spec.rules->schedule.interval), i, n);
     resources.push_back(sys.spawn(
       resource, target{static_cast<target_id>(i), std::move(spec.url)},
-      std::move(spec.rules), start_offset(spread, i, n), peers));
+      std::move(spec.rules), first, peers));
   }
   // Each target now lives in its resource and the state monitor only.
   std::vector<target_spec>{}.swap(cfg.targets);
@@ -230,6 +266,9 @@ int run(caf::actor_system& sys, settings cfg) {
                  std::cerr << "urlpoll: no final status: " << sys.render(err)
                            << '\n';
                });
+  api.reset();
+  for (auto& a : spawned_alerters)
+    self->send_exit(a, caf::exit_reason::user_shutdown);
   self->send_exit(monitor, caf::exit_reason::user_shutdown);
   // Stop the printer and wait for its thread to end, so that nothing it
   // still had to write comes after the final status.

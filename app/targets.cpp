@@ -230,15 +230,15 @@ public:
     }
   }
 
-  void unknown_keys() {
-    auto& known = target_keys();
+  void unknown_keys(const std::vector<std::string>& known,
+                    const char* what = "a target's") {
     for (auto& [key, value] : entry_) {
       if (std::find(known.begin(), known.end(), key) != known.end())
         continue;
       std::string list;
       for (auto& k : known)
         list += (list.empty() ? "" : ", ") + k;
-      fail(key, "unknown key; a target's keys are: " + list);
+      fail(key, std::string{"unknown key; "} + what + " keys are: " + list);
     }
   }
 
@@ -250,6 +250,26 @@ private:
   size_t problems_ = 0;
 };
 
+// Calls `read(dictionary, path)` for each entry of a list of dictionaries,
+// and says where one is something else.
+template <class Read>
+void for_each_entry(const caf::config_value::list& entries,
+                    const std::string& path, const origin_fn& origin,
+                    const char* example, std::vector<std::string>& errors,
+                    Read read) {
+  for (size_t i = 0; i < entries.size(); ++i) {
+    auto at = path + "[" + std::to_string(i + 1) + "]";
+    auto dict = caf::get_if<caf::config_value::dictionary>(&entries[i]);
+    if (dict == nullptr)
+      errors.push_back(origin(at) + ": " + at +
+                       ": must be a dictionary such "
+                       "as " +
+                       example);
+    else
+      read(*dict, at, i);
+  }
+}
+
 } // namespace
 
 void read_targets(const caf::config_value::list& entries,
@@ -258,69 +278,139 @@ void read_targets(const caf::config_value::list& entries,
                   std::vector<target_spec>& out,
                   std::vector<state_rules>& state_sets,
                   std::vector<std::string>& errors) {
-  for (size_t i = 0; i < entries.size(); ++i) {
-    auto at = path + "[" + std::to_string(i + 1) + "]";
-    auto dict = caf::get_if<caf::config_value::dictionary>(&entries[i]);
-    if (dict == nullptr) {
-      errors.push_back(origin(at) + ": " + at +
-                       ": must be a dictionary such "
-                       "as { name = \"api\", url = \"https://host/\" }");
-      continue;
-    }
-    entry_reader in{*dict, at, origin, errors};
-    in.unknown_keys();
-    target_spec spec;
-    auto rules = std::make_shared<target_rules>(defaults);
-    auto state = state_defaults;
-    in.read("name", spec.name);
-    in.read("url", spec.url);
-    if (spec.url.empty())
-      in.fail("url", "every target needs a url, e.g. url = \"https://host/\"");
-    else if (auto problem = check_url(spec.url))
-      in.fail("url", "'" + redact(spec.url) + "': " + *problem);
-    std::string method = to_string(rules->check.method);
-    in.read("method", method);
-    std::transform(method.begin(), method.end(), method.begin(), ::toupper);
-    if (method == "GET")
-      rules->check.method = http_method::get;
-    else if (method == "HEAD")
-      rules->check.method = http_method::head;
-    else
-      in.fail("method", "must be \"HEAD\" or \"GET\", not \"" + method + "\"");
-    in.read("interval", rules->schedule.interval);
-    in.read("timeout", rules->schedule.timeout);
-    in.read("retry-interval", rules->schedule.retry_interval);
-    in.read("error-backoff", rules->schedule.error_backoff);
-    in.read("max-backoff", rules->schedule.max_backoff);
-    in.read("fresh-connection", rules->schedule.fresh_connection);
-    if (auto v = in.find("expect"))
-      if (auto problem = read_expect(*v, rules->check.expect); !problem.empty())
-        in.fail("expect", problem);
-    if (auto v = in.find("headers"))
-      if (auto problem = read_headers(*v, rules->check.headers);
-          !problem.empty())
-        in.fail("headers", problem);
-    in.read("follow-redirects", rules->check.follow_redirects);
-    in.read("max-redirects", rules->check.max_redirects, 0, 100);
-    in.read("insecure", rules->check.insecure);
-    in.read("ca-file", rules->check.ca_file);
-    in.read("degraded-latency", rules->check.degraded_latency);
-    in.read("body-match", rules->check.body_match);
-    in.read("max-body", rules->check.max_body, 1, 64 * 1024 * 1024);
-    in.read("cert-expiry-warn", rules->check.cert_expiry_warn);
-    in.read("failure-threshold", state.failure_threshold, 1, 1000);
-    in.read("success-threshold", state.success_threshold, 1, 1000);
-    in.read("flap-threshold", state.flap_threshold, 0, 100);
-    in.read("flap-window", state.flap_window);
-    for (auto& [key, problem] : check_rules(*rules))
-      in.fail(key, problem);
-    if (in.problems() > 0)
-      continue;
-    spec.rules = std::move(rules);
-    state_sets.push_back(state);
-    spec.state_rules = static_cast<uint32_t>(state_sets.size() - 1);
-    out.push_back(std::move(spec));
-  }
+  auto example = "{ name = \"api\", url = \"https://host/\" }";
+  for_each_entry(
+    entries, path, origin, example, errors, [&](auto& dict, auto& at, size_t) {
+      entry_reader in{dict, at, origin, errors};
+      in.unknown_keys(target_keys());
+      target_spec spec;
+      auto rules = std::make_shared<target_rules>(defaults);
+      auto state = state_defaults;
+      in.read("name", spec.name);
+      in.read("url", spec.url);
+      if (spec.url.empty())
+        in.fail("url",
+                "every target needs a url, e.g. url = \"https://host/\"");
+      else if (auto problem = check_url(spec.url))
+        in.fail("url", "'" + redact(spec.url) + "': " + *problem);
+      std::string method = to_string(rules->check.method);
+      in.read("method", method);
+      std::transform(method.begin(), method.end(), method.begin(), ::toupper);
+      if (method == "GET")
+        rules->check.method = http_method::get;
+      else if (method == "HEAD")
+        rules->check.method = http_method::head;
+      else
+        in.fail("method",
+                "must be \"HEAD\" or \"GET\", not \"" + method + "\"");
+      in.read("interval", rules->schedule.interval);
+      in.read("timeout", rules->schedule.timeout);
+      in.read("retry-interval", rules->schedule.retry_interval);
+      in.read("error-backoff", rules->schedule.error_backoff);
+      in.read("max-backoff", rules->schedule.max_backoff);
+      in.read("fresh-connection", rules->schedule.fresh_connection);
+      if (auto v = in.find("expect"))
+        if (auto problem = read_expect(*v, rules->check.expect);
+            !problem.empty())
+          in.fail("expect", problem);
+      if (auto v = in.find("headers"))
+        if (auto problem = read_headers(*v, rules->check.headers);
+            !problem.empty())
+          in.fail("headers", problem);
+      in.read("follow-redirects", rules->check.follow_redirects);
+      in.read("max-redirects", rules->check.max_redirects, 0, 100);
+      in.read("insecure", rules->check.insecure);
+      in.read("ca-file", rules->check.ca_file);
+      in.read("degraded-latency", rules->check.degraded_latency);
+      in.read("body-match", rules->check.body_match);
+      in.read("max-body", rules->check.max_body, 1, 64 * 1024 * 1024);
+      in.read("cert-expiry-warn", rules->check.cert_expiry_warn);
+      in.read("failure-threshold", state.failure_threshold, 1, 1000);
+      in.read("success-threshold", state.success_threshold, 1, 1000);
+      in.read("flap-threshold", state.flap_threshold, 0, 100);
+      in.read("flap-window", state.flap_window);
+      for (auto& [key, problem] : check_rules(*rules))
+        in.fail(key, problem);
+      if (in.problems() > 0)
+        return;
+      spec.rules = std::move(rules);
+      state_sets.push_back(state);
+      spec.state_rules = static_cast<uint32_t>(state_sets.size() - 1);
+      out.push_back(std::move(spec));
+    });
+}
+
+} // namespace urlpoll
+
+namespace urlpoll {
+
+const std::vector<std::string>& alert_keys() {
+  static const std::vector<std::string> keys{
+    "name",   "type",    "url",         "on", "repeat-interval",
+    "format", "timeout", "max-attempts"};
+  return keys;
+}
+
+void read_alerts(const caf::config_value::list& entries,
+                 const std::string& path, const origin_fn& origin,
+                 std::vector<alert_rule>& out,
+                 std::vector<std::string>& errors) {
+  auto example = "{ name = \"ops\", type = \"webhook\", url = "
+                 "\"https://hooks.example/x\" }";
+  for_each_entry(
+    entries, path, origin, example, errors,
+    [&](auto& dict, auto& at, size_t i) {
+      entry_reader in{dict, at, origin, errors};
+      in.unknown_keys(alert_keys(), "an alert's");
+      alert_rule rule;
+      rule.name = "alert-" + std::to_string(i + 1);
+      in.read("name", rule.name);
+      std::string type = "webhook";
+      in.read("type", type);
+      if (type != "webhook")
+        in.fail("type", "must be \"webhook\" (the only kind so far), not \"" +
+                          type + "\"");
+      in.read("url", rule.url);
+      if (rule.url.empty())
+        in.fail("url", "every alert needs a url, e.g. url = "
+                       "\"https://hooks.example/x\"");
+      else if (auto problem = check_url(rule.url))
+        in.fail("url", "'" + redact(rule.url) + "': " + *problem);
+      if (auto v = in.find("on")) {
+        auto list = caf::get_if<caf::config_value::list>(v);
+        rule.on.clear();
+        for (size_t k = 0; list != nullptr && k < list->size(); ++k) {
+          auto name = caf::get_if<std::string>(&(*list)[k]);
+          if (name != nullptr && *name == "down")
+            rule.on.push_back(target_state::down);
+          else if (name != nullptr && *name == "degraded")
+            rule.on.push_back(target_state::degraded);
+          else if (name != nullptr && *name == "up")
+            rule.on.push_back(target_state::up);
+          else
+            list = nullptr;
+        }
+        if (list == nullptr || rule.on.empty())
+          in.fail("on", "must list some of \"down\", \"degraded\" and "
+                        "\"up\", e.g. on = [\"down\", \"up\"]");
+      }
+      in.read("repeat-interval", rule.repeat_interval);
+      if (rule.repeat_interval.count() < 0)
+        in.fail("repeat-interval", "must not be negative (0s: no reminders)");
+      std::string format = "json";
+      in.read("format", format);
+      if (format == "slack")
+        rule.slack = true;
+      else if (format != "json")
+        in.fail("format",
+                "must be \"json\" or \"slack\", not \"" + format + "\"");
+      in.read("timeout", rule.timeout);
+      if (rule.timeout.count() <= 0)
+        in.fail("timeout", "must be longer than 0s");
+      in.read("max-attempts", rule.max_attempts, 1, 100);
+      if (in.problems() == 0)
+        out.push_back(std::move(rule));
+    });
 }
 
 } // namespace urlpoll

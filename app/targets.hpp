@@ -9,6 +9,7 @@
 
 #include <caf/config_value.hpp>
 
+#include "actors/alerter.hpp"
 #include "actors/health.hpp"
 #include "actors/resource.hpp"
 
@@ -49,5 +50,15 @@ void read_targets(const caf::config_value::list& entries,
                   std::vector<target_spec>& out,
                   std::vector<state_rules>& state_sets,
                   std::vector<std::string>& errors);
+
+/// The keys an `alerts` entry may have.
+const std::vector<std::string>& alert_keys();
+
+/// Reads the `alerts` entries at `path` ("urlpoll.alerts") into `out`, with
+/// one line per problem in `errors`.
+void read_alerts(const caf::config_value::list& entries,
+                 const std::string& path, const origin_fn& origin,
+                 std::vector<alert_rule>& out,
+                 std::vector<std::string>& errors);
 
 } // namespace urlpoll

@@ -27,7 +27,11 @@ CAF_BEGIN_TYPE_ID_BLOCK(urlpoll, caf::first_custom_type_id)
   CAF_ADD_TYPE_ID(urlpoll, (urlpoll::transition))
   CAF_ADD_TYPE_ID(urlpoll, (std::vector<urlpoll::transition>))
   CAF_ADD_TYPE_ID(urlpoll, (urlpoll::target_status))
+  CAF_ADD_TYPE_ID(urlpoll, (urlpoll::lateness_histogram))
+  CAF_ADD_TYPE_ID(urlpoll, (urlpoll::alert_counter))
+  CAF_ADD_TYPE_ID(urlpoll, (std::vector<urlpoll::alert_counter>))
   CAF_ADD_TYPE_ID(urlpoll, (urlpoll::snapshot))
+  CAF_ADD_TYPE_ID(urlpoll, (urlpoll::target_detail))
   // resource -> pollers: poll this target now.
   CAF_ADD_ATOM(urlpoll, urlpoll, poll_atom, "poll")
   // timer wheel -> resource: the next poll is due.
@@ -54,5 +58,11 @@ CAF_BEGIN_TYPE_ID_BLOCK(urlpoll, caf::first_custom_type_id)
   CAF_ADD_ATOM(urlpoll, urlpoll, nodes_atom, "nodes")
   // dispatcher -> itself: time to report the nodes.
   CAF_ADD_ATOM(urlpoll, urlpoll, report_atom, "report")
+  // alerter -> state_monitor: one delivery to a webhook succeeded or failed.
+  CAF_ADD_ATOM(urlpoll, urlpoll, alerted_atom, "alerted")
+  // alerter -> itself: time for reminders and retries.
+  CAF_ADD_ATOM(urlpoll, urlpoll, remind_atom, "remind")
+  // alerter -> its sender: post this body to this URL.
+  CAF_ADD_ATOM(urlpoll, urlpoll, post_atom, "post")
 CAF_END_TYPE_ID_BLOCK(urlpoll)
 // clang-format on

@@ -28,12 +28,14 @@ struct transition {
   uint16_t code = 0;
   caf::timespan latency{0};
   std::string node;
+  /// Vantage mode: each node's view of the poll that caused it.
+  std::vector<node_view> views;
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, transition& x) {
   return f(caf::meta::type_name("transition"), x.time, x.target, x.from, x.to,
-           x.flapping, x.status, x.code, x.latency, x.node);
+           x.flapping, x.status, x.code, x.latency, x.node, x.views);
 }
 
 /// The latest known state of one target.
@@ -63,6 +65,8 @@ struct target_status {
   uint64_t failures = 0;
   uint32_t consecutive_failures = 0;
   uint32_t consecutive_successes = 0;
+  /// State changes since start.
+  uint32_t state_changes = 0;
   /// When the last poll started; the epoch when there was none.
   caf::timestamp last_poll;
   /// When `state` last changed; the epoch when it never did.
@@ -79,9 +83,9 @@ template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, target_status& x) {
   return f(caf::meta::type_name("target_status"), x.url, x.state, x.status,
            x.code, x.latency, x.timings, x.polls, x.failures,
-           x.consecutive_failures, x.consecutive_successes, x.last_poll,
-           x.last_change, x.flapping, x.method, x.head_refused, x.cert_expiry,
-           x.node, x.views, x.quorum, x.name);
+           x.consecutive_failures, x.consecutive_successes, x.state_changes,
+           x.last_poll, x.last_change, x.flapping, x.method, x.head_refused,
+           x.cert_expiry, x.node, x.views, x.quorum, x.name);
 }
 
 /// How late polls started against their due time, over the recent polls.
@@ -99,19 +103,67 @@ typename Inspector::result_type inspect(Inspector& f, lateness_summary& x) {
            x.samples);
 }
 
+/// Every poll's lateness since start, in buckets (a Prometheus histogram).
+struct lateness_histogram {
+  /// Polls no later than lateness_buckets[i] and later than the one before;
+  /// the last entry counts those later than every bucket.
+  std::vector<uint64_t> counts;
+  double sum_seconds = 0;
+  uint64_t count = 0;
+};
+
+/// The upper bounds of the lateness buckets, in seconds.
+const std::vector<double>& lateness_buckets();
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, lateness_histogram& x) {
+  return f(caf::meta::type_name("lateness_histogram"), x.counts, x.sum_seconds,
+           x.count);
+}
+
+/// What one alerter delivered and failed to deliver since start.
+struct alert_counter {
+  std::string alerter;
+  uint64_t delivered = 0;
+  uint64_t failed = 0;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, alert_counter& x) {
+  return f(caf::meta::type_name("alert_counter"), x.alerter, x.delivered,
+           x.failed);
+}
+
 /// The status of every target, in configuration order.
 struct snapshot {
   caf::timestamp time;
+  /// When urlpoll started.
+  caf::timestamp started;
   lateness_summary lateness;
+  lateness_histogram lateness_seconds;
   /// The poller nodes of a coordinator; empty when standalone.
   std::vector<node_status> nodes;
+  std::vector<alert_counter> alerts;
   std::vector<target_status> targets;
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, snapshot& x) {
-  return f(caf::meta::type_name("snapshot"), x.time, x.lateness, x.nodes,
-           x.targets);
+  return f(caf::meta::type_name("snapshot"), x.time, x.started, x.lateness,
+           x.lateness_seconds, x.nodes, x.alerts, x.targets);
+}
+
+/// One target with its last transitions, oldest first.
+struct target_detail {
+  bool found = false;
+  target_status status;
+  std::vector<transition> transitions;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, target_detail& x) {
+  return f(caf::meta::type_name("target_detail"), x.found, x.status,
+           x.transitions);
 }
 
 } // namespace urlpoll

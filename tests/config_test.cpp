@@ -374,8 +374,8 @@ urls = ["http://c.example/"]
   CHECK(s.out.state_rule_sets[b.state_rules].failure_threshold == 2);
   CHECK(s.out.targets[2].url == "http://c.example/");
   CHECK(urls_of(s.out) == std::vector<std::string>{"https://api.example/health",
-                                               "http://b.example/",
-                                               "http://c.example/"});
+                                                   "http://b.example/",
+                                                   "http://c.example/"});
 }
 
 TEST_CASE("targets: every bad key is refused with the file, its line and "

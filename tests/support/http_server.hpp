@@ -32,6 +32,10 @@ namespace urlpoll::test {
 ///   /token        200 with the header X-Token: secret, else 401
 ///   /loop         302 to itself
 ///   /to-ftp       302 to an ftp:// URL
+///   /switch       the status code in `switch_code` (200 until a test
+///                 changes it)
+///   POST /hook    a webhook: keeps each body, answers 500 to the first
+///                 `fail_hooks(n)` posts and 200 to the rest
 /// It counts the requests it receives. With a certificate and key it serves
 /// HTTPS (cpp-httplib over OpenSSL).
 class http_server {
@@ -80,6 +84,21 @@ public:
         ++requests;
         res.status = req.get_header_value("X-Token") == "secret" ? 200 : 401;
       });
+    server_.Get("/switch",
+                [this](const httplib::Request&, httplib::Response& res) {
+                  ++requests;
+                  res.status = switch_code;
+                });
+    server_.Post("/hook",
+                 [this](const httplib::Request& req, httplib::Response& res) {
+                   std::lock_guard<std::mutex> guard{mtx_};
+                   if (hook_failures_ > 0) {
+                     --hook_failures_;
+                     res.status = 500;
+                     return;
+                   }
+                   hooks_.push_back(req.body);
+                 });
     server_.Get("/loop",
                 [this](const httplib::Request&, httplib::Response& res) {
                   ++requests;
@@ -165,6 +184,20 @@ public:
            std::to_string(port) + path;
   }
 
+  std::atomic<int> switch_code{200};
+
+  /// The bodies /hook took, in order.
+  std::vector<std::string> hooks() {
+    std::lock_guard<std::mutex> guard{mtx_};
+    return hooks_;
+  }
+
+  /// Answer the next `n` posts to /hook with 500.
+  void fail_hooks(int n) {
+    std::lock_guard<std::mutex> guard{mtx_};
+    hook_failures_ = n;
+  }
+
   /// A request to /node: which node polled which target (?t=) when.
   struct visit {
     std::string node;
@@ -191,6 +224,8 @@ private:
   std::unique_ptr<httplib::Server> owned_;
   std::vector<std::string> methods_;
   std::vector<visit> visits_;
+  std::vector<std::string> hooks_;
+  int hook_failures_ = 0;
   std::thread thread_;
   std::mutex mtx_;
   std::condition_variable stopped_cv_;

@@ -1,5 +1,6 @@
 #include "support/process.hpp"
 
+#include <algorithm>
 #include <csignal>
 #include <fcntl.h>
 #include <poll.h>
@@ -27,6 +28,14 @@ child::child(const std::string& program, const std::vector<std::string>& args,
     argv.push_back(const_cast<char*>(program.c_str()));
     for (auto& arg : args)
       argv.push_back(const_cast<char*>(arg.c_str()));
+    // Tests run side by side: urlpoll's HTTP API stays off unless a test
+    // asks for it (on port 0).
+    std::string no_api = "--urlpoll.http-listen=";
+    auto wants_api = std::any_of(args.begin(), args.end(), [](auto& arg) {
+      return arg.rfind("--urlpoll.http-listen=", 0) == 0;
+    });
+    if (program == URLPOLL_BINARY && !wants_api)
+      argv.push_back(no_api.data());
     argv.push_back(nullptr);
     ::execv(program.c_str(), argv.data());
     ::_exit(127);

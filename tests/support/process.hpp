@@ -20,7 +20,8 @@ struct process_result {
 
 class child {
 public:
-  /// Starts `program` with `args` in the directory `cwd`.
+  /// Starts `program` with `args` in the directory `cwd`. The urlpoll
+  /// binary gets --urlpoll.http-listen= (no HTTP API) unless `args` set it.
   child(const std::string& program, const std::vector<std::string>& args,
         const std::string& cwd);
   ~child();

@@ -1,0 +1,231 @@
+#include "actors/alerter.hpp"
+
+#include <algorithm>
+
+#include <caf/actor_system.hpp>
+#include <caf/event_based_actor.hpp>
+#include <caf/stateful_actor.hpp>
+#include <caf/typed_event_based_actor.hpp>
+#include <curl/curl.h>
+#include <nlohmann/json.hpp>
+
+#include "actors/target_url.hpp"
+#include "actors/transfer_outcome.hpp"
+
+namespace urlpoll {
+
+namespace {
+
+std::string iso(caf::timestamp x) {
+  return utc_time(x, "%Y-%m-%dT%H:%M:%SZ");
+}
+
+} // namespace
+
+std::string alert_body(const alert_rule& rule, const alert& x) {
+  auto& t = x.cause;
+  if (rule.slack) {
+    auto mark = x.event == "resolved" || x.event == "up"
+                  ? ":large_green_circle:"
+                : x.event == "degraded" ? ":large_yellow_circle:"
+                                        : ":red_circle:";
+    std::string text = mark + std::string{" *"} + t.target + "* is " +
+                       to_string(t.to) + ": " + t.status;
+    if (x.event == "reminder")
+      text += " (still, since " + iso(x.since) + ")";
+    else if (x.event == "resolved")
+      text += " (resolved)";
+    return nlohmann::json{{"text", text}}.dump();
+  }
+  auto views = nlohmann::json::array();
+  for (auto& v : t.views)
+    views.push_back({{"node", v.node},
+                     {"state", to_string(v.state)},
+                     {"status", v.status},
+                     {"code", v.code}});
+  nlohmann::ordered_json doc{
+    {"alert", rule.name},    {"event", x.event},
+    {"target", t.target},    {"from", to_string(t.from)},
+    {"to", to_string(t.to)}, {"time", iso(t.time)},
+    {"since", iso(x.since)}, {"status", t.status},
+    {"code", t.code},        {"node", t.node},
+    {"views", views},
+  };
+  return doc.dump();
+}
+
+namespace {
+
+using alerter_pointer = alerter_actor::stateful_pointer<alerter_state>;
+
+// The blocking HTTP POST, on a thread of its own: answers with the problem
+// in words, or an empty string when the webhook took it (2xx).
+caf::behavior sender(caf::event_based_actor*, caf::timespan timeout) {
+  return {
+    [timeout](post_atom, const std::string& url, const std::string& body) {
+      auto* easy = curl_easy_init();
+      curl_slist* headers =
+        curl_slist_append(nullptr, "Content-Type: application/json");
+      char error[CURL_ERROR_SIZE] = {};
+      curl_easy_setopt(easy, CURLOPT_URL, url.c_str());
+      curl_easy_setopt(easy, CURLOPT_POSTFIELDS, body.c_str());
+      curl_easy_setopt(easy, CURLOPT_HTTPHEADER, headers);
+      curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
+      curl_easy_setopt(easy, CURLOPT_ERRORBUFFER, error);
+      curl_easy_setopt(easy, CURLOPT_PROTOCOLS_STR, "http,https");
+      curl_easy_setopt(
+        easy, CURLOPT_TIMEOUT_MS,
+        static_cast<long>(
+          std::chrono::duration_cast<std::chrono::milliseconds>(timeout)
+            .count()));
+      curl_easy_setopt(easy, CURLOPT_USERAGENT, "urlpoll/" URLPOLL_VERSION);
+      curl_easy_setopt(
+        easy, CURLOPT_WRITEFUNCTION,
+        +[](char*, size_t size, size_t count, void*) { return size * count; });
+      auto code = curl_easy_perform(easy);
+      long status = 0;
+      curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &status);
+      std::string problem;
+      if (code != CURLE_OK) {
+        transfer_report report;
+        report.curl_code = code;
+        report.error_buffer = error;
+        report.timeout = timeout;
+        long os_errno = 0;
+        curl_easy_getinfo(easy, CURLINFO_OS_ERRNO, &os_errno);
+        report.os_errno = static_cast<int>(os_errno);
+        problem = describe_error(report);
+      } else if (status < 200 || status > 299) {
+        problem = "the webhook answered " + status_text(status, "");
+      }
+      curl_slist_free_all(headers);
+      curl_easy_cleanup(easy);
+      return problem;
+    },
+  };
+}
+
+caf::timespan backoff(uint32_t attempts) {
+  auto seconds = std::min<int64_t>(60, int64_t{1} << std::min(attempts, 6u));
+  return std::chrono::seconds{seconds / 2};
+}
+
+void send_next(alerter_pointer self) {
+  auto& st = self->state;
+  if (st.busy || st.queue.empty() || caf::make_timestamp() < st.retry_at)
+    return;
+  st.busy = true;
+  auto& d = st.queue.front();
+  self->request(st.sender, caf::infinite, post_atom_v, st.rule.url, d.body)
+    .then([=](std::string& problem) {
+      auto& st = self->state;
+      st.busy = false;
+      auto& d = st.queue.front();
+      auto delivered = problem.empty();
+      self->send(st.monitor, alerted_atom_v, st.rule.name, delivered);
+      if (delivered) {
+        st.queue.pop_front();
+      } else if (++d.attempts >= st.rule.max_attempts) {
+        if (st.log)
+          st.log("urlpoll: alert '" + st.rule.name + "': gave up on the " +
+                 d.event + " alert for " + d.target + " after " +
+                 std::to_string(d.attempts) + " attempts: " + problem);
+        st.queue.pop_front();
+      } else {
+        auto wait = backoff(d.attempts);
+        st.retry_at = caf::make_timestamp() + wait;
+        if (st.log)
+          st.log("urlpoll: alert '" + st.rule.name + "': delivery to " +
+                 redact(st.rule.url) + " failed (attempt " +
+                 std::to_string(d.attempts) + " of " +
+                 std::to_string(st.rule.max_attempts) + "): " + problem +
+                 "; retrying in " + format_duration(wait));
+        return;
+      }
+      send_next(self);
+    });
+}
+
+bool wanted(const alert_rule& rule, target_state x) {
+  return std::find(rule.on.begin(), rule.on.end(), x) != rule.on.end();
+}
+
+void enqueue(alerter_pointer self, const std::string& event,
+             const alerter_state::per_target& target) {
+  auto& st = self->state;
+  alert a{event, target.last, target.since};
+  st.queue.push_back(
+    delivery{alert_body(st.rule, a), event, target.last.target, 0});
+  send_next(self);
+}
+
+// The state of `target` may need telling: a change to down or degraded, or
+// back to up after one of those.
+void tell(alerter_pointer self, alerter_state::per_target& target) {
+  auto& rule = self->state.rule;
+  if (target.state == target.alerted)
+    return;
+  auto previous = target.alerted;
+  switch (target.state) {
+  case target_state::down:
+  case target_state::degraded:
+    target.alerted = target.state;
+    if (wanted(rule, target.state))
+      enqueue(self, to_string(target.state), target);
+    target.next_reminder = caf::make_timestamp() + rule.repeat_interval;
+    break;
+  case target_state::up:
+    target.alerted = target_state::up;
+    // The first up after start is no news; up after a failure is.
+    if (previous != target_state::unknown && wanted(rule, target_state::up))
+      enqueue(self, "resolved", target);
+    break;
+  default:
+    break;
+  }
+}
+
+} // namespace
+
+alerter_actor::behavior_type
+alerter(alerter_pointer self, alert_rule rule, state_monitor_actor monitor,
+        std::function<void(const std::string&)> log) {
+  auto& st = self->state;
+  st.rule = std::move(rule);
+  st.monitor = std::move(monitor);
+  st.log = std::move(log);
+  st.sender = self->system().spawn<caf::detached>(sender, st.rule.timeout);
+  self->link_to(st.sender);
+  self->delayed_send(self, std::chrono::seconds{1}, remind_atom_v);
+  return {
+    [=](const transition& t) {
+      auto& target = self->state.targets[t.target];
+      target.last = t;
+      target.flapping = t.flapping;
+      if (t.from != t.to) {
+        target.state = t.to;
+        target.since = t.time;
+      }
+      // Nothing while it flaps; when it settles, whatever changed.
+      if (!target.flapping)
+        tell(self, target);
+    },
+    [=](remind_atom) {
+      auto& st = self->state;
+      auto now = caf::make_timestamp();
+      if (st.rule.repeat_interval.count() > 0)
+        for (auto& [name, target] : st.targets)
+          if (target.state == target_state::down &&
+              target.alerted == target_state::down && !target.flapping &&
+              now >= target.next_reminder) {
+            target.next_reminder = now + st.rule.repeat_interval;
+            if (wanted(st.rule, target_state::down))
+              enqueue(self, "reminder", target);
+          }
+      send_next(self);
+      self->delayed_send(self, std::chrono::seconds{1}, remind_atom_v);
+    },
+  };
+}
+
+} // namespace urlpoll

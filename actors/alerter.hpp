@@ -1,0 +1,102 @@
+// alerter: one webhook from urlpoll.alerts.
+//
+// Owns:     what it last told the webhook about each target, the reminders
+//           due for targets that stay down, and the deliveries waiting in
+//           line (in order, one in flight at a time).
+// Receives: each transition, from the state monitor's output;
+//           (remind_atom) from itself every second: reminders and retries.
+// Sends:    (post_atom, url, body) to its sender, a detached actor that does
+//           the blocking HTTP POST, so that a slow or dead webhook never
+//           delays polling; (alerted_atom, name, delivered) to the state
+//           monitor, which counts deliveries for /metrics; failures as log
+//           lines to `log`.
+//
+// Per target: a transition to down (or degraded) is alerted, one back to up
+// after that is "resolved", reminders repeat every repeat-interval while the
+// target stays down, and nothing is sent while it flaps: when it settles,
+// its state then is alerted if it differs from what was last sent.
+#pragma once
+
+#include <deque>
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <caf/fwd.hpp>
+#include <caf/typed_actor.hpp>
+
+#include "actors/interfaces.hpp"
+#include "messages/snapshot.hpp"
+
+namespace urlpoll {
+
+/// One entry of urlpoll.alerts.
+struct alert_rule {
+  std::string name;
+  /// The webhook; it gets one JSON document per alert, by POST.
+  std::string url;
+  /// The states to alert on: "down", "degraded", "up" ("up" after down or
+  /// degraded is "resolved").
+  std::vector<target_state> on{target_state::down, target_state::degraded,
+                               target_state::up};
+  /// Reminders while a target stays down; 0: none.
+  caf::timespan repeat_interval = std::chrono::hours{1};
+  /// Slack-compatible {"text": "..."} bodies instead of urlpoll's document.
+  bool slack = false;
+  /// One delivery attempt at most.
+  caf::timespan timeout = std::chrono::seconds{5};
+  /// Attempts per alert; between them 1s, 2s, 4s, ... at most 1min.
+  uint32_t max_attempts = 5;
+};
+
+/// What one alert says: the event ("down", "degraded", "up", "resolved" or
+/// "reminder") and the transition behind it.
+struct alert {
+  std::string event;
+  transition cause;
+  /// When the target's current state began.
+  caf::timestamp since;
+};
+
+/// The request body for `x` by `rule`: urlpoll's JSON document, or Slack's.
+std::string alert_body(const alert_rule& rule, const alert& x);
+
+using alerter_actor =
+  caf::typed_actor<caf::reacts_to<transition>, caf::reacts_to<remind_atom>>;
+
+struct delivery {
+  std::string body;
+  std::string event;
+  std::string target;
+  uint32_t attempts = 0;
+};
+
+struct alerter_state {
+  struct per_target {
+    /// The state last alerted; unknown when none was.
+    target_state alerted = target_state::unknown;
+    target_state state = target_state::unknown;
+    bool flapping = false;
+    caf::timestamp since;
+    caf::timestamp next_reminder;
+    transition last;
+  };
+  alert_rule rule;
+  std::map<std::string, per_target> targets;
+  std::deque<delivery> queue;
+  bool busy = false;
+  caf::timestamp retry_at;
+  caf::actor sender;
+  state_monitor_actor monitor;
+  std::function<void(const std::string&)> log;
+  static inline const char* name = "alerter";
+};
+
+alerter_actor::behavior_type
+alerter(alerter_actor::stateful_pointer<alerter_state> self, alert_rule rule,
+        state_monitor_actor monitor,
+        std::function<void(const std::string&)> log);
+
+} // namespace urlpoll

@@ -1,0 +1,171 @@
+#include "app/metrics.hpp"
+
+#include <cmath>
+#include <sstream>
+
+#include <caf/config.hpp>
+#include <curl/curl.h>
+
+namespace urlpoll {
+
+namespace {
+
+// A label value, escaped as the exposition format wants.
+std::string quoted(const std::string& x) {
+  std::string out = "\"";
+  for (char c : x) {
+    if (c == '\\' || c == '"')
+      out += '\\';
+    if (c == '\n') {
+      out += "\\n";
+      continue;
+    }
+    out += c;
+  }
+  return out + "\"";
+}
+
+double seconds(caf::timespan x) {
+  return std::chrono::duration<double>(x).count();
+}
+
+double epoch_seconds(caf::timestamp x) {
+  return std::chrono::duration<double>(x.time_since_epoch()).count();
+}
+
+class exposition {
+public:
+  exposition() { out_.precision(15); }
+
+  void family(const char* name, const char* type, const char* help) {
+    out_ << "# HELP " << name << ' ' << help << "\n# TYPE " << name << ' '
+         << type << '\n';
+  }
+
+  template <class T>
+  void sample(const std::string& name, const std::string& labels, T value) {
+    out_ << name;
+    if (!labels.empty())
+      out_ << '{' << labels << '}';
+    out_ << ' ' << value << '\n';
+  }
+
+  std::string str() const { return out_.str(); }
+
+private:
+  std::ostringstream out_;
+};
+
+std::string target_label(const target_status& t) {
+  return "target=" + quoted(t.name.empty() ? t.url : t.name);
+}
+
+} // namespace
+
+std::string to_prometheus(const snapshot& x) {
+  exposition m;
+  m.family("urlpoll_build_info", "gauge",
+           "urlpoll's version and the libraries it runs on; always 1.");
+  m.sample("urlpoll_build_info",
+           "version=" + quoted(URLPOLL_VERSION) + ",caf=" +
+             quoted(std::to_string(CAF_MAJOR_VERSION) + "." +
+                    std::to_string(CAF_MINOR_VERSION) + "." +
+                    std::to_string(CAF_PATCH_VERSION)) +
+             ",libcurl=" + quoted(curl_version_info(CURLVERSION_NOW)->version),
+           1);
+  m.family("urlpoll_start_time_seconds", "gauge",
+           "When urlpoll started, in seconds since the Unix epoch.");
+  m.sample("urlpoll_start_time_seconds", "", epoch_seconds(x.started));
+  m.family("urlpoll_up", "gauge",
+           "1 when the target is up or degraded, 0 when down or unknown.");
+  for (auto& t : x.targets)
+    m.sample(
+      "urlpoll_up", target_label(t) + ",url=" + quoted(t.url),
+      t.state == target_state::up || t.state == target_state::degraded ? 1 : 0);
+  m.family("urlpoll_state", "gauge",
+           "1 for the target's current state, 0 for the others.");
+  for (auto& t : x.targets)
+    for (auto s : {target_state::unknown, target_state::up,
+                   target_state::degraded, target_state::down})
+      m.sample("urlpoll_state",
+               target_label(t) + ",state=" + quoted(to_string(s)),
+               t.state == s ? 1 : 0);
+  m.family("urlpoll_flapping", "gauge",
+           "1 while the target changes state too often to alert on.");
+  for (auto& t : x.targets)
+    m.sample("urlpoll_flapping", target_label(t), t.flapping ? 1 : 0);
+  m.family("urlpoll_probe_duration_seconds", "gauge",
+           "Where the last poll's time went, each phase counted from its "
+           "start.");
+  for (auto& t : x.targets) {
+    if (t.polls == 0)
+      continue;
+    auto phase = [&](const char* name, caf::timespan d) {
+      m.sample("urlpoll_probe_duration_seconds",
+               target_label(t) + ",phase=" + quoted(name), seconds(d));
+    };
+    phase("dns", t.timings.dns);
+    phase("connect", t.timings.connect);
+    phase("tls", t.timings.tls);
+    phase("first_byte", t.timings.first_byte);
+    phase("total", t.latency);
+  }
+  m.family("urlpoll_http_status_code", "gauge",
+           "The last HTTP status code; 0 without an HTTP answer.");
+  for (auto& t : x.targets)
+    if (t.polls > 0)
+      m.sample("urlpoll_http_status_code", target_label(t), t.code);
+  m.family("urlpoll_polls_total", "counter", "Polls of the target.");
+  for (auto& t : x.targets)
+    m.sample("urlpoll_polls_total", target_label(t), t.polls);
+  m.family("urlpoll_failures_total", "counter",
+           "Polls of the target whose answer was down.");
+  for (auto& t : x.targets)
+    m.sample("urlpoll_failures_total", target_label(t), t.failures);
+  m.family("urlpoll_state_changes_total", "counter",
+           "Changes of the target's state.");
+  for (auto& t : x.targets)
+    m.sample("urlpoll_state_changes_total", target_label(t), t.state_changes);
+  m.family("urlpoll_cert_expiry_timestamp_seconds", "gauge",
+           "When the target's TLS certificate expires, in seconds since the "
+           "Unix epoch.");
+  for (auto& t : x.targets)
+    if (t.cert_expiry.time_since_epoch().count() != 0)
+      m.sample("urlpoll_cert_expiry_timestamp_seconds", target_label(t),
+               static_cast<int64_t>(epoch_seconds(t.cert_expiry)));
+  m.family("urlpoll_poll_lateness_seconds", "histogram",
+           "How much later than due polls started.");
+  uint64_t cumulative = 0;
+  auto& bounds = lateness_buckets();
+  auto& counts = x.lateness_seconds.counts;
+  for (size_t i = 0; i < bounds.size(); ++i) {
+    cumulative += i < counts.size() ? counts[i] : 0;
+    std::ostringstream le;
+    le << bounds[i];
+    m.sample("urlpoll_poll_lateness_seconds_bucket", "le=" + quoted(le.str()),
+             cumulative);
+  }
+  m.sample("urlpoll_poll_lateness_seconds_bucket", "le=\"+Inf\"",
+           x.lateness_seconds.count);
+  m.sample("urlpoll_poll_lateness_seconds_sum", "",
+           x.lateness_seconds.sum_seconds);
+  m.sample("urlpoll_poll_lateness_seconds_count", "", x.lateness_seconds.count);
+  m.family("urlpoll_nodes_connected", "gauge",
+           "Poller nodes connected; 1 for a standalone urlpoll.");
+  size_t connected = 0;
+  for (auto& n : x.nodes)
+    connected += n.connected ? 1 : 0;
+  m.sample("urlpoll_nodes_connected", "", x.nodes.empty() ? 1 : connected);
+  m.family("urlpoll_alert_deliveries_total", "counter",
+           "Webhook deliveries, by alerter and result.");
+  for (auto& a : x.alerts) {
+    m.sample("urlpoll_alert_deliveries_total",
+             "alerter=" + quoted(a.alerter) + ",result=\"delivered\"",
+             a.delivered);
+    m.sample("urlpoll_alert_deliveries_total",
+             "alerter=" + quoted(a.alerter) + ",result=\"failed\"", a.failed);
+  }
+  return m.str();
+}
+
+} // namespace urlpoll

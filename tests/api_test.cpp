@@ -1,0 +1,302 @@
+// The HTTP API, /metrics, alerts and the status page of a running urlpoll,
+// over real HTTP on 127.0.0.1, checked with promtool and headless Chromium.
+#include <csignal>
+#include <filesystem>
+#include <fstream>
+
+#include <doctest/doctest.h>
+#include <httplib.h>
+#include <nlohmann/json.hpp>
+
+#include "support/http_server.hpp"
+#include "support/process.hpp"
+#include "support/temp_dir.hpp"
+
+using namespace urlpoll::test;
+using namespace std::chrono_literals;
+
+namespace {
+
+bool contains(const std::string& text, const std::string& part) {
+  return text.find(part) != std::string::npos;
+}
+
+/// A running urlpoll with its HTTP API on a free port.
+class running_urlpoll {
+public:
+  running_urlpoll(const std::string& dir, std::vector<std::string> args) {
+    args.push_back("--urlpoll.http-listen=127.0.0.1:0");
+    proc_ = std::make_unique<child>(URLPOLL_BINARY, args, dir);
+    const std::string needle = "status page on http://127.0.0.1:";
+    REQUIRE_MESSAGE(proc_->wait_for(
+                      [&](const std::string&, const std::string& err) {
+                        auto at = err.find(needle);
+                        if (at == std::string::npos)
+                          return false;
+                        port = std::stoi(err.substr(at + needle.size()));
+                        return true;
+                      },
+                      10s),
+                    "urlpoll did not start its HTTP API");
+  }
+
+  ~running_urlpoll() {
+    proc_->signal(SIGTERM);
+    proc_->wait(5s);
+  }
+
+  httplib::Result get(const std::string& path, const std::string& token = {}) {
+    httplib::Client client{"127.0.0.1", port};
+    client.set_read_timeout(5, 0);
+    httplib::Headers headers;
+    if (!token.empty())
+      headers.emplace("Authorization", "Bearer " + token);
+    return client.Get(path.c_str(), headers);
+  }
+
+  nlohmann::json status() {
+    auto res = get("/api/v1/status", token);
+    REQUIRE(res);
+    REQUIRE(res->status == 200);
+    return nlohmann::json::parse(res->body);
+  }
+
+  /// Waits (bounded) until the status satisfies `done`.
+  template <class Pred>
+  bool wait_until(Pred done, std::chrono::milliseconds limit = 10s) {
+    auto deadline = std::chrono::steady_clock::now() + limit;
+    while (std::chrono::steady_clock::now() < deadline) {
+      if (done(status()))
+        return true;
+      proc_->wait_for([](auto&, auto&) { return false; }, 100ms);
+    }
+    return false;
+  }
+
+  int port = 0;
+  /// Sent by status() and wait_until().
+  std::string token;
+
+private:
+  std::unique_ptr<child> proc_;
+};
+
+std::vector<std::string> keys_of(const nlohmann::json& x) {
+  std::vector<std::string> out;
+  for (auto& [key, value] : x.items())
+    out.push_back(key);
+  return out;
+}
+
+} // namespace
+
+TEST_CASE("the HTTP API: status, one target with its transitions, healthz, "
+          "the page, and the same document as once prints") {
+  http_server server;
+  temp_dir dir;
+  auto targets = "--urlpoll.targets=[{name=\"api\", url=\"" +
+                 server.url("/ok") + "\"}, {name=\"broken\", url=\"" +
+                 server.url("/unavailable") + "\"}]";
+  running_urlpoll up{dir.path, {targets, "--urlpoll.poll-interval=500ms"}};
+  REQUIRE(up.wait_until([](const nlohmann::json& x) {
+    return x["targets"][0]["polls"] >= 1 && x["targets"][1]["polls"] >= 1;
+  }));
+  auto doc = up.status();
+  auto once = nlohmann::json::parse(
+    run_urlpoll({"--urlpoll.once", targets}, dir.path).out);
+  CHECK(keys_of(doc) == keys_of(once));
+  CHECK(keys_of(doc["targets"][0]) == keys_of(once["targets"][0]));
+  CHECK(doc["targets"][1]["state"] == "down");
+  auto one = up.get("/api/v1/targets/broken");
+  REQUIRE(one);
+  CHECK(one->status == 200);
+  auto detail = nlohmann::json::parse(one->body);
+  CHECK(detail["target"]["name"] == "broken");
+  REQUIRE(detail["transitions"].size() == 1);
+  CHECK(detail["transitions"][0]["from"] == "unknown");
+  CHECK(detail["transitions"][0]["to"] == "down");
+  auto missing = up.get("/api/v1/targets/nothing");
+  REQUIRE(missing);
+  CHECK(missing->status == 404);
+  auto health = up.get("/healthz");
+  REQUIRE(health);
+  CHECK(health->status == 200);
+  auto page = up.get("/");
+  REQUIRE(page);
+  CHECK(page->status == 200);
+  CHECK(contains(page->get_header_value("Content-Type"), "text/html"));
+  CHECK(contains(page->body, "/api/v1/status"));
+  CHECK_FALSE(contains(page->body, "http://"));
+  CHECK_FALSE(contains(page->body, "https://"));
+}
+
+TEST_CASE("/metrics passes promtool check metrics and has every metric") {
+  http_server server;
+  temp_dir dir;
+  running_urlpoll up{dir.path,
+                     {"--urlpoll.urls=[\"" + server.url("/ok") + "\"]",
+                      "--urlpoll.poll-interval=500ms"}};
+  REQUIRE(up.wait_until(
+    [](const nlohmann::json& x) { return x["targets"][0]["polls"] >= 1; }));
+  auto res = up.get("/metrics");
+  REQUIRE(res);
+  CHECK(res->status == 200);
+  CHECK(contains(res->get_header_value("Content-Type"), "version=0.0.4"));
+  for (auto name :
+       {"urlpoll_up{", "urlpoll_state{", "urlpoll_probe_duration_seconds{",
+        "urlpoll_http_status_code{", "urlpoll_polls_total{",
+        "urlpoll_failures_total{", "urlpoll_state_changes_total{",
+        "urlpoll_poll_lateness_seconds_bucket{", "urlpoll_nodes_connected ",
+        "urlpoll_build_info{", "# TYPE urlpoll_cert_expiry_timestamp_seconds"})
+    CHECK_MESSAGE(contains(res->body, name), name);
+  auto file = dir.write("metrics.txt", res->body);
+  temp_dir out;
+  child promtool{
+    "/bin/sh", {"-c", "promtool check metrics < " + file + " 2>&1"}, out.path};
+  auto checked = promtool.wait(20s);
+  CHECK_MESSAGE(checked.exit_code == 0, checked.out);
+  CHECK_MESSAGE(checked.out.empty(),
+                "promtool found problems: " << checked.out);
+}
+
+TEST_CASE("with http-token every endpoint but /healthz wants the token, and "
+          "no secret appears in any answer") {
+  http_server server;
+  temp_dir dir;
+  std::string token = "t0ken-s3cret";
+  auto url =
+    "http://admin:hunter2@127.0.0.1:" + std::to_string(server.port) + "/ok";
+  running_urlpoll up{
+    dir.path,
+    {"--urlpoll.targets=[{name=\"api\", url=\"" + url +
+       "\", headers={Authorization=\"Bearer header-secret\"}}]",
+     "--urlpoll.http-token=" + token, "--urlpoll.poll-interval=500ms"}};
+  for (auto path : {"/", "/api/v1/status", "/api/v1/targets/api", "/metrics"}) {
+    auto denied = up.get(path);
+    REQUIRE(denied);
+    CHECK_MESSAGE(denied->status == 401, path);
+    CHECK(denied->get_header_value("WWW-Authenticate") ==
+          "Bearer realm=\"urlpoll\"");
+    auto wrong = up.get(path, "guess");
+    REQUIRE(wrong);
+    CHECK(wrong->status == 401);
+  }
+  auto health = up.get("/healthz");
+  REQUIRE(health);
+  CHECK(health->status == 200);
+  up.token = token;
+  REQUIRE(up.wait_until(
+    [](const nlohmann::json& x) { return x["targets"][0]["polls"] >= 1; }));
+  for (auto path : {"/", "/api/v1/status", "/api/v1/targets/api", "/metrics",
+                    "/healthz", "/nothing"}) {
+    auto res = up.get(path, token);
+    REQUIRE(res);
+    if (std::string{path} != "/nothing")
+      CHECK_MESSAGE(res->status == 200, path);
+    for (auto secret : {"hunter2", "header-secret", token.c_str()})
+      CHECK_MESSAGE(!contains(res->body, secret), path << " shows " << secret);
+  }
+  CHECK(up.status()["targets"][0]["url"] ==
+        "http://admin:***@127.0.0.1:" + std::to_string(server.port) + "/ok");
+}
+
+namespace {
+
+std::vector<std::string> events_of(const std::vector<std::string>& hooks) {
+  std::vector<std::string> out;
+  for (auto& body : hooks)
+    out.push_back(nlohmann::json::parse(body)["event"].get<std::string>());
+  return out;
+}
+
+} // namespace
+
+TEST_CASE("a webhook gets down, reminders and resolved in order, and the "
+          "alerter retries when the webhook fails") {
+  http_server server;
+  temp_dir dir;
+  server.fail_hooks(2);
+  running_urlpoll up{
+    dir.path,
+    {"--urlpoll.targets=[{name=\"flaky\", url=\"" + server.url("/switch") +
+       "\", interval=200ms, retry-interval=200ms}]",
+     "--urlpoll.alerts=[{name=\"ops\", type=\"webhook\", url=\"" +
+       server.url("/hook") + "\", repeat-interval=1s}]"}};
+  REQUIRE(up.wait_until(
+    [](const nlohmann::json& x) { return x["targets"][0]["state"] == "up"; }));
+  server.switch_code = 503;
+  // Two failed deliveries (1s and 2s apart), then the down alert and the
+  // reminders that piled up meanwhile.
+  REQUIRE(up.wait_until(
+    [&](const nlohmann::json&) { return server.hooks().size() >= 2; }, 15s));
+  server.switch_code = 200;
+  REQUIRE(up.wait_until(
+    [&](const nlohmann::json&) {
+      auto events = events_of(server.hooks());
+      return !events.empty() && events.back() == "resolved";
+    },
+    10s));
+  auto events = events_of(server.hooks());
+  REQUIRE(events.size() >= 3);
+  CHECK(events.front() == "down");
+  for (size_t i = 1; i + 1 < events.size(); ++i)
+    CHECK(events[i] == "reminder");
+  CHECK(events.back() == "resolved");
+  auto first = nlohmann::json::parse(server.hooks().front());
+  CHECK(first["alert"] == "ops");
+  CHECK(first["target"] == "flaky");
+  CHECK(first["to"] == "down");
+  CHECK(first["code"] == 503);
+  auto metrics = up.get("/metrics");
+  REQUIRE(metrics);
+  CHECK(contains(metrics->body,
+                 "urlpoll_alert_deliveries_total{alerter=\"ops\","
+                 "result=\"failed\"} 2"));
+}
+
+TEST_CASE("the status page in headless Chromium shows a target that went "
+          "down, in colour and words") {
+  http_server server;
+  temp_dir dir;
+  running_urlpoll up{dir.path,
+                     {"--urlpoll.targets=[{name=\"checkout\", url=\"" +
+                      server.url("/switch") +
+                      "\", interval=200ms}, {name=\"catalog\", url=\"" +
+                      server.url("/ok") + "\", interval=200ms}]"}};
+  REQUIRE(up.wait_until(
+    [](const nlohmann::json& x) { return x["targets"][0]["state"] == "up"; }));
+  server.switch_code = 503;
+  REQUIRE(up.wait_until([](const nlohmann::json& x) {
+    return x["targets"][0]["state"] == "down";
+  }));
+  auto page = "http://127.0.0.1:" + std::to_string(up.port) + "/";
+  std::vector<std::string> browser{"--headless",
+                                   "--no-sandbox",
+                                   "--disable-gpu",
+                                   "--disable-dev-shm-usage",
+                                   "--user-data-dir=" + dir.path + "/chromium",
+                                   "--virtual-time-budget=5000"};
+  auto dom_args = browser;
+  dom_args.push_back("--dump-dom");
+  dom_args.push_back(page);
+  child dump{"/usr/bin/chromium", dom_args, dir.path};
+  auto dom = dump.wait(60s);
+  REQUIRE_MESSAGE(dom.exit_code == 0, dom.err);
+  CHECK(contains(dom.out, "2 targets: 1 up, 0 degraded, 1 down, 0 unknown"));
+  CHECK(contains(dom.out, "class=\"target down\" data-name=\"checkout\""));
+  CHECK(contains(dom.out, "503 Service Unavailable"));
+  CHECK(contains(dom.out, "class=\"target up\" data-name=\"catalog\""));
+  // The screenshot, kept as a test artifact next to the test binary.
+  std::filesystem::create_directories(URLPOLL_ARTIFACT_DIR);
+  auto shot = std::string{URLPOLL_ARTIFACT_DIR} + "/status-page.png";
+  std::filesystem::remove(shot);
+  auto shot_args = browser;
+  shot_args.push_back("--window-size=1200,700");
+  shot_args.push_back("--screenshot=" + shot);
+  shot_args.push_back(page);
+  child screenshot{"/usr/bin/chromium", shot_args, dir.path};
+  auto taken = screenshot.wait(60s);
+  CHECK_MESSAGE(taken.exit_code == 0, taken.err);
+  CHECK(std::filesystem::exists(shot));
+  CHECK(std::filesystem::file_size(shot) > 10000);
+}

@@ -300,3 +300,41 @@ TEST_CASE("the status page in headless Chromium shows a target that went "
   CHECK(std::filesystem::exists(shot));
   CHECK(std::filesystem::file_size(shot) > 10000);
 }
+
+TEST_CASE("a flapping target alerts nothing until it settles") {
+  http_server server;
+  temp_dir dir;
+  running_urlpoll up{
+    dir.path,
+    {"--urlpoll.targets=[{name=\"flappy\", url=\"" + server.url("/switch") +
+       "\", interval=100ms, retry-interval=100ms, flap-threshold=2, "
+       "flap-window=2s}]",
+     "--urlpoll.alerts=[{name=\"ops\", url=\"" + server.url("/hook") +
+       "\", repeat-interval=0s}]"}};
+  auto state_is = [](const char* s) {
+    return [s](const nlohmann::json& x) {
+      return x["targets"][0]["state"] == s;
+    };
+  };
+  REQUIRE(up.wait_until(state_is("up")));
+  server.switch_code = 503;
+  REQUIRE(up.wait_until(state_is("down")));
+  CHECK(up.status()["targets"][0]["flapping"] == true);
+  server.switch_code = 200;
+  REQUIRE(up.wait_until(state_is("up")));
+  auto changed = std::chrono::steady_clock::now();
+  // Settled: no change within the flap window.
+  REQUIRE(up.wait_until([](const nlohmann::json& x) {
+    return x["targets"][0]["flapping"] == false;
+  }));
+  CHECK_MESSAGE(server.hooks().empty(),
+                "alerted while flapping: " << server.hooks().front());
+  // Once its last change is out of the window, a failure alerts again.
+  REQUIRE(up.wait_until([&](const nlohmann::json&) {
+    return std::chrono::steady_clock::now() - changed > 2500ms;
+  }));
+  server.switch_code = 503;
+  REQUIRE(up.wait_until(
+    [&](const nlohmann::json&) { return !server.hooks().empty(); }));
+  CHECK(events_of(server.hooks()) == std::vector<std::string>{"down"});
+}

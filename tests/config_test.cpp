@@ -468,3 +468,36 @@ TEST_CASE("the README's example of per-target rules is valid and uses every "
     CHECK_MESSAGE(s.cfg.origins.count("urlpoll.targets[1]." + key) == 1,
                   "the example does not use " << key);
 }
+
+TEST_CASE("the README's alerts example is valid") {
+  std::ifstream readme{URLPOLL_SOURCE_DIR "/README.md"};
+  std::string text{std::istreambuf_iterator<char>{readme},
+                   std::istreambuf_iterator<char>{}};
+  auto begin = text.find("```ini\n", text.find("### Alerts"));
+  REQUIRE(begin != std::string::npos);
+  begin += 7;
+  temp_dir dir;
+  auto file = dir.write("alerts.conf",
+                        text.substr(begin, text.find("```", begin) - begin) +
+                          "urls = [\"http://a/\"]\n");
+  startup s{{"--config-file=" + file}};
+  CHECK(s.all_errors() == "");
+  REQUIRE(s.out.alerts.size() == 2);
+  CHECK(s.out.alerts[0].name == "ops");
+  CHECK(s.out.alerts[0].repeat_interval == 1h);
+  CHECK(s.out.alerts[1].slack);
+  CHECK(s.out.alerts[1].on.size() == 2);
+}
+
+TEST_CASE("a bad alert is refused with file, line and key") {
+  temp_dir dir;
+  auto file = dir.write("a.conf", "[urlpoll]\nurls = [\"http://a/\"]\n"
+                                  "alerts = [\n  { name = \"x\", type = "
+                                  "\"email\",\n    url = \"http://h/\", "
+                                  "on = [\"sideways\"] },\n]\n");
+  startup s{{"--config-file=" + file}};
+  auto all = s.all_errors();
+  CHECK(contains(all, file + ":4: urlpoll.alerts[1].type: must be "
+                             "\"webhook\""));
+  CHECK(contains(all, file + ":5: urlpoll.alerts[1].on: must list some of"));
+}

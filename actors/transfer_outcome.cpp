@@ -14,7 +14,7 @@ namespace {
 
 const char* reason_phrase(long code) {
   switch (code) {
-    // clang-format off
+  // clang-format off
     case 100: return "Continue";
     case 101: return "Switching Protocols";
     case 200: return "OK";
@@ -79,6 +79,20 @@ std::string os_error(int err) {
 
 } // namespace
 
+namespace {
+
+// What a server sent, made safe to show and to put in JSON: anything but
+// printable ASCII becomes '?' (a hostile reason phrase may hold control
+// characters or bytes that are no UTF-8).
+std::string printable(std::string x) {
+  for (auto& c : x)
+    if (c < 0x20 || c > 0x7e)
+      c = '?';
+  return x;
+}
+
+} // namespace
+
 std::string status_text(long http_code, const std::string& status_line) {
   // "HTTP/1.1 200 OK": the reason phrase follows the second space.
   auto line = trim(status_line);
@@ -87,7 +101,7 @@ std::string status_text(long http_code, const std::string& status_line) {
   if (first_space != std::string::npos) {
     auto second_space = line.find(' ', first_space + 1);
     if (second_space != std::string::npos)
-      reason = trim(line.substr(second_space + 1));
+      reason = printable(trim(line.substr(second_space + 1)));
   }
   if (reason.empty())
     reason = reason_phrase(http_code);
@@ -100,7 +114,7 @@ std::string status_text(long http_code, const std::string& status_line) {
 }
 
 std::string describe_error(const transfer_report& report) {
-  auto details = trim(report.error_buffer);
+  auto details = printable(trim(report.error_buffer));
   switch (static_cast<CURLcode>(report.curl_code)) {
   case CURLE_OPERATION_TIMEDOUT:
     return "timed out after " + format_duration(report.timeout);

@@ -260,3 +260,21 @@ TEST_CASE("targets with rules: the snapshot shows them, and each transition "
   CHECK(to["missing"] == "up");
   CHECK(to[server.url("/unavailable")] == "down");
 }
+
+TEST_CASE("a reason phrase that is no UTF-8 still makes valid JSON") {
+  scripted_server hostile{[](int fd, const std::atomic<bool>&) {
+    send_all(fd, "HTTP/1.1 200 \xff\xfe\x01 fine\r\nContent-Length: 0\r\n\r\n");
+  }};
+  temp_dir dir;
+  auto events = dir.path + "/events.jsonl";
+  auto r = run_urlpoll({"--urlpoll.once", urls_option({hostile.url()}),
+                        "--urlpoll.events=" + events},
+                       dir.path);
+  CHECK(r.exit_code == 0);
+  auto doc = nlohmann::json::parse(r.out);
+  CHECK(doc["targets"][0]["status"] == "200 ??? fine");
+  std::ifstream in{events};
+  std::string line;
+  REQUIRE(std::getline(in, line));
+  CHECK(nlohmann::json::parse(line)["status"] == "200 ??? fine");
+}

@@ -50,3 +50,11 @@ TEST_CASE("durations are written the way the configuration writes them") {
   CHECK(format_duration(0s) == "0s");
   CHECK(format_duration(-5s) == "-5s");
 }
+
+TEST_CASE("a hostile reason phrase is shown as printable ASCII only") {
+  CHECK(status_text(200, "HTTP/1.1 200 \xff\xfe\x01ok\x7f") == "200 ???ok?");
+  transfer_report report;
+  report.curl_code = 1; // CURLE_UNSUPPORTED_PROTOCOL
+  report.error_buffer = "Protocol \"\xc3(\" not supported";
+  CHECK(describe_error(report).find('\xc3') == std::string::npos);
+}

@@ -72,7 +72,7 @@ struct http_api::impl {
       ask<snapshot>(
         res,
         [&](snapshot& x) {
-          res.set_content(to_json(x).dump() + "\n", "application/json");
+          res.set_content(render(x, status_format::json), "application/json");
         },
         caf::get_atom_v);
     });

@@ -31,21 +31,6 @@ double milliseconds(caf::timespan x) {
   return static_cast<double>(x.count() / 1000) / 1000.0;
 }
 
-// Each phase from the start of the transfer; null for a phase not reached.
-nlohmann::ordered_json timings_json(const target_status& t) {
-  auto phase = [](caf::timespan x) {
-    return x.count() > 0 ? nlohmann::ordered_json(milliseconds(x))
-                         : nlohmann::ordered_json(nullptr);
-  };
-  return {
-    {"dns_ms", phase(t.timings.dns)},
-    {"connect_ms", phase(t.timings.connect)},
-    {"tls_ms", phase(t.timings.tls)},
-    {"first_byte_ms", phase(t.timings.first_byte)},
-    {"total_ms", milliseconds(t.latency)},
-  };
-}
-
 // Whole days from `now` until `when`, rounded down; negative once past.
 int64_t days_until(caf::timestamp when, caf::timestamp now) {
   auto seconds =
@@ -98,47 +83,147 @@ static nlohmann::ordered_json views_json(const std::vector<node_view>& views) {
   return out;
 }
 
-nlohmann::ordered_json to_json(const target_status& t, caf::timestamp now) {
-  auto polled = t.polls > 0;
-  auto cert_known = !never(t.cert_expiry);
-  nlohmann::ordered_json out{
-    {"name", t.name.empty() ? t.url : t.name},
-    {"url", t.url},
-    {"state", to_string(t.state)},
-    {"since", time_or_null(t.last_change)},
-    {"flapping", t.flapping},
-    {"status", polled ? nlohmann::ordered_json(t.status)
-                      : nlohmann::ordered_json(nullptr)},
-    {"code", t.code != 0 ? nlohmann::ordered_json(t.code)
-                         : nlohmann::ordered_json(nullptr)},
-    {"latency_ms", polled ? nlohmann::ordered_json(milliseconds(t.latency))
-                          : nlohmann::ordered_json(nullptr)},
-    {"timings", polled ? timings_json(t) : nlohmann::ordered_json(nullptr)},
-    {"polls", t.polls},
-    {"failures", t.failures},
-    {"consecutive_failures", t.consecutive_failures},
-    {"consecutive_successes", t.consecutive_successes},
-    {"last_poll", time_or_null(t.last_poll)},
-    {"method", to_string(t.method)},
-    {"head_refused", t.head_refused},
-    {"cert_expires", time_or_null(t.cert_expiry)},
-    {"cert_days_left",
-     cert_known ? nlohmann::ordered_json(days_until(t.cert_expiry, now))
-                : nlohmann::ordered_json(nullptr)},
-    {"node", t.node.empty() ? nlohmann::ordered_json(nullptr)
-                            : nlohmann::ordered_json(t.node)},
-  };
-  if (!t.views.empty()) {
-    out["quorum"] = t.quorum;
-    out["views"] = views_json(t.views);
+namespace {
+
+// The JSON of one target, written straight into `out`: the status document
+// of 100,000 targets is written every status-interval, and building a
+// nlohmann tree of it first cost most of the printing (bench/README.md).
+// to_json(target_status) parses this back, so there is one writer.
+class json_writer {
+public:
+  explicit json_writer(std::string& out) : out_(out) {
+    // nop
   }
-  return out;
+
+  json_writer& key(const char* name) {
+    out_ += first_ ? "\"" : ",\"";
+    out_ += name;
+    out_ += "\":";
+    first_ = false;
+    return *this;
+  }
+
+  void string(const std::string& x) {
+    out_ += '"';
+    for (unsigned char c : x) {
+      switch (c) {
+      case '"':
+        out_ += "\\\"";
+        break;
+      case '\\':
+        out_ += "\\\\";
+        break;
+      default:
+        if (c < 0x20) {
+          char buf[8];
+          std::snprintf(buf, sizeof(buf), "\\u%04x", c);
+          out_ += buf;
+        } else {
+          out_ += static_cast<char>(c);
+        }
+      }
+    }
+    out_ += '"';
+  }
+
+  void null() { out_ += "null"; }
+
+  void boolean(bool x) { out_ += x ? "true" : "false"; }
+
+  void integer(int64_t x) { out_ += std::to_string(x); }
+
+  // Milliseconds with microsecond precision: "2.068", "0.5", "12".
+  void millis(caf::timespan x) {
+    char buf[32];
+    auto n = std::snprintf(buf, sizeof(buf), "%.3f", milliseconds(x));
+    while (n > 1 && buf[n - 1] == '0')
+      --n;
+    if (n > 1 && buf[n - 1] == '.')
+      --n;
+    out_.append(buf, static_cast<size_t>(n));
+  }
+
+  void time(caf::timestamp x) {
+    if (never(x))
+      null();
+    else
+      string(rfc3339(x));
+  }
+
+  void raw(const std::string& json) { out_ += json; }
+
+private:
+  std::string& out_;
+  bool first_ = true;
+};
+
+void write_target(std::string& out, const target_status& t,
+                  caf::timestamp now) {
+  auto polled = t.polls > 0;
+  json_writer w{out};
+  out += '{';
+  w.key("name").string(t.name.empty() ? t.url : t.name);
+  w.key("url").string(t.url);
+  w.key("state").string(to_string(t.state));
+  w.key("since").time(t.last_change);
+  w.key("flapping").boolean(t.flapping);
+  if (polled)
+    w.key("status").string(t.status);
+  else
+    w.key("status").null();
+  if (t.code != 0)
+    w.key("code").integer(t.code);
+  else
+    w.key("code").null();
+  if (polled)
+    w.key("latency_ms").millis(t.latency);
+  else
+    w.key("latency_ms").null();
+  if (polled) {
+    w.key("timings");
+    out += '{';
+    json_writer phases{out};
+    auto phase = [&](const char* name, caf::timespan x) {
+      if (x.count() > 0)
+        phases.key(name).millis(x);
+      else
+        phases.key(name).null();
+    };
+    phase("dns_ms", t.timings.dns);
+    phase("connect_ms", t.timings.connect);
+    phase("tls_ms", t.timings.tls);
+    phase("first_byte_ms", t.timings.first_byte);
+    phases.key("total_ms").millis(t.latency);
+    out += '}';
+  } else {
+    w.key("timings").null();
+  }
+  w.key("polls").integer(static_cast<int64_t>(t.polls));
+  w.key("failures").integer(static_cast<int64_t>(t.failures));
+  w.key("consecutive_failures").integer(t.consecutive_failures);
+  w.key("consecutive_successes").integer(t.consecutive_successes);
+  w.key("last_poll").time(t.last_poll);
+  w.key("method").string(to_string(t.method));
+  w.key("head_refused").boolean(t.head_refused);
+  w.key("cert_expires").time(t.cert_expiry);
+  if (!never(t.cert_expiry))
+    w.key("cert_days_left").integer(days_until(t.cert_expiry, now));
+  else
+    w.key("cert_days_left").null();
+  if (t.node.empty())
+    w.key("node").null();
+  else
+    w.key("node").string(t.node);
+  if (!t.views.empty()) {
+    w.key("quorum").integer(t.quorum);
+    w.key("views").raw(views_json(t.views).dump());
+  }
+  out += '}';
 }
 
-nlohmann::ordered_json to_json(const snapshot& x) {
-  auto targets = nlohmann::ordered_json::array();
-  for (auto& t : x.targets)
-    targets.push_back(to_json(t, x.time));
+// The snapshot document as one line: the small parts through nlohmann, the
+// targets written directly.
+std::string snapshot_json(const snapshot& x) {
   auto nodes = nlohmann::ordered_json::array();
   for (auto& n : x.nodes)
     nodes.push_back({
@@ -152,16 +237,40 @@ nlohmann::ordered_json to_json(const snapshot& x) {
       {"problem", n.problem.empty() ? nlohmann::ordered_json(nullptr)
                                     : nlohmann::ordered_json(n.problem)},
     });
-  nlohmann::ordered_json lateness = {
-    {"p50_ms", milliseconds(x.lateness.p50)},
-    {"p99_ms", milliseconds(x.lateness.p99)},
-    {"max_ms", milliseconds(x.lateness.max)},
-    {"samples", x.lateness.samples},
+  nlohmann::ordered_json head{
+    {"time", rfc3339(x.time)},
+    {"lateness",
+     {
+       {"p50_ms", milliseconds(x.lateness.p50)},
+       {"p99_ms", milliseconds(x.lateness.p99)},
+       {"max_ms", milliseconds(x.lateness.max)},
+       {"samples", x.lateness.samples},
+     }},
+    {"nodes", std::move(nodes)},
   };
-  return {{"time", rfc3339(x.time)},
-          {"lateness", std::move(lateness)},
-          {"nodes", std::move(nodes)},
-          {"targets", std::move(targets)}};
+  auto out = head.dump();
+  out.pop_back(); // the closing '}'
+  out.reserve(out.size() + x.targets.size() * 600);
+  out += ",\"targets\":[";
+  for (size_t i = 0; i < x.targets.size(); ++i) {
+    if (i > 0)
+      out += ',';
+    write_target(out, x.targets[i], x.time);
+  }
+  out += "]}";
+  return out;
+}
+
+} // namespace
+
+nlohmann::ordered_json to_json(const target_status& t, caf::timestamp now) {
+  std::string out;
+  write_target(out, t, now);
+  return nlohmann::ordered_json::parse(out);
+}
+
+nlohmann::ordered_json to_json(const snapshot& x) {
+  return nlohmann::ordered_json::parse(snapshot_json(x));
 }
 
 nlohmann::ordered_json to_json(const transition& x) {
@@ -244,7 +353,7 @@ std::string to_text(const snapshot& x) {
 
 std::string render(const snapshot& x, status_format format) {
   if (format == status_format::json)
-    return to_json(x).dump() + "\n";
+    return snapshot_json(x) + "\n";
   return to_text(x);
 }
 

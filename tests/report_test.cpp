@@ -219,3 +219,16 @@ TEST_CASE("a failed poll is one stderr line naming the target") {
         "urlpoll: http://b.example/: connection refused (2 failures in a "
         "row)\n");
 }
+
+TEST_CASE("the JSON writer escapes what JSON must escape") {
+  auto x = sample();
+  x.targets[0].name = "a \"quoted\" \\ name\nwith\ttabs";
+  x.targets[0].status = std::string{"ctrl \x01 end"};
+  auto line = render(x, status_format::json);
+  CHECK(line.find('\n') == line.size() - 1);
+  auto doc = nlohmann::json::parse(line);
+  CHECK(doc["targets"][0]["name"] == "a \"quoted\" \\ name\nwith\ttabs");
+  CHECK(doc["targets"][0]["status"] == std::string{"ctrl \x01 end"});
+  CHECK(doc["targets"][0]["latency_ms"].get<double>() ==
+        doctest::Approx(12.345));
+}

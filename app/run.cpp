@@ -180,8 +180,10 @@ int run(caf::actor_system& sys, settings cfg) {
   // Handed over by message, not shared: the monitor's output reads the list
   // only after this store, on the monitor's first transition.
   *alerters = spawned_alerters;
+  // once answers by exit code: no HTTP API, so that a cron job never fights
+  // a running urlpoll for its port.
   std::unique_ptr<http_api> api;
-  if (cfg.http_listen) {
+  if (cfg.http_listen && !cfg.once) {
     api = std::make_unique<http_api>(sys, monitor, cfg.http_token);
     if (auto problem = api->start(*cfg.http_listen)) {
       std::cerr << "urlpoll: " << *problem << '\n';

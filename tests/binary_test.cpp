@@ -278,3 +278,16 @@ TEST_CASE("a reason phrase that is no UTF-8 still makes valid JSON") {
   REQUIRE(std::getline(in, line));
   CHECK(nlohmann::json::parse(line)["status"] == "200 ??? fine");
 }
+
+TEST_CASE("once serves no HTTP API, even where another urlpoll holds the "
+          "port") {
+  http_server server;
+  temp_dir dir;
+  auto r = run_urlpoll(
+    {"--urlpoll.once",
+     "--urlpoll.http-listen=127.0.0.1:" + std::to_string(server.port),
+     urls_option({server.url("/ok")})},
+    dir.path);
+  CHECK_MESSAGE(r.exit_code == 0, r.err);
+  CHECK_FALSE(contains(r.err, "HTTP API"));
+}

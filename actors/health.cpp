@@ -1,7 +1,6 @@
 #include "actors/health.hpp"
 
 #include <algorithm>
-#include <cmath>
 #include <ctime>
 
 #include "actors/transfer_outcome.hpp"
@@ -57,12 +56,9 @@ void judge(poll_result& result, const poll_request& request, bool body_matched,
   if (!request.insecure && request.cert_expiry_warn.count() > 0 &&
       result.cert_expiry.time_since_epoch().count() != 0 &&
       result.cert_expiry - now < request.cert_expiry_warn) {
-    auto days =
-      std::chrono::duration<double, std::ratio<86400>>(result.cert_expiry - now)
-        .count();
     result.verdict = target_state::degraded;
     result.status += ", but the certificate expires in " +
-                     std::to_string(static_cast<int>(std::floor(days))) +
+                     std::to_string(days_until(result.cert_expiry, now)) +
                      " days (" + utc_time(result.cert_expiry, "%Y-%m-%d") + ")";
     return;
   }

@@ -14,7 +14,7 @@ namespace {
 
 const char* reason_phrase(long code) {
   switch (code) {
-  // clang-format off
+    // clang-format off
     case 100: return "Continue";
     case 101: return "Switching Protocols";
     case 200: return "OK";
@@ -158,6 +158,12 @@ std::string describe_error(const transfer_report& report) {
   if (!details.empty() && details != result)
     result += ": " + sentence_case(details);
   return result;
+}
+
+int64_t days_until(caf::timestamp when, caf::timestamp now) {
+  auto seconds =
+    std::chrono::duration_cast<std::chrono::seconds>(when - now).count();
+  return seconds >= 0 ? seconds / 86400 : -((-seconds + 86399) / 86400);
 }
 
 std::string utc_time(caf::timestamp x, const char* format) {

@@ -2,6 +2,7 @@
 // means, in the words urlpoll shows. Pure functions, tested without a network.
 #pragma once
 
+#include <cstdint>
 #include <string>
 
 #include <caf/timestamp.hpp>
@@ -33,6 +34,9 @@ std::string status_text(long http_code, const std::string& status_line);
 /// The transport error in words: "connection refused", "could not resolve
 /// host: example.invalid", "timed out after 10s", ...
 std::string describe_error(const transfer_report& report);
+
+/// Whole days from `now` until `when`, rounded down; negative once past.
+int64_t days_until(caf::timestamp when, caf::timestamp now);
 
 /// `x` in UTC, by strftime's `format`: "%Y-%m-%d" -> "2026-11-25".
 std::string utc_time(caf::timestamp x, const char* format);

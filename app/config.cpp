@@ -166,9 +166,24 @@ config::config()
 
 // -- checking a config file ---------------------------------------------------
 
+namespace {
+
+// The keys under [urlpoll] that urlpoll reads itself (see is_raw_key).
+const std::vector<std::string>& raw_keys() {
+  static const std::vector<std::string> keys{"targets", "expect", "headers",
+                                             "alerts"};
+  return keys;
+}
+
+} // namespace
+
 bool is_raw_key(const std::string& qualified) {
-  return qualified == "urlpoll.targets" || qualified == "urlpoll.expect" ||
-         qualified == "urlpoll.headers" || qualified == "urlpoll.alerts";
+  const std::string prefix = "urlpoll.";
+  if (qualified.compare(0, prefix.size(), prefix) != 0)
+    return false;
+  auto& keys = raw_keys();
+  return std::find(keys.begin(), keys.end(), qualified.substr(prefix.size())) !=
+         keys.end();
 }
 
 namespace {
@@ -352,8 +367,10 @@ std::string describe_type(caf::string_view type_name) {
 
 std::string known_keys(const caf::config_option_set& options,
                        const std::string& category) {
-  std::string result =
-    category == "urlpoll" ? "targets, expect, headers, alerts" : "";
+  std::string result;
+  if (category == "urlpoll")
+    for (auto& key : raw_keys())
+      result += (result.empty() ? "" : ", ") + key;
   for (auto& opt : options) {
     if (opt.category() != category)
       continue;
@@ -938,7 +955,6 @@ std::vector<std::string> make_settings(const config& cfg, settings& out) {
          out.format, fail);
   out.pollers = cfg.pollers;
   out.max_in_flight = cfg.max_in_flight;
-  out.schedule = schedule;
   out.timer_resolution = cfg.timer_resolution;
   out.status_interval = cfg.status_interval;
   out.once = cfg.once;

@@ -56,7 +56,6 @@ struct settings {
   std::vector<alert_rule> alerts;
   size_t pollers = 1;
   size_t max_in_flight = 1000;
-  poll_schedule schedule;
   caf::timespan status_interval{0};
   status_format format = status_format::text;
   bool once = false;
@@ -152,8 +151,8 @@ check_config_file(const caf::config_option_set& options,
                   std::map<std::string, caf::config_value>* raw = nullptr);
 
 /// The keys under [urlpoll] whose values are lists and dictionaries that
-/// CAF's option types cannot hold (targets, expect, headers): urlpoll reads
-/// them itself, from the file and the command line.
+/// CAF's option types cannot hold (targets, expect, headers, alerts): urlpoll
+/// reads them itself, from the file and the command line.
 bool is_raw_key(const std::string& qualified);
 
 /// Reads the command line and the config file (caf-application.conf, or the

@@ -12,6 +12,8 @@
 #include <caf/actor_system.hpp>
 #include <caf/event_based_actor.hpp>
 
+#include "actors/transfer_outcome.hpp"
+
 namespace urlpoll {
 
 namespace {
@@ -29,13 +31,6 @@ nlohmann::ordered_json time_or_null(caf::timestamp x) {
 double milliseconds(caf::timespan x) {
   // Microsecond precision is all a poll's latency can claim.
   return static_cast<double>(x.count() / 1000) / 1000.0;
-}
-
-// Whole days from `now` until `when`, rounded down; negative once past.
-int64_t days_until(caf::timestamp when, caf::timestamp now) {
-  auto seconds =
-    std::chrono::duration_cast<std::chrono::seconds>(when - now).count();
-  return seconds >= 0 ? seconds / 86400 : -((-seconds + 86399) / 86400);
 }
 
 std::string format_latency(const target_status& x) {

@@ -183,10 +183,11 @@ TEST_CASE("command-line options override the file, and URLs are checked and "
   CHECK(urls_of(s.out) ==
         std::vector<std::string>{"http://a/", "http://b/", "http://c/"});
   CHECK(s.out.pollers == 5);
-  CHECK(s.out.schedule.interval == 30s);
-  CHECK(s.out.schedule.error_backoff == 10s);
-  CHECK(s.out.schedule.max_backoff == 10min);
-  CHECK(s.out.schedule.timeout == 10s);
+  auto& schedule = s.out.targets.at(0).rules->schedule;
+  CHECK(schedule.interval == 30s);
+  CHECK(schedule.error_backoff == 10s);
+  CHECK(schedule.max_backoff == 10min);
+  CHECK(schedule.timeout == 10s);
   CHECK(s.out.status_interval == 10s);
   CHECK(s.out.format == status_format::text);
   CHECK_FALSE(s.out.once);

@@ -87,18 +87,14 @@ poll_result combine(const std::vector<node_poll>& polls, uint32_t quorum) {
     return out;
   }
   // The result of the first node that agrees with the verdict speaks for
-  // the target.
+  // the target, all of it (certificate, a refused HEAD), with the views.
   for (size_t i = 0; i < polls.size(); ++i) {
     if (out.views[i].state != state)
       continue;
-    auto& r = *polls[i].result;
-    out.code = r.code;
-    out.latency = r.latency;
-    out.time = r.time;
-    out.lateness = r.lateness;
-    out.timings = r.timings;
-    out.node = r.node;
-    out.status = r.status;
+    auto views = std::move(out.views);
+    out = *polls[i].result;
+    out.views = std::move(views);
+    out.quorum = quorum;
     break;
   }
   if (state == target_state::down)

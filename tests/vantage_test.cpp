@@ -101,3 +101,16 @@ TEST_CASE("a verdict is final once the nodes still polling cannot change it") {
   // Quorum 1: the first down decides.
   CHECK(early_verdict(0, 1, 2, 1) == target_state::down);
 }
+
+TEST_CASE("the node that speaks for the target brings its certificate and "
+          "its refused HEAD") {
+  auto a = ok("a");
+  a.result->cert_expiry = caf::timestamp{} + std::chrono::hours{24 * 400};
+  a.result->head_refused = true;
+  auto r = combine({a, unavailable("b"), ok("c")}, 2);
+  CHECK(r.node == "a");
+  CHECK(r.cert_expiry == a.result->cert_expiry);
+  CHECK(r.head_refused);
+  CHECK(r.views.size() == 3);
+  CHECK(r.quorum == 2);
+}

@@ -2,7 +2,9 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cstdint>
 #include <memory>
+#include <vector>
 
 #include <curl/curl.h>
 
@@ -42,9 +44,117 @@ std::string lowercase(std::string x) {
   return x;
 }
 
+// Decodes UTF-8 into code points; false when it is not valid UTF-8.
+bool decode_utf8(const std::string& text, std::vector<uint32_t>& out) {
+  for (size_t i = 0; i < text.size();) {
+    auto c = static_cast<unsigned char>(text[i]);
+    size_t length = c < 0x80         ? 1
+                    : (c >> 5) == 6  ? 2
+                    : (c >> 4) == 14 ? 3
+                    : (c >> 3) == 30 ? 4
+                                     : 0;
+    if (length == 0 || i + length > text.size())
+      return false;
+    uint32_t point = length == 1 ? c : c & (0x7f >> length);
+    for (size_t k = 1; k < length; ++k) {
+      auto next = static_cast<unsigned char>(text[i + k]);
+      if ((next >> 6) != 2)
+        return false;
+      point = (point << 6) | (next & 0x3f);
+    }
+    out.push_back(point);
+    i += length;
+  }
+  return true;
+}
+
+// RFC 3492's encoding of one label of code points, without the "xn--".
+std::string punycode_label(const std::vector<uint32_t>& input) {
+  constexpr uint32_t base = 36, tmin = 1, tmax = 26, skew = 38, damp = 700;
+  auto digit = [](uint32_t d) {
+    return static_cast<char>(d < 26 ? 'a' + d : '0' + (d - 26));
+  };
+  auto adapt = [&](uint32_t delta, uint32_t points, bool first) {
+    delta = first ? delta / damp : delta / 2;
+    delta += delta / points;
+    uint32_t k = 0;
+    for (; delta > ((base - tmin) * tmax) / 2; k += base)
+      delta /= base - tmin;
+    return k + (base - tmin + 1) * delta / (delta + skew);
+  };
+  std::string out;
+  for (auto c : input)
+    if (c < 0x80)
+      out += static_cast<char>(std::tolower(static_cast<int>(c)));
+  auto basic = static_cast<uint32_t>(out.size());
+  uint32_t handled = basic;
+  if (basic > 0)
+    out += '-';
+  uint32_t n = 0x80, delta = 0, bias = 72;
+  while (handled < input.size()) {
+    uint32_t m = UINT32_MAX;
+    for (auto c : input)
+      if (c >= n && c < m)
+        m = c;
+    delta += (m - n) * (handled + 1);
+    n = m;
+    for (auto c : input) {
+      if (c < n)
+        ++delta;
+      if (c != n)
+        continue;
+      auto q = delta;
+      for (uint32_t k = base;; k += base) {
+        auto t = k <= bias ? tmin : k >= bias + tmax ? tmax : k - bias;
+        if (q < t)
+          break;
+        out += digit(t + (q - t) % (base - t));
+        q = (q - t) / (base - t);
+      }
+      out += digit(q);
+      bias = adapt(delta, handled + 1, handled == basic);
+      delta = 0;
+      ++handled;
+    }
+    ++delta;
+    ++n;
+  }
+  return out;
+}
+
+// Whether this libcurl turns international host names into punycode itself.
+bool curl_has_idn() {
+  auto info = curl_version_info(CURLVERSION_NOW);
+  return info != nullptr && (info->features & CURL_VERSION_IDN) != 0;
+}
+
 } // namespace
 
+std::string punycode_host(const std::string& host) {
+  std::string result;
+  size_t begin = 0;
+  while (begin <= host.size()) {
+    auto end = std::min(host.find('.', begin), host.size());
+    auto label = host.substr(begin, end - begin);
+    std::vector<uint32_t> points;
+    if (!decode_utf8(label, points))
+      return {};
+    auto ascii = std::all_of(points.begin(), points.end(),
+                             [](uint32_t c) { return c < 0x80; });
+    if (!result.empty() || begin > 0)
+      result += '.';
+    result += ascii ? label : "xn--" + punycode_label(points);
+    begin = end + 1;
+  }
+  return result;
+}
+
 std::optional<std::string> check_url(const std::string& url) {
+  return check_url(url, curl_has_idn());
+}
+
+std::optional<std::string> check_url(const std::string& url,
+                                     bool idn_supported) {
   if (url.empty())
     return "the URL is empty";
   auto bad_char = std::find_if(url.begin(), url.end(), [](unsigned char c) {
@@ -64,6 +174,28 @@ std::optional<std::string> check_url(const std::string& url) {
   if (authority.empty() || authority.front() == '/' ||
       authority.front() == '?' || authority.front() == '#')
     return "the URL has no host";
+  // The host: after any user info, before any port (checked before libcurl
+  // parses it, which may refuse such a host in words less helpful).
+  auto host_end = authority.find_first_of("/?#");
+  auto host_name = authority.substr(0, host_end);
+  if (auto at = host_name.rfind('@'); at != std::string::npos)
+    host_name = host_name.substr(at + 1);
+  if (auto colon = host_name.rfind(':');
+      colon != std::string::npos && host_name.front() != '[')
+    host_name = host_name.substr(0, colon);
+  auto international = std::any_of(host_name.begin(), host_name.end(),
+                                   [](unsigned char c) { return c >= 0x80; });
+  if (international && !idn_supported) {
+    auto ascii = punycode_host(host_name);
+    if (ascii.empty())
+      return "the host '" + host_name + "' is not valid UTF-8";
+    // libcurl without IDN support would fail every poll with "URL using
+    // bad/illegal format": say so now, with the name it can use.
+    return "the host '" + host_name +
+           "' is an international domain name, which this libcurl cannot "
+           "poll: write it in its punycode form, '" +
+           ascii + "'";
+  }
   std::unique_ptr<CURLU, decltype(&curl_url_cleanup)> parsed{curl_url(),
                                                              curl_url_cleanup};
   if (!parsed)

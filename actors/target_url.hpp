@@ -11,6 +11,16 @@ namespace urlpoll {
 /// words a user can act on (no scheme, unsupported scheme, no host, ...).
 std::optional<std::string> check_url(const std::string& url);
 
+/// check_url for a libcurl with or without IDN support: without it, a host
+/// such as bücher.example is refused with its punycode form to write instead.
+std::optional<std::string> check_url(const std::string& url,
+                                     bool idn_supported);
+
+/// `host` with each label that is not ASCII in its punycode form (RFC 3492):
+/// "bücher.example" becomes "xn--bcher-kva.example". Empty when `host` is
+/// not valid UTF-8.
+std::string punycode_host(const std::string& host);
+
 /// `url` as written, with the password of its user info replaced by `***`:
 /// "http://user:secret@host/" becomes "http://user:***@host/".
 std::string redact(const std::string& url);

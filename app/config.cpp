@@ -1,11 +1,14 @@
 #include "app/config.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <limits>
 #include <set>
 #include <sstream>
 #include <thread>
@@ -155,6 +158,9 @@ config::config()
          "off)")
     .add(http_token, "http-token",
          "require Authorization: Bearer TOKEN on every endpoint but /healthz")
+    .add(watch_config, "watch-config",
+         "reload when the config file or the url-file changes on disk (as "
+         "SIGHUP and POST /-/reload do)")
     .add(events, "events",
          "write each state change as a JSON line: \"stdout\" or a file path "
          "(empty: nowhere)");
@@ -314,6 +320,79 @@ private:
   caf::config_value::list list_;
 };
 
+// CAF reads a duration into int64 nanoseconds and lets a larger one wrap
+// around silently (100000000h becomes -8.9e9s): find them in the text.
+// Returns each too large duration with its line, outside "strings" and, in a
+// file, ; comments.
+std::vector<std::pair<int, std::string>> huge_durations(const std::string& text,
+                                                        bool comments) {
+  static const std::pair<const char*, long double> units[] = {
+    {"ns", 1},     {"us", 1e3}, {"ms", 1e6},
+    {"min", 60e9}, {"s", 1e9},  {"h", 3600e9}};
+  std::vector<std::pair<int, std::string>> result;
+  auto word_char = [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || c == '_' ||
+           c == '.' || c == '-';
+  };
+  int line = 1;
+  for (size_t i = 0; i < text.size(); ++i) {
+    auto c = text[i];
+    if (c == '\n') {
+      ++line;
+    } else if (c == '"') {
+      for (++i; i < text.size() && text[i] != '"'; ++i)
+        if (text[i] == '\\')
+          ++i;
+        else if (text[i] == '\n')
+          ++line;
+    } else if (c == ';' && comments) {
+      while (i + 1 < text.size() && text[i + 1] != '\n')
+        ++i;
+    } else if (std::isdigit(static_cast<unsigned char>(c)) &&
+               (i == 0 || !word_char(text[i - 1]))) {
+      auto end = i;
+      while (end < text.size() &&
+             std::isdigit(static_cast<unsigned char>(text[end])))
+        ++end;
+      for (auto& [unit, nanoseconds] : units) {
+        auto length = std::strlen(unit);
+        if (text.compare(end, length, unit) != 0 ||
+            (end + length < text.size() && word_char(text[end + length])))
+          continue;
+        auto count = std::strtold(text.substr(i, end - i).c_str(), nullptr);
+        if (count * nanoseconds >
+            static_cast<long double>(std::numeric_limits<int64_t>::max()))
+          result.emplace_back(line, text.substr(i, end - i + length));
+        end += length;
+        break;
+      }
+      i = end - 1;
+    }
+  }
+  return result;
+}
+
+std::string too_large(const std::string& duration) {
+  return "the duration " + duration +
+         " is too large: urlpoll counts time in nanoseconds, up to 2562047h "
+         "(about 292 years); give a smaller one";
+}
+
+// The secrets urlpoll must never echo: the value of http-token.
+bool is_secret(const std::string& qualified) {
+  return qualified == "urlpoll.http-token";
+}
+
+// Shows `secret` as *** wherever an error quotes it.
+void hide_secret(std::vector<std::string>& errors, const std::string& secret) {
+  if (secret.empty())
+    return;
+  for (auto& error : errors)
+    for (auto at = error.find(secret); at != std::string::npos;
+         at = error.find(secret, at + 3))
+      error.replace(at, secret.size(), "***");
+}
+
 std::string where(const std::string& path, int line) {
   return path + ":" + std::to_string(line);
 }
@@ -399,10 +478,19 @@ check_config_file(const caf::config_option_set& options,
   ini_node document{rec, nullptr, ini_node::kind::document, ""};
   caf::detail::parser::read_ini(ps, document);
   if (ps.code != caf::pec::success) {
+    auto problem = describe_syntax_error(ps, rec);
+    // The character shown may be part of the token.
+    if (is_secret(rec.last_key))
+      problem = "cannot read the value of '" + rec.last_key +
+                "': write it as a string in double quotes";
     errors.push_back(where(path, ps.line) + ":" + std::to_string(ps.column) +
-                     ": " + describe_syntax_error(ps, rec));
+                     ": " + redact_urls_in(problem));
     return errors;
   }
+  for (auto& [line, duration] : huge_durations(text, true))
+    errors.push_back(where(path, line) + ": " + too_large(duration));
+  if (!errors.empty())
+    return errors;
   std::map<std::string, int> first_line;
   for (auto& entry : rec.entries) {
     auto qualified = entry.category + "." + entry.name;
@@ -432,9 +520,11 @@ check_config_file(const caf::config_option_set& options,
       continue;
     }
     if (auto err = opt->check(entry.value)) {
+      auto value = is_secret(qualified)
+                     ? std::string{"what was given (not shown: a secret)"}
+                     : redact_urls_in(caf::to_string(entry.value));
       errors.push_back(here + ": '" + shown + "' must be " +
-                       describe_type(opt->type_name()) + ", not " +
-                       caf::to_string(entry.value));
+                       describe_type(opt->type_name()) + ", not " + value);
       continue;
     }
     origins[qualified] = here;
@@ -448,16 +538,44 @@ namespace {
 
 // CAF reports a bad option only as parser_error(...): say which, and why.
 std::vector<std::string>
-check_command_line(const caf::config_option_set& options, int argc, char** argv,
+check_command_line(const caf::config_option_set& options,
+                   const std::vector<std::string>& argv,
                    std::map<std::string, caf::config_value>& raw) {
   std::vector<std::string> errors;
-  for (int i = 1; i < argc; ++i) {
-    std::string arg = argv[i];
-    if (arg.compare(0, 2, "--") != 0 ||
-        arg.compare(0, 14, "--config-file=") == 0 || arg == "--long-help" ||
-        arg == "--dump-config")
+  for (size_t i = 1; i < argv.size(); ++i) {
+    auto& arg = argv[i];
+    if (arg == "-h" || arg == "-?")
+      continue;
+    // CAF stops at the first word that is no option and drops the rest.
+    if (arg.compare(0, 2, "--") != 0) {
+      auto& before = argv[i - 1];
+      auto hint = i > 1 && before.compare(0, 2, "--") == 0 &&
+                      before.find('=') == std::string::npos
+                    ? "; if it is the value of " + before + ", write " +
+                        before + "=" + redact_urls_in(arg)
+                    : std::string{};
+      errors.push_back(
+        "'" + redact_urls_in(arg) +
+        "' on the command line is not an option: options are written "
+        "--urlpoll.NAME=VALUE" +
+        hint + " (urlpoll --help lists every option)");
+      continue;
+    }
+    if (arg.compare(0, 14, "--config-file=") == 0 || arg == "--long-help" ||
+        arg == "--dump-config" || arg == "--check-config")
       continue;
     auto eq = arg.find('=');
+    if (eq != std::string::npos) {
+      auto huge = huge_durations(arg.substr(eq + 1), false);
+      if (!huge.empty()) {
+        errors.push_back("'" + arg.substr(0, eq) + "' on the command line: " +
+                         too_large(huge.front().second));
+        continue;
+      }
+    }
+    // An argument as the user wrote it, minus any secret in it.
+    auto shown = is_secret(arg.substr(2, eq - 2)) ? arg.substr(0, eq) + "=***"
+                                                  : redact_urls_in(arg);
     auto name =
       arg.substr(2, eq == std::string::npos ? std::string::npos : eq - 2);
     if (is_raw_key(name)) {
@@ -490,7 +608,7 @@ check_command_line(const caf::config_option_set& options, int argc, char** argv,
     if (opt->is_flag()) {
       auto value = arg.substr(eq + 1);
       if (value != "true" && value != "false")
-        errors.push_back("'" + arg + "': " + arg.substr(0, eq) +
+        errors.push_back("'" + shown + "': " + arg.substr(0, eq) +
                          " is a switch: give it alone or =true to turn it "
                          "on, =false to turn it off");
       continue;
@@ -498,10 +616,69 @@ check_command_line(const caf::config_option_set& options, int argc, char** argv,
     if (eq + 1 == arg.size() && opt->type_name() == "string")
       continue; // empty: none (see load_config)
     if (!opt->parse(arg.substr(eq + 1)))
-      errors.push_back("'" + arg + "': the value must be " +
+      errors.push_back("'" + shown + "': the value must be " +
                        describe_type(opt->type_name()));
   }
   return errors;
+}
+
+} // namespace
+
+namespace {
+
+// The command line with `--config-file PATH` written as
+// `--config-file=PATH`, as CAF takes it.
+std::vector<std::string> join_config_file(int argc, char** argv,
+                                          std::vector<std::string>& errors) {
+  std::vector<std::string> result;
+  for (int i = 0; i < argc; ++i) {
+    std::string arg = argv[i];
+    if (i > 0 && arg == "--config-file") {
+      if (i + 1 < argc)
+        arg += "=" + std::string{argv[++i]};
+      else
+        errors.push_back("--config-file needs the path of a file: "
+                         "--config-file=PATH");
+    }
+    result.push_back(std::move(arg));
+  }
+  return result;
+}
+
+// Makes every relative path set in the config file relative to its folder;
+// those from the command line stay relative to the working directory.
+void resolve_paths(config& cfg) {
+  auto resolve = [&](const std::string& key, std::string& value) {
+    auto origin = cfg.origins.find(key);
+    if (origin != cfg.origins.end())
+      value = resolve_path(value, origin->second, cfg.file);
+  };
+  resolve("urlpoll.url-file", cfg.url_file);
+  if (cfg.events != "stdout")
+    resolve("urlpoll.events", cfg.events);
+  resolve("urlpoll.ca-file", cfg.ca_file);
+  resolve("openssl.certificate", cfg.openssl_certificate);
+  resolve("openssl.key", cfg.openssl_key);
+  resolve("openssl.cafile", cfg.openssl_cafile);
+  auto targets = cfg.raw.find("urlpoll.targets");
+  if (targets == cfg.raw.end())
+    return;
+  if (auto list = caf::get_if<caf::config_value::list>(&targets->second)) {
+    for (size_t i = 0; i < list->size(); ++i) {
+      auto entry = caf::get_if<caf::config_value::dictionary>(&(*list)[i]);
+      if (entry == nullptr)
+        continue;
+      auto ca_file = entry->find("ca-file");
+      if (ca_file == entry->end())
+        continue;
+      if (auto path = caf::get_if<std::string>(&ca_file->second)) {
+        auto key = "urlpoll.targets[" + std::to_string(i + 1) + "].ca-file";
+        auto origin = cfg.origins.count(key) ? cfg.origins[key]
+                                             : cfg.origins["urlpoll.targets"];
+        ca_file->second = resolve_path(*path, origin, cfg.file);
+      }
+    }
+  }
 }
 
 } // namespace
@@ -511,8 +688,12 @@ std::vector<std::string> load_config(config& cfg, int argc, char** argv) {
   bool explicit_path = false;
   bool wants_help = false;
   const std::string config_flag = "--config-file=";
-  for (int i = 1; i < argc; ++i) {
-    std::string arg = argv[i];
+  std::vector<std::string> errors;
+  auto joined = join_config_file(argc, argv, errors);
+  if (!errors.empty())
+    return errors;
+  for (size_t i = 1; i < joined.size(); ++i) {
+    auto& arg = joined[i];
     if (arg.compare(0, config_flag.size(), config_flag) == 0) {
       path = arg.substr(config_flag.size());
       explicit_path = true;
@@ -522,7 +703,6 @@ std::vector<std::string> load_config(config& cfg, int argc, char** argv) {
       cfg.origins[arg.substr(2, arg.find('=') - 2)] = "the command line";
     }
   }
-  std::vector<std::string> errors;
   if (wants_help) {
     cfg.help_requested = true;
     return errors;
@@ -539,8 +719,17 @@ std::vector<std::string> load_config(config& cfg, int argc, char** argv) {
       auto from_cli = cfg.origins;
       errors =
         check_config_file(cfg.options(), path, file, cfg.origins, &cfg.raw);
-      for (auto& [key, origin] : from_cli)
+      for (auto& [key, origin] : from_cli) {
+        // A list set on the command line replaces the file's, lines and all.
+        for (auto i = cfg.origins.lower_bound(key);
+             i != cfg.origins.end() &&
+             i->first.compare(0, key.size(), key) == 0;)
+          i = i->first.size() > key.size() &&
+                  (i->first[key.size()] == '[' || i->first[key.size()] == '.')
+                ? cfg.origins.erase(i)
+                : std::next(i);
         cfg.origins[key] = origin;
+      }
       if (!errors.empty())
         return errors;
     } else if (explicit_path) {
@@ -549,7 +738,7 @@ std::vector<std::string> load_config(config& cfg, int argc, char** argv) {
       return errors;
     }
   }
-  errors = check_command_line(cfg.options(), argc, argv, cfg.raw);
+  errors = check_command_line(cfg.options(), joined, cfg.raw);
   if (!errors.empty())
     return errors;
   // CAF's parser knows `--switch` only: hand it `--switch=true` as that, and
@@ -557,10 +746,14 @@ std::vector<std::string> load_config(config& cfg, int argc, char** argv) {
   std::vector<std::string> args;
   std::vector<const caf::config_option*> turned_off;
   std::vector<const caf::config_option*> emptied;
-  for (int i = 0; i < argc; ++i) {
-    std::string arg = argv[i];
+  for (size_t i = 0; i < joined.size(); ++i) {
+    auto arg = joined[i];
+    if (arg == "--check-config")
+      continue; // main's, not CAF's
     auto eq = arg.find('=');
     const caf::config_option* opt = nullptr;
+    if (arg.compare(0, config_flag.size(), config_flag) == 0)
+      continue; // the last one, `path`, goes to CAF below
     if (i > 0 && arg.compare(0, 2, "--") == 0 && eq != std::string::npos) {
       if (is_raw_key(arg.substr(2, eq - 2)))
         continue; // read by check_command_line
@@ -587,12 +780,16 @@ std::vector<std::string> load_config(config& cfg, int argc, char** argv) {
     new_argv.push_back(arg.data());
   if (auto err = cfg.parse(static_cast<int>(new_argv.size()), new_argv.data(),
                            path.c_str()))
-    errors.push_back("cannot read the command line: " + to_string(err) +
-                     " (urlpoll --help lists every option)");
+    errors.push_back(
+      "cannot read the command line: " + redact_urls_in(to_string(err)) +
+      " (urlpoll --help lists every option)");
   for (auto* opt : turned_off)
     opt->store(caf::config_value{false});
   for (auto* opt : emptied)
     opt->store(caf::config_value{std::string{}});
+  // CAF's message may quote the token.
+  hide_secret(errors, cfg.http_token);
+  resolve_paths(cfg);
   return errors;
 }
 
@@ -619,13 +816,46 @@ std::string help_text(const config& cfg) {
     out << "\n      " << std::string{description.begin(), description.end()}
         << "\n";
   }
-  out << "  --config-file=PATH\n      the config file (default: "
-         "caf-application.conf)\n"
+  // The lists and dictionaries urlpoll reads itself (see is_raw_key).
+  out << "  --urlpoll.targets=[{...}, ...]\n"
+         "      targets with rules of their own, e.g. [{ name = \"api\", url "
+         "= \"https://host/\",\n      interval = 30s }]; every key but url "
+         "defaults to the option of the\n      same name (interval to "
+         "poll-interval)\n"
+         "  --urlpoll.expect=[\"200-399\"]\n"
+         "      the status codes that are up: numbers and \"from-to\" ranges\n"
+         "  --urlpoll.headers={}\n"
+         "      request headers, { Name = \"value\" }; values never appear in "
+         "any output\n"
+         "  --urlpoll.alerts=[{...}, ...]\n"
+         "      webhooks to alert, e.g. [{ name = \"ops\", type = "
+         "\"webhook\", url = \"https://hooks.example/x\" }]\n";
+  auto list = [](const std::vector<std::string>& keys) {
+    std::string result;
+    for (auto& key : keys)
+      result += (result.empty() ? "" : ", ") + key;
+    return result;
+  };
+  out << "  --config-file=PATH, --config-file PATH\n      the config file "
+         "(default: caf-application.conf)\n"
+         "  --check-config\n      check the configuration (url-file "
+         "included) as start-up does, print\n      \"configuration OK: N "
+         "targets, M alerts\" or the errors, and exit: nothing\n      is "
+         "polled, bound or written\n"
          "  --long-help\n      CAF's own options too (scheduler, logger, "
          "...), on stderr\n"
          "  -h, --help\n      this text\n\n"
-         "Exit codes: 0 fine; 1 a target is not up (with --urlpoll.once); "
-         "2 bad configuration.\n";
+         "Keys of a targets entry: "
+      << list(target_keys())
+      << "\nKeys of an alerts entry: " << list(alert_keys())
+      << "\n\nA relative path set in the config file is relative to its "
+         "folder; one set on the\ncommand line, to the working directory.\n\n"
+         "Exit codes:\n"
+         "  0  fine (stopped by SIGINT/SIGTERM; with once, every target is "
+         "up)\n"
+         "  1  with once: some target is not up\n"
+         "  2  the configuration is wrong; nothing was polled\n"
+         "  3  urlpoll cannot listen where told (listen or http-listen)\n";
   return out.str();
 }
 
@@ -643,19 +873,6 @@ std::string trim(const std::string& x) {
   if (first == std::string::npos)
     return {};
   return x.substr(first, x.find_last_not_of(" \t\r") - first + 1);
-}
-
-// A relative url-file set in a config file is relative to that file.
-std::string resolve_url_file(const config& cfg) {
-  if (cfg.url_file.empty() || cfg.url_file.front() == '/')
-    return cfg.url_file;
-  auto origin = origin_of(cfg, "urlpoll.url-file");
-  if (origin == "the command line" || cfg.file.empty())
-    return cfg.url_file;
-  auto slash = cfg.file.rfind('/');
-  if (slash == std::string::npos)
-    return cfg.url_file;
-  return cfg.file.substr(0, slash + 1) + cfg.url_file;
 }
 
 } // namespace
@@ -689,6 +906,19 @@ void one_of(const char* key, const std::string& value,
     ++k;
   }
   fail(key, "must be " + names + ", not \"" + value + "\"");
+}
+
+// Why `path` cannot be appended to, or empty when it can: checked without
+// creating the file, so that checking a configuration never writes one.
+std::string cannot_write(const std::string& path) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  if (fs::exists(path, ec))
+    return ::access(path.c_str(), W_OK) == 0 ? "" : std::strerror(errno);
+  auto folder = fs::path{path}.parent_path();
+  if (folder.empty())
+    folder = ".";
+  return ::access(folder.c_str(), W_OK) == 0 ? "" : std::strerror(errno);
 }
 
 bool readable_file(const std::string& path) {
@@ -764,6 +994,8 @@ void check_roles(const config& cfg, settings& out, Fail& fail) {
                      ? std::string{"not a readable file"}
                      : std::string{"no such file"}));
   out.tls = given == 3;
+  out.tls_files = cfg.openssl_certificate + ", " + cfg.openssl_key + ", " +
+                  cfg.openssl_cafile;
   if (out.role == node_role::worker && !out.tls &&
       !is_loopback(out.listen.host))
     out.warnings.push_back(
@@ -791,9 +1023,8 @@ std::vector<std::string> make_settings(const config& cfg, settings& out) {
   schedule.once = cfg.once;
   schedule.fresh_connection = cfg.fresh_connection;
   auto& check = defaults->check;
-  one_of("urlpoll.method", cfg.method,
-         {{"HEAD", http_method::head}, {"GET", http_method::get}}, check.method,
-         fail);
+  if (auto problem = read_method(cfg.method, check.method); !problem.empty())
+    fail("urlpoll.method", problem);
   check.follow_redirects = cfg.follow_redirects;
   check.max_redirects =
     static_cast<uint16_t>(std::min<size_t>(cfg.max_redirects, 100));
@@ -860,9 +1091,10 @@ std::vector<std::string> make_settings(const config& cfg, settings& out) {
       fail("urlpoll.events", "'" + out.events +
                                "' is a directory: give a "
                                "file path, or \"stdout\"");
-    else if (!std::ofstream{out.events, std::ios::app})
-      fail("urlpoll.events",
-           "cannot write '" + out.events + "': " + std::strerror(errno));
+    else if (auto problem = cannot_write(out.events); !problem.empty())
+      fail("urlpoll.events", "cannot write '" + out.events + "': " + problem +
+                               " (give a file path urlpoll may write, or "
+                               "\"stdout\")");
   }
   // The targets with rules first, then the plain URLs.
   std::unordered_set<std::string> seen;
@@ -903,7 +1135,7 @@ std::vector<std::string> make_settings(const config& cfg, settings& out) {
       add_url(cfg.urls[i]);
   }
   if (!cfg.url_file.empty()) {
-    auto path = resolve_url_file(cfg);
+    auto& path = cfg.url_file;
     std::ifstream file{path};
     if (std::error_code ec; std::filesystem::is_directory(path, ec)) {
       fail("urlpoll.url-file",
@@ -927,10 +1159,16 @@ std::vector<std::string> make_settings(const config& cfg, settings& out) {
   }
   check_roles(cfg, out, fail);
   if (out.targets.empty() && errors.empty() && out.role != node_role::worker)
-    errors.push_back("no targets to monitor: list URLs under [urlpoll] in "
-                     "caf-application.conf as urls = [\"https://host/\"] or "
-                     "url-file = \"FILE\", or give --urlpoll.urls="
-                     "'[\"https://host/\"]'");
+    errors.push_back(
+      "no targets to monitor" +
+      (cfg.file.empty()
+         ? std::string{" (no config file was read: there is no "
+                       "caf-application.conf in the working directory)"}
+         : " in " + cfg.file) +
+      ": list URLs under [urlpoll] in " +
+      (cfg.file.empty() ? std::string{"a config file"} : cfg.file) +
+      " as urls = [\"https://host/\"] or url-file = \"FILE\", or give "
+      "--urlpoll.urls='[\"https://host/\"]'");
   if (cfg.pollers < 1 || cfg.pollers > 1024)
     fail("urlpoll.pollers",
          "must be between 1 and 1024, not " + std::to_string(cfg.pollers));
@@ -958,7 +1196,25 @@ std::vector<std::string> make_settings(const config& cfg, settings& out) {
   out.timer_resolution = cfg.timer_resolution;
   out.status_interval = cfg.status_interval;
   out.once = cfg.once;
+  out.watch_config = cfg.watch_config;
+  out.config_file = cfg.file;
+  out.url_file = cfg.url_file;
+  hide_secret(errors, cfg.http_token);
   return errors;
+}
+
+loaded_settings load_settings(const std::vector<std::string>& args) {
+  loaded_settings result;
+  config cfg;
+  std::vector<std::string> storage{"urlpoll"};
+  storage.insert(storage.end(), args.begin(), args.end());
+  std::vector<char*> argv;
+  for (auto& arg : storage)
+    argv.push_back(arg.data());
+  result.errors = load_config(cfg, static_cast<int>(argv.size()), argv.data());
+  if (result.errors.empty())
+    result.errors = make_settings(cfg, result.values);
+  return result;
 }
 
 } // namespace urlpoll

@@ -1,7 +1,10 @@
 // urlpoll: an HTTP endpoint monitor. Reads its configuration, then hands
 // over to run(); exit codes: 0 fine, 1 a target is down (with --urlpoll.once),
-// 2 the configuration is wrong.
+// 2 the configuration is wrong, 3 urlpoll cannot listen where told.
+#include <algorithm>
 #include <iostream>
+#include <string>
+#include <vector>
 
 #include <caf/actor_system.hpp>
 #include <curl/curl.h>
@@ -24,12 +27,37 @@ int config_error(const std::vector<std::string>& errors) {
   return 2;
 }
 
+// --check-config: everything start-up checks, through the same
+// load_settings, and nothing start-up does: no actor system, no poll, no
+// port, no file written.
+int check_config(const std::vector<std::string>& args) {
+  auto loaded = urlpoll::load_settings(args);
+  if (!loaded.errors.empty())
+    return config_error(loaded.errors);
+  for (auto& warning : loaded.values.warnings)
+    std::cerr << "urlpoll: " << warning << '\n';
+  std::cout << "configuration OK: " << loaded.values.targets.size()
+            << " targets, " << loaded.values.alerts.size() << " alerts\n";
+  return 0;
+}
+
+bool has(const std::vector<std::string>& args, const char* flag) {
+  return std::find(args.begin(), args.end(), flag) != args.end();
+}
+
 } // namespace
 
 int main(int argc, char** argv) {
   if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
     std::cerr << "urlpoll: libcurl failed to initialize\n";
     return 1;
+  }
+  std::vector<std::string> args{argv + 1, argv + argc};
+  if (has(args, "--check-config") && !has(args, "--help") && !has(args, "-h") &&
+      !has(args, "-?")) {
+    args.erase(std::remove(args.begin(), args.end(), "--check-config"),
+               args.end());
+    return check_config(args);
   }
   urlpoll::block_stop_signals();
   urlpoll::config cfg;
@@ -47,7 +75,8 @@ int main(int argc, char** argv) {
   int exit_code = 0;
   {
     caf::actor_system sys{cfg};
-    exit_code = urlpoll::run(sys, std::move(settings));
+    exit_code = urlpoll::run(sys, std::move(settings),
+                             std::vector<std::string>(argv + 1, argv + argc));
   }
   curl_global_cleanup();
   return exit_code;

@@ -1,6 +1,7 @@
 #include "app/targets.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <cstring>
 #include <fstream>
@@ -37,6 +38,45 @@ const std::vector<std::string>& target_keys() {
                                              "flap-threshold",
                                              "flap-window"};
   return keys;
+}
+
+std::string resolve_path(const std::string& path, const std::string& origin,
+                         const std::string& config_file) {
+  if (path.empty() || path.front() == '/' || config_file.empty() ||
+      origin.compare(0, config_file.size() + 1, config_file + ":") != 0)
+    return path;
+  auto slash = config_file.rfind('/');
+  if (slash == std::string::npos)
+    return path;
+  return config_file.substr(0, slash + 1) + path;
+}
+
+std::string redact_urls_in(std::string text) {
+  for (auto scheme = text.find("://"); scheme != std::string::npos;
+       scheme = text.find("://", scheme + 3)) {
+    auto begin = scheme;
+    while (begin > 0 &&
+           std::isalpha(static_cast<unsigned char>(text[begin - 1])))
+      --begin;
+    auto end = text.find_first_of(" \t\r\n\"',]}", scheme + 3);
+    auto url = text.substr(begin, end == std::string::npos ? end : end - begin);
+    auto shown = redact(url);
+    if (shown != url)
+      text.replace(begin, url.size(), shown);
+  }
+  return text;
+}
+
+std::string read_method(const std::string& text, http_method& out) {
+  auto upper = text;
+  std::transform(upper.begin(), upper.end(), upper.begin(), ::toupper);
+  if (upper == "GET")
+    out = http_method::get;
+  else if (upper == "HEAD")
+    out = http_method::head;
+  else
+    return "must be \"HEAD\" or \"GET\", not \"" + text + "\"";
+  return {};
 }
 
 namespace {
@@ -177,7 +217,7 @@ public:
 
   void fail(const std::string& key, const std::string& what) {
     auto at = key.empty() ? path_ : path_ + "." + key;
-    errors_.push_back(origin_(at) + ": " + at + ": " + what);
+    errors_.push_back(origin_(at) + ": " + at + ": " + redact_urls_in(what));
     ++problems_;
   }
 
@@ -193,8 +233,8 @@ public:
       if (auto x = caf::get_if<std::string>(v))
         out = *x;
       else
-        fail(key,
-             "must be a string in double quotes, not " + caf::to_string(*v));
+        fail(key, "must be a string in double quotes, not " +
+                    redact_urls_in(caf::to_string(*v)));
     }
   }
 
@@ -295,14 +335,9 @@ void read_targets(const caf::config_value::list& entries,
         in.fail("url", "'" + redact(spec.url) + "': " + *problem);
       std::string method = to_string(rules->check.method);
       in.read("method", method);
-      std::transform(method.begin(), method.end(), method.begin(), ::toupper);
-      if (method == "GET")
-        rules->check.method = http_method::get;
-      else if (method == "HEAD")
-        rules->check.method = http_method::head;
-      else
-        in.fail("method",
-                "must be \"HEAD\" or \"GET\", not \"" + method + "\"");
+      if (auto problem = read_method(method, rules->check.method);
+          !problem.empty())
+        in.fail("method", problem);
       in.read("interval", rules->schedule.interval);
       in.read("timeout", rules->schedule.timeout);
       in.read("retry-interval", rules->schedule.retry_interval);

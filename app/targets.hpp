@@ -15,13 +15,29 @@
 
 namespace urlpoll {
 
-struct target_spec;
+struct fleet_target;
+using target_spec = fleet_target;
 
 /// The keys a `targets` entry may have.
 const std::vector<std::string>& target_keys();
 
 /// Where a configuration path was set: "FILE:LINE" or "the command line".
 using origin_fn = std::function<std::string(const std::string& path)>;
+
+/// A relative path set in the config file `config_file` (its `origin` is
+/// "FILE:LINE" there) is relative to that file's folder; one set anywhere
+/// else (the command line) is relative to the working directory. The one
+/// rule for every path option: url-file, events, ca-file, openssl.*.
+std::string resolve_path(const std::string& path, const std::string& origin,
+                         const std::string& config_file);
+
+/// `text` with the password of every URL in it shown as `***`: for error
+/// texts that quote a value.
+std::string redact_urls_in(std::string text);
+
+/// Reads "HEAD" or "GET", in any case. Returns the problem in words, or an
+/// empty string.
+std::string read_method(const std::string& text, http_method& out);
 
 /// Reads status codes and ranges: [200, "300-399"], 204 or "200-299".
 /// Returns the problem in words, or an empty string.

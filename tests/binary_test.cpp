@@ -1,5 +1,6 @@
 // The built urlpoll binary, end to end, against a real local HTTP server.
 #include <csignal>
+#include <filesystem>
 #include <fstream>
 #include <map>
 
@@ -290,4 +291,90 @@ TEST_CASE("once serves no HTTP API, even where another urlpoll holds the "
     dir.path);
   CHECK_MESSAGE(r.exit_code == 0, r.err);
   CHECK_FALSE(contains(r.err, "HTTP API"));
+}
+
+TEST_CASE("--check-config: a good configuration prints what it holds and "
+          "exits 0") {
+  temp_dir dir;
+  auto conf = dir.write("good.conf",
+                        "[urlpoll]\nurls = [\"http://127.0.0.1:1/\"]\n"
+                        "url-file = \"urls.txt\"\n"
+                        "alerts = [{ url = \"http://127.0.0.1:1/hook\" }]\n");
+  dir.write("urls.txt", "http://127.0.0.1:2/\nhttp://127.0.0.1:3/\n");
+  auto r = run_urlpoll({"--check-config", "--config-file=" + conf}, dir.path);
+  CHECK_MESSAGE(r.exit_code == 0, r.err);
+  CHECK(r.out == "configuration OK: 3 targets, 1 alerts\n");
+  auto anywhere =
+    run_urlpoll({"--config-file=" + conf, "--check-config"}, dir.path);
+  CHECK(anywhere.exit_code == 0);
+  CHECK(anywhere.out == r.out);
+}
+
+TEST_CASE("--check-config: a bad configuration prints each error with its "
+          "line and exits 2") {
+  temp_dir dir;
+  auto conf = dir.write("bad.conf", "[urlpoll]\nurls = [\"http://a/\"]\n"
+                                    "url-file = \"urls.txt\"\n");
+  dir.write("urls.txt", "http://ok/\nftp://not-polled/\n");
+  auto r = run_urlpoll({"--check-config", "--config-file=" + conf}, dir.path);
+  CHECK(r.exit_code == 2);
+  CHECK(r.out.empty());
+  CHECK_MESSAGE(contains(r.err, "urlpoll: configuration error: " + dir.path +
+                                  "/urls.txt:2: 'ftp://not-polled/': "
+                                  "unsupported scheme"),
+                r.err);
+  auto typo = dir.write("typo.conf", "[urlpoll]\npoll-intervall = 5s\n");
+  auto t = run_urlpoll({"--config-file=" + typo, "--check-config"}, dir.path);
+  CHECK(t.exit_code == 2);
+  CHECK(contains(t.err, "urlpoll: configuration error: " + typo + ":2: "));
+}
+
+TEST_CASE("--check-config binds no port and writes no file") {
+  http_server holder; // holds the port that http-listen names
+  temp_dir dir;
+  auto r = run_urlpoll(
+    {"--check-config",
+     "--urlpoll.http-listen=127.0.0.1:" + std::to_string(holder.port),
+     "--urlpoll.events=events.jsonl", urls_option({holder.url("/ok")})},
+    dir.path);
+  CHECK_MESSAGE(r.exit_code == 0, r.err);
+  CHECK(r.out == "configuration OK: 1 targets, 0 alerts\n");
+  CHECK_FALSE(std::filesystem::exists(dir.path + "/events.jsonl"));
+  CHECK(holder.requests == 0);
+  auto unwritable =
+    run_urlpoll({"--check-config", "--urlpoll.events=/nonexistent-dir/e.jsonl",
+                 urls_option({holder.url("/ok")})},
+                dir.path);
+  CHECK(unwritable.exit_code == 2);
+  CHECK(contains(unwritable.err, "cannot write '/nonexistent-dir/e.jsonl'"));
+}
+
+TEST_CASE("--help lists the lists, the keys of targets and alerts entries, "
+          "--check-config and the exit codes") {
+  temp_dir dir;
+  auto r = run_urlpoll({"--help"}, dir.path);
+  CHECK(r.exit_code == 0);
+  for (auto option :
+       {"--urlpoll.targets", "--urlpoll.alerts", "--urlpoll.expect",
+        "--urlpoll.headers", "--check-config", "--config-file"})
+    CHECK_MESSAGE(contains(r.out, option), option);
+  for (auto key : {"interval", "follow-redirects", "body-match", "flap-window",
+                   "repeat-interval", "max-attempts", "format"})
+    CHECK_MESSAGE(contains(r.out, key), key);
+  for (auto code : {"  0  ", "  1  ", "  2  ", "  3  "})
+    CHECK_MESSAGE(contains(r.out, code), code);
+}
+
+TEST_CASE("scripts/build sends all it prints to stderr, so that scripts/run "
+          "> file holds urlpoll's output only") {
+  std::ifstream in{URLPOLL_SOURCE_DIR "/scripts/build"};
+  size_t commands = 0;
+  for (std::string line; std::getline(in, line);) {
+    if (line.rfind("scripts/", 0) != 0 && line.rfind("cmake", 0) != 0)
+      continue;
+    ++commands;
+    CHECK_MESSAGE((contains(line, ">&2") || contains(line, ">/dev/null")),
+                  "stdout not redirected: " << line);
+  }
+  CHECK(commands == 3);
 }

@@ -50,7 +50,7 @@ struct startup {
 
   explicit startup(std::vector<std::string> args) {
     auto names_file = std::any_of(args.begin(), args.end(), [](auto& arg) {
-      return arg.rfind("--config-file=", 0) == 0;
+      return arg.rfind("--config-file", 0) == 0;
     });
     if (!names_file)
       args.insert(args.begin(),
@@ -501,4 +501,128 @@ TEST_CASE("a bad alert is refused with file, line and key") {
   CHECK(contains(all, file + ":4: urlpoll.alerts[1].type: must be "
                              "\"webhook\""));
   CHECK(contains(all, file + ":5: urlpoll.alerts[1].on: must list some of"));
+}
+
+TEST_CASE("a word on the command line that is no option is refused, naming "
+          "it, and the options after it still count") {
+  startup s{{"--urlpoll.urls=[\"http://a/\"]", "stray", "--urlpoll.once"}};
+  REQUIRE(s.errors.size() == 1);
+  CHECK_MESSAGE(contains(s.errors[0], "'stray' on the command line is not an "
+                                      "option"),
+                s.errors[0]);
+  startup spaced{{"--urlpoll.urls=[\"http://a/\"]", "--urlpoll.pollers", "4"}};
+  CHECK(contains(spaced.all_errors(), "write --urlpoll.pollers=4"));
+}
+
+TEST_CASE("--config-file takes its path as the next argument too") {
+  temp_dir dir;
+  auto file = dir.write("cron.conf", "[urlpoll]\nurls = [\"http://a/\"]\n");
+  startup s{{"--config-file", file, "--urlpoll.once"}};
+  REQUIRE_MESSAGE(s.errors.empty(), s.all_errors());
+  CHECK(s.cfg.file == file);
+  CHECK(s.out.once);
+  startup alone{{"--urlpoll.urls=[\"http://a/\"]", "--config-file"}};
+  CHECK(contains(alone.all_errors(), "--config-file needs the path of a file"));
+}
+
+TEST_CASE("a duration too large for urlpoll is refused in words, on the "
+          "command line and in the file") {
+  startup cli{
+    {"--urlpoll.urls=[\"http://a/\"]", "--urlpoll.poll-interval=100000000h"}};
+  REQUIRE(cli.errors.size() == 1);
+  CHECK_MESSAGE(contains(cli.errors[0], "'--urlpoll.poll-interval' on the "
+                                        "command line: the duration "
+                                        "100000000h is too large"),
+                cli.errors[0]);
+  auto e =
+    only_error("[urlpoll]\nurls = [\"http://a/100000000h\"] ; 9999999999999s\n"
+               "targets = [{ url = \"http://b/\",\n"
+               "  interval = 100000000h }]\n");
+  CHECK_MESSAGE(contains(e, "test.conf:4: the duration 100000000h is too "
+                            "large"),
+                e);
+  CHECK(check("[urlpoll]\npoll-interval = 2562047h\n").empty());
+  startup nested{{"--urlpoll.targets=[{url=\"http://a/\", "
+                  "timeout=9999999999999s}]"}};
+  CHECK(contains(nested.all_errors(), "9999999999999s is too large"));
+}
+
+TEST_CASE("a relative path set in the config file is relative to its folder, "
+          "one set on the command line to the working directory") {
+  temp_dir dir;
+  std::filesystem::create_directory(dir.path + "/etc");
+  dir.write("etc/urls.txt", "http://a/\n");
+  dir.write("etc/ca.pem", "");
+  auto file =
+    dir.write("etc/u.conf", "[urlpoll]\nurl-file = \"urls.txt\"\n"
+                            "events = \"events.jsonl\"\nca-file = \"ca.pem\"\n"
+                            "targets = [{ url = \"http://b/\", ca-file = "
+                            "\"ca.pem\" }]\n");
+  startup s{{"--config-file=" + file}};
+  REQUIRE_MESSAGE(s.errors.empty(), s.all_errors());
+  CHECK(s.out.url_file == dir.path + "/etc/urls.txt");
+  CHECK(s.out.events == dir.path + "/etc/events.jsonl");
+  CHECK(s.out.targets.at(0).rules->check.ca_file == dir.path + "/etc/ca.pem");
+  CHECK(s.out.targets.at(1).rules->check.ca_file == dir.path + "/etc/ca.pem");
+  startup cli{{"--config-file=" + file, "--urlpoll.events=here.jsonl",
+               "--urlpoll.targets=[{url=\"http://b/\", ca-file=\"" + dir.path +
+                 "/etc/ca.pem\"}]"}};
+  REQUIRE_MESSAGE(cli.errors.empty(), cli.all_errors());
+  CHECK(cli.out.events == "here.jsonl");
+  startup missing{{"--config-file=" + file, "--urlpoll.ca-file=ca.pem"}};
+  CHECK_MESSAGE(contains(missing.all_errors(), "cannot read 'ca.pem'"),
+                "relative to the working directory: " << missing.all_errors());
+}
+
+TEST_CASE("no error prints a secret: the http-token, header values or a "
+          "password in a URL") {
+  temp_dir dir;
+  auto token = dir.write("token.conf", "[urlpoll]\nurls = [\"http://a/\"]\n"
+                                       "http-token = 123456789\n");
+  startup file_token{{"--config-file=" + token}};
+  CHECK_FALSE(file_token.errors.empty());
+  CHECK_FALSE(contains(file_token.all_errors(), "123456789"));
+  for (auto arg : {"--urlpoll.http-token=\"s3cr3t-t0ken",
+                   "--urlpoll.http-token=[\"s3cr3t-t0ken\"]"}) {
+    startup cli{{"--urlpoll.urls=[\"http://a/\"]", arg, "stray"}};
+    CHECK_FALSE(cli.errors.empty());
+    CHECK_MESSAGE(!contains(cli.all_errors(), "s3cr3t-t0ken"),
+                  cli.all_errors());
+  }
+  startup url{{"--urlpoll.urls=[1, \"http://u:pa55word@a/\"]"}};
+  CHECK_FALSE(url.errors.empty());
+  CHECK_MESSAGE(!contains(url.all_errors(), "pa55word"), url.all_errors());
+  startup entry{{"--urlpoll.targets=[{url=[\"http://u:pa55word@a/\"], "
+                 "headers={Authorization=\"Bearer h34der\", X=1}}]"}};
+  CHECK_FALSE(entry.errors.empty());
+  CHECK_MESSAGE(!contains(entry.all_errors(), "pa55word"), entry.all_errors());
+  CHECK_MESSAGE(!contains(entry.all_errors(), "h34der"), entry.all_errors());
+  auto type = only_error("[urlpoll]\nurls = \"http://u:pa55word@a/\"\n");
+  CHECK_MESSAGE(!contains(type, "pa55word"), type);
+}
+
+TEST_CASE("with no targets, the error names the config file read, or says "
+          "none was") {
+  temp_dir dir;
+  auto file = dir.write("bad.conf", "[urlpoll]\n");
+  startup s{{"--config-file=" + file}};
+  REQUIRE(s.errors.size() == 1);
+  CHECK(contains(s.errors[0], "no targets to monitor in " + file));
+  CHECK_FALSE(contains(s.errors[0], "caf-application.conf"));
+  auto none = load_settings({"--config-file", dir.path + "/none.conf"});
+  CHECK(contains(none.errors.at(0), "none.conf"));
+}
+
+TEST_CASE("method is read in any case, at the top level and in a target") {
+  startup s{{"--urlpoll.method=get",
+             "--urlpoll.targets=[{url=\"http://a/\", method=\"head\"}, "
+             "{url=\"http://b/\"}]"}};
+  REQUIRE_MESSAGE(s.errors.empty(), s.all_errors());
+  CHECK(s.out.targets[0].rules->check.method == http_method::head);
+  CHECK(s.out.targets[1].rules->check.method == http_method::get);
+  startup bad{{"--urlpoll.method=post",
+               "--urlpoll.targets=[{url=\"http://a/\", method=\"post\"}]"}};
+  REQUIRE(bad.errors.size() == 2);
+  CHECK(contains(bad.errors[0], "must be \"HEAD\" or \"GET\", not \"post\""));
+  CHECK(contains(bad.errors[1], "must be \"HEAD\" or \"GET\", not \"post\""));
 }

@@ -45,3 +45,17 @@ TEST_CASE("a password quoted in an error text is shown as ***") {
         "failed at http://u:***@h/ (***)");
   CHECK(redact_password_in("no secret here", "http://h/") == "no secret here");
 }
+
+TEST_CASE("an international host name is refused with its punycode form "
+          "when libcurl cannot poll it, and accepted when it can") {
+  CHECK(punycode_host("bücher.example") == "xn--bcher-kva.example");
+  CHECK(punycode_host("münchen.de") == "xn--mnchen-3ya.de");
+  CHECK(punycode_host("例え.テスト") == "xn--r8jz45g.xn--zckzah");
+  CHECK(punycode_host("example.org") == "example.org");
+  auto reason = check_url("http://bücher.example/", false).value_or("");
+  CHECK_MESSAGE(reason.find("write it in its punycode form, "
+                            "'xn--bcher-kva.example'") != std::string::npos,
+                reason);
+  CHECK_FALSE(check_url("http://xn--bcher-kva.example/", false));
+  CHECK_FALSE(check_url("http://bücher.example/", true));
+}

@@ -29,8 +29,12 @@ std::string alert_body(const alert_rule& rule, const alert& x) {
                   ? ":large_green_circle:"
                 : x.event == "degraded" ? ":large_yellow_circle:"
                                         : ":red_circle:";
-    std::string text = mark + std::string{" *"} + t.target + "* is " +
-                       to_string(t.to) + ": " + t.status;
+    // A target that left the configuration has no state to name.
+    auto removed = t.to == target_state::unknown;
+    std::string text = mark + std::string{" *"} + t.target + "* " +
+                       (removed ? std::string{"was "}
+                                : "is " + std::string{to_string(t.to)} + ": ") +
+                       t.status;
     if (x.event == "reminder")
       text += " (still, since " + iso(x.since) + ")";
     else if (x.event == "resolved")
@@ -60,9 +64,10 @@ using alerter_pointer = alerter_actor::stateful_pointer<alerter_state>;
 
 // The blocking HTTP POST, on a thread of its own: answers with the problem
 // in words, or an empty string when the webhook took it (2xx).
-caf::behavior sender(caf::event_based_actor*, caf::timespan timeout) {
+caf::behavior sender(caf::event_based_actor*) {
   return {
-    [timeout](post_atom, const std::string& url, const std::string& body) {
+    [](post_atom, const std::string& url, const std::string& body,
+       caf::timespan timeout) {
       auto* easy = curl_easy_init();
       curl_slist* headers =
         curl_slist_append(nullptr, "Content-Type: application/json");
@@ -116,7 +121,9 @@ void send_next(alerter_pointer self) {
     return;
   st.busy = true;
   auto& d = st.queue.front();
-  self->request(st.sender, caf::infinite, post_atom_v, st.rule.url, d.body)
+  self
+    ->request(st.sender, caf::infinite, post_atom_v, st.rule.url, d.body,
+              st.rule.timeout)
     .then([=](std::string& problem) {
       auto& st = self->state;
       st.busy = false;
@@ -194,7 +201,7 @@ alerter(alerter_pointer self, alert_rule rule, state_monitor_actor monitor,
   st.rule = std::move(rule);
   st.monitor = std::move(monitor);
   st.log = std::move(log);
-  st.sender = self->system().spawn<caf::detached>(sender, st.rule.timeout);
+  st.sender = self->system().spawn<caf::detached>(sender);
   self->link_to(st.sender);
   self->delayed_send(self, std::chrono::seconds{1}, remind_atom_v);
   return {
@@ -209,6 +216,32 @@ alerter(alerter_pointer self, alert_rule rule, state_monitor_actor monitor,
       // Nothing while it flaps; when it settles, whatever changed.
       if (!target.flapping)
         tell(self, target);
+    },
+    [=](removed_atom, const std::string& name) {
+      // An open alert ends: its target is gone, and will never be resolved
+      // by a poll.
+      auto& st = self->state;
+      auto i = st.targets.find(name);
+      if (i == st.targets.end())
+        return;
+      auto& target = i->second;
+      auto open = target.alerted == target_state::down ||
+                  target.alerted == target_state::degraded;
+      if (open && wanted(st.rule, target_state::up)) {
+        target.last.time = caf::make_timestamp();
+        target.last.from = target.state;
+        target.last.to = target_state::unknown;
+        target.last.status = "removed from the configuration";
+        target.last.code = 0;
+        target.last.views.clear();
+        enqueue(self, "resolved", target);
+      }
+      st.targets.erase(i);
+    },
+    [=](configure_atom, alert_rule& rule) {
+      // Open alerts, reminders and deliveries in line stay; what they say
+      // from now on follows the new rule.
+      self->state.rule = std::move(rule);
     },
     [=](remind_atom) {
       auto& st = self->state;

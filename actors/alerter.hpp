@@ -3,7 +3,10 @@
 // Owns:     what it last told the webhook about each target, the reminders
 //           due for targets that stay down, and the deliveries waiting in
 //           line (in order, one in flight at a time).
-// Receives: each transition, from the state monitor's output;
+// Receives: each transition, from the state monitor;
+//           (removed_atom, name) from the state monitor: the target left the
+//           configuration, so an open alert for it is resolved as such;
+//           (configure_atom, rule) from the reloader: the rule changed;
 //           (remind_atom) from itself every second: reminders and retries.
 // Sends:    (post_atom, url, body) to its sender, a detached actor that does
 //           the blocking HTTP POST, so that a slow or dead webhook never
@@ -62,9 +65,6 @@ struct alert {
 
 /// The request body for `x` by `rule`: urlpoll's JSON document, or Slack's.
 std::string alert_body(const alert_rule& rule, const alert& x);
-
-using alerter_actor =
-  caf::typed_actor<caf::reacts_to<transition>, caf::reacts_to<remind_atom>>;
 
 struct delivery {
   std::string body;

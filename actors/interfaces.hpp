@@ -2,10 +2,12 @@
 // messages. Each actor's own header says what it owns and what it sends.
 #pragma once
 
+#include <memory>
 #include <string>
 #include <vector>
 
 #include <caf/actor_clock.hpp>
+#include <caf/allowed_unsafe_message_type.hpp>
 #include <caf/fwd.hpp>
 #include <caf/replies_to.hpp>
 #include <caf/typed_actor.hpp>
@@ -13,6 +15,10 @@
 #include "messages/messages.hpp"
 
 namespace urlpoll {
+
+struct target_rules;
+struct monitor_targets;
+struct alert_rule;
 
 /// A poller, or the pool in front of the pollers: polls a target once.
 using poller_actor =
@@ -29,13 +35,23 @@ using dispatcher_actor =
                        caf::replies_to<ready_atom>::with<bool>,
                        caf::reacts_to<report_atom>>;
 
-/// A resource: told by the timer wheel when its next poll is due.
-using resource_actor = caf::typed_actor<caf::reacts_to<due_atom>>;
+/// A resource: told by the timer wheel when its next poll is due, and by
+/// the fleet when its rules or the pollers change.
+using resource_actor = caf::typed_actor<
+  caf::reacts_to<due_atom>,
+  caf::reacts_to<rules_atom, std::shared_ptr<const target_rules>>,
+  caf::reacts_to<pollers_atom, poller_actor>>;
 
 /// The timer wheel: wakes resources at the time they ask for, in batches.
 using timer_wheel_actor = caf::typed_actor<
   caf::reacts_to<wake_atom, caf::actor_clock::time_point, resource_actor>,
   caf::reacts_to<tick_atom>>;
+
+/// An alerter: tells a webhook about transitions.
+using alerter_actor =
+  caf::typed_actor<caf::reacts_to<transition>, caf::reacts_to<remind_atom>,
+                   caf::reacts_to<removed_atom, std::string>,
+                   caf::reacts_to<configure_atom, alert_rule>>;
 
 /// The state monitor: the status map's owner.
 using state_monitor_actor = caf::typed_actor<
@@ -44,6 +60,23 @@ using state_monitor_actor = caf::typed_actor<
   caf::replies_to<all_polled_atom>::with<snapshot>, caf::reacts_to<print_atom>,
   caf::reacts_to<nodes_atom, std::vector<node_status>>,
   caf::replies_to<caf::get_atom, std::string>::with<target_detail>,
-  caf::reacts_to<alerted_atom, std::string, bool>>;
+  caf::reacts_to<alerted_atom, std::string, bool>,
+  caf::reacts_to<track_atom, monitor_targets>,
+  caf::reacts_to<subscribe_atom, alerter_actor>,
+  caf::reacts_to<unsubscribe_atom, alerter_actor>,
+  caf::reacts_to<configure_atom, caf::timespan>,
+  caf::reacts_to<reloaded_atom, reload_status>>;
+
+/// The fleet: the set of resource actors, keyed by target name.
+struct fleet_plan;
+using fleet_actor =
+  caf::typed_actor<caf::replies_to<apply_atom, fleet_plan>::with<fleet_change>,
+                   caf::reacts_to<pollers_atom, poller_actor>>;
 
 } // namespace urlpoll
+
+// Local only: these never cross a node.
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(std::shared_ptr<const urlpoll::target_rules>)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(urlpoll::monitor_targets)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(urlpoll::fleet_plan)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(urlpoll::alert_rule)

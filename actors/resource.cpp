@@ -58,6 +58,7 @@ void schedule_next_poll(resource_pointer self) {
 
 void handle_result(resource_pointer self, poll_result result) {
   auto& st = self->state;
+  st.polling = false;
   st.use_get = st.use_get || result.head_refused;
   switch (classify(result)) {
   case target_state::down:
@@ -96,6 +97,17 @@ resource(resource_pointer self, target what,
   return {
     [=](due_atom) {
       auto& st = self->state;
+      if (st.polling)
+        return;
+      if (self->clock().now() < st.next_due) {
+        // Asked for under older rules: the wake-up for next_due may be gone
+        // with them, so ask again (a second one for the same time finds
+        // this target polling, and starts nothing).
+        wake_at_next_due(self);
+        return;
+      }
+      st.polling = true;
+      st.started = true;
       auto& schedule = st.rules->schedule;
       auto request = st.rules->check;
       request.url = st.url;
@@ -116,6 +128,28 @@ resource(resource_pointer self, target what,
             result.status = "the poller failed: " + self->system().render(err);
             handle_result(self, std::move(result));
           });
+    },
+    [=](rules_atom, std::shared_ptr<const target_rules>& rules) {
+      auto& st = self->state;
+      auto old = std::move(st.rules);
+      st.rules = std::move(rules);
+      // While polling, the result schedules the next poll by the new rules;
+      // before the first poll, its place in the start-up spread stays.
+      if (st.polling || !st.started)
+        return;
+      // The next poll keeps the phase: one new delay after the last due time.
+      auto last_due =
+        st.next_due - next_delay(old->schedule, st.consecutive_failures);
+      auto due = std::max(
+        last_due + next_delay(st.rules->schedule, st.consecutive_failures),
+        self->clock().now());
+      if (due != st.next_due) {
+        st.next_due = due;
+        wake_at_next_due(self);
+      }
+    },
+    [=](pollers_atom, poller_actor& pollers) {
+      self->state.pollers = std::move(pollers);
     },
   };
 }

@@ -2,7 +2,11 @@
 //
 // Owns:     the target's URL, its consecutive failures and when it is next
 //           due.
-// Receives: (due_atom) from the timer wheel, when the next poll is due.
+// Receives: (due_atom) from the timer wheel, when the next poll is due;
+//           (rules_atom, rules) from the fleet: poll by these from the next
+//           poll on (a next poll that the new interval makes earlier moves
+//           earlier at once);
+//           (pollers_atom, pollers) from the fleet: poll through these.
 // Sends:    (wake_atom, due time, itself) to the timer wheel;
 //           (poll_atom, poll_request) to the pollers, and each result as
 //           (polled_atom, target_id, poll_result) to the state monitor.
@@ -14,6 +18,8 @@
 // due one delay after the previous due time, where the delay is the poll
 // interval plus the back-off after failures. The next poll is scheduled only
 // when the result is in, so at most one poll of a target is in flight.
+// A due that comes while a poll is in flight, or before the next due time
+// (a wake-up asked for under older rules), starts no poll.
 #pragma once
 
 #include <chrono>
@@ -80,6 +86,10 @@ struct resource_state {
   /// The target refused HEAD (405, 501): polls use GET from then on.
   bool use_get = false;
   uint64_t consecutive_failures = 0;
+  /// A poll is in flight; next_due is that poll's due time until it ends.
+  bool polling = false;
+  /// The first poll started: next_due is one delay after the last due.
+  bool started = false;
   caf::actor_clock::time_point next_due;
   poller_actor pollers;
   state_monitor_actor monitor;

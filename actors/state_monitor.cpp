@@ -24,8 +24,103 @@ snapshot make_snapshot(const state_monitor_state& st) {
   x.lateness_seconds = st.histogram;
   x.nodes = std::move(nodes);
   x.alerts = st.alerts;
+  x.config = st.config;
   x.targets = st.targets;
   return x;
+}
+
+using monitor_pointer =
+  state_monitor_actor::stateful_pointer<state_monitor_state>;
+
+const std::string& display_name(const target_status& t) {
+  return t.name.empty() ? t.url : t.name;
+}
+
+void publish(monitor_pointer self, const transition& change) {
+  auto& st = self->state;
+  if (st.output.transition)
+    st.output.transition(change);
+  for (auto& a : st.subscribers)
+    self->send(a, change);
+}
+
+void deliver_if_all_polled(state_monitor_state& st) {
+  if (st.unpolled > 0 || st.awaiting_all_polled.empty())
+    return;
+  for (auto& promise : st.awaiting_all_polled)
+    promise.deliver(make_snapshot(st));
+  st.awaiting_all_polled.clear();
+}
+
+// Takes over the targets the fleet says there are now: a known id keeps its
+// status and history; a new id under a known name is the same target with
+// another URL; a name that is gone left the configuration.
+void track(monitor_pointer self, monitor_targets next) {
+  auto& st = self->state;
+  auto n = next.targets.size();
+  if (next.ids.empty())
+    for (size_t i = 0; i < n; ++i)
+      next.ids.push_back(static_cast<target_id>(i));
+  std::unordered_map<std::string, uint32_t> by_name;
+  for (auto& [id, at] : st.slot)
+    by_name.emplace(display_name(st.targets[at]), at);
+  std::vector<bool> kept(st.targets.size(), false);
+  std::vector<target_status> targets(n);
+  std::vector<std::vector<transition>> history(n);
+  std::vector<transition> replaced;
+  std::unordered_map<target_id, uint32_t> slot;
+  slot.reserve(n);
+  auto now = caf::make_timestamp();
+  for (size_t i = 0; i < n; ++i) {
+    auto& fresh = next.targets[i];
+    auto id = next.ids[i];
+    slot.emplace(id, static_cast<uint32_t>(i));
+    if (auto old = st.slot.find(id); old != st.slot.end()) {
+      kept[old->second] = true;
+      targets[i] = std::move(st.targets[old->second]);
+      targets[i].method =
+        targets[i].head_refused ? http_method::get : fresh.method;
+      history[i] = std::move(st.history[old->second]);
+      continue;
+    }
+    targets[i] = std::move(fresh);
+    auto same = by_name.find(display_name(targets[i]));
+    if (same == by_name.end())
+      continue;
+    // Its URL changed: a new target under an old name, whose history says
+    // so in one transition.
+    kept[same->second] = true;
+    auto& before = st.targets[same->second];
+    history[i] = std::move(st.history[same->second]);
+    transition change;
+    change.time = now;
+    change.target = display_name(targets[i]);
+    change.from = before.state;
+    change.to = target_state::unknown;
+    change.status = "the URL changed to " + targets[i].url;
+    if (history[i].size() >= transition_history)
+      history[i].erase(history[i].begin());
+    history[i].push_back(change);
+    replaced.push_back(std::move(change));
+  }
+  for (size_t k = 0; k < kept.size(); ++k)
+    if (!kept[k])
+      for (auto& a : st.subscribers)
+        self->send(a, removed_atom_v, display_name(st.targets[k]));
+  st.targets = std::move(targets);
+  st.history = std::move(history);
+  st.ids = std::move(next.ids);
+  st.slot = std::move(slot);
+  st.rules = std::move(next.rules);
+  st.rule_sets = std::move(next.rule_sets);
+  if (st.rule_sets.empty())
+    st.rule_sets.emplace_back();
+  st.unpolled = static_cast<size_t>(
+    std::count_if(st.targets.begin(), st.targets.end(),
+                  [](const target_status& t) { return t.polls == 0; }));
+  for (auto& change : replaced)
+    publish(self, change);
+  deliver_if_all_polled(st);
 }
 
 // Polls per node, counted from the results themselves: exact in every
@@ -83,53 +178,66 @@ monitor_targets plain_targets(std::vector<std::string> urls) {
   return result;
 }
 
-state_monitor_actor::behavior_type
-state_monitor(state_monitor_actor::stateful_pointer<state_monitor_state> self,
-              monitor_targets what, caf::timespan status_interval,
-              monitor_output output) {
+state_monitor_actor::behavior_type state_monitor(monitor_pointer self,
+                                                 monitor_targets what,
+                                                 caf::timespan status_interval,
+                                                 monitor_output output) {
   auto& st = self->state;
-  st.targets = std::move(what.targets);
-  st.history.resize(st.targets.size());
-  st.rules = std::move(what.rules);
-  st.rule_sets = std::move(what.rule_sets);
-  if (st.rule_sets.empty())
-    st.rule_sets.emplace_back();
-  st.unpolled = st.targets.size();
   st.started = caf::make_timestamp();
+  st.config.last_success = st.started;
   st.histogram.counts.assign(lateness_buckets().size() + 1, 0);
   st.output = std::move(output);
+  st.status_interval = status_interval;
+  track(self, std::move(what));
   if (status_interval.count() > 0)
     self->delayed_send(self, status_interval, print_atom_v);
   return {
     [=](polled_atom, target_id id, const poll_result& result) {
       auto& st = self->state;
-      if (id >= st.targets.size())
+      // A result of a target that left the configuration meanwhile.
+      auto at = st.slot.find(id);
+      if (at == st.slot.end())
         return;
-      auto& target = st.targets[id];
+      auto i = at->second;
+      auto& target = st.targets[i];
       auto first_result = target.polls == 0;
-      auto& rules = st.rule_sets[id < st.rules.size() ? st.rules[id] : 0];
-      auto change = record(target, st.history[id], result, rules);
+      auto& rules = st.rule_sets[i < st.rules.size() ? st.rules[i] : 0];
+      auto change = record(target, st.history[i], result, rules);
       record_lateness(st, result.lateness);
       count_node_polls(st, result);
-      if (first_result && --st.unpolled == 0) {
-        for (auto& promise : st.awaiting_all_polled)
-          promise.deliver(make_snapshot(st));
-        st.awaiting_all_polled.clear();
+      if (first_result) {
+        --st.unpolled;
+        deliver_if_all_polled(st);
       }
       if (change && change->from != change->to)
         ++target.state_changes;
-      if (change && st.output.transition)
-        st.output.transition(*change);
+      if (change)
+        publish(self, *change);
       if (classify(result) == target_state::down && st.output.failure)
         st.output.failure(target);
     },
+    [=](track_atom, monitor_targets& next) { track(self, std::move(next)); },
+    [=](subscribe_atom, alerter_actor& a) {
+      self->state.subscribers.push_back(std::move(a));
+    },
+    [=](unsubscribe_atom, const alerter_actor& a) {
+      auto& subs = self->state.subscribers;
+      subs.erase(std::remove(subs.begin(), subs.end(), a), subs.end());
+    },
+    [=](configure_atom, caf::timespan interval) {
+      auto& st = self->state;
+      // A stopped clock starts again; a running one takes the new interval
+      // from its next tick.
+      if (st.status_interval.count() <= 0 && interval.count() > 0)
+        self->delayed_send(self, interval, print_atom_v);
+      st.status_interval = interval;
+    },
+    [=](reloaded_atom, reload_status& x) { self->state.config = std::move(x); },
     [=](caf::get_atom) { return make_snapshot(self->state); },
     [=](all_polled_atom) {
       auto promise = self->make_response_promise<snapshot>();
-      if (self->state.unpolled == 0)
-        promise.deliver(make_snapshot(self->state));
-      else
-        self->state.awaiting_all_polled.push_back(promise);
+      self->state.awaiting_all_polled.push_back(promise);
+      deliver_if_all_polled(self->state);
       return promise;
     },
     [=](nodes_atom, std::vector<node_status>& nodes) {
@@ -158,9 +266,12 @@ state_monitor(state_monitor_actor::stateful_pointer<state_monitor_state> self,
       ++(delivered ? i->delivered : i->failed);
     },
     [=](print_atom) {
-      if (self->state.output.status)
-        self->state.output.status(make_snapshot(self->state));
-      self->delayed_send(self, status_interval, print_atom_v);
+      auto& st = self->state;
+      if (st.status_interval.count() <= 0)
+        return;
+      if (st.output.status)
+        st.output.status(make_snapshot(st));
+      self->delayed_send(self, st.status_interval, print_atom_v);
     },
   };
 }

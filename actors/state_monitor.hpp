@@ -11,11 +11,21 @@
 //           (nodes_atom, nodes) from a coordinator's dispatcher;
 //           (get_atom, name) -> target_detail: one target and its last
 //           transitions, for the HTTP API;
-//           (alerted_atom, alerter, delivered) from the alerters.
+//           (alerted_atom, alerter, delivered) from the alerters;
+//           (track_atom, targets) from the fleet: the targets now, in
+//           configuration order. A target keeps its status while its id
+//           stays; a new id under a known name (its URL changed) starts
+//           again at unknown, with one transition that says so;
+//           (subscribe_atom / unsubscribe_atom, alerter) from the reloader;
+//           (configure_atom, status interval) from the reloader;
+//           (reloaded_atom, reload_status) from the reloader, for the
+//           snapshot.
 //           Each target's state follows its results through the state
 //           machine of health.hpp, and the last 100 transitions are kept.
 // Sends:    snapshots as answers; the periodic status, one line per
-//           failed poll and every transition to its output.
+//           failed poll and every transition to its output; every
+//           transition, and (removed_atom, name) for a target that left the
+//           configuration, to each subscribed alerter.
 #pragma once
 
 #include <functional>
@@ -43,8 +53,10 @@ struct monitor_output {
 
 /// The targets a state monitor watches, and how their state follows results.
 struct monitor_targets {
-  /// One per target_id, with name (empty: the URL) and redacted URL.
+  /// Each target's name (empty: the URL), redacted URL and method.
   std::vector<target_status> targets;
+  /// The id of each target, given out by the fleet; empty: 0, 1, 2, ...
+  std::vector<target_id> ids;
   /// Per target, its index in rule_sets; empty: every target uses the first.
   std::vector<uint32_t> rules;
   std::vector<state_rules> rule_sets{state_rules{}};
@@ -58,12 +70,20 @@ struct state_monitor_state {
   std::vector<node_status> nodes;
   /// Results per node name, counted here (see count_node_polls).
   std::unordered_map<std::string, uint64_t> node_polls;
-  /// The status map, indexed by target_id.
+  /// The status map, in configuration order.
   std::vector<target_status> targets;
   /// The last transitions of each target, oldest first.
   std::vector<std::vector<transition>> history;
   std::vector<uint32_t> rules;
   std::vector<state_rules> rule_sets;
+  /// Each target's id, and each id's place in the vectors above.
+  std::vector<target_id> ids;
+  std::unordered_map<target_id, uint32_t> slot;
+  /// The alerters that hear of every transition.
+  std::vector<alerter_actor> subscribers;
+  caf::timespan status_interval{0};
+  /// The configuration's last reload, as the reloader reported it.
+  reload_status config;
   /// How many targets have no result yet.
   size_t unpolled = 0;
   caf::timestamp started;

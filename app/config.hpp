@@ -17,6 +17,7 @@
 
 #include "actors/alerter.hpp"
 #include "actors/dispatcher.hpp"
+#include "actors/fleet.hpp"
 #include "actors/health.hpp"
 #include "actors/resource.hpp"
 
@@ -31,16 +32,9 @@ enum class node_role { standalone, worker, coordinator };
 /// The port a worker listens on unless told otherwise.
 constexpr uint16_t default_worker_port = 9190;
 
-/// One target, validated: from `targets` or a plain URL.
-struct target_spec {
-  /// As configured; empty for a plain URL (shown by its redacted URL).
-  std::string name;
-  std::string url;
-  /// Shared by every target configured alike.
-  std::shared_ptr<const target_rules> rules;
-  /// Its index in settings::state_rule_sets.
-  uint32_t state_rules = 0;
-};
+/// One target, validated: from `targets` or a plain URL. Its state_rules
+/// index is into settings::state_rule_sets.
+using target_spec = fleet_target;
 
 /// Everything urlpoll needs to run, validated.
 struct settings {
@@ -74,8 +68,16 @@ struct settings {
   uint32_t quorum = 0;
   /// Links between nodes use TLS with mutual certificate checks.
   bool tls = false;
+  /// openssl.certificate, .key and .cafile, as given.
+  std::string tls_files;
   /// Things worth saying at start-up that do not stop it.
   std::vector<std::string> warnings;
+  /// The config file read (empty when none was) and the url-file as
+  /// resolved: what watch-config watches.
+  std::string config_file;
+  std::string url_file;
+  /// Reload when the config file or the url-file changes on disk.
+  bool watch_config = false;
 };
 
 /// The options under [urlpoll], declared to CAF: each is also settable on
@@ -127,6 +129,7 @@ public:
   std::string events;
   std::string http_listen;
   std::string http_token;
+  bool watch_config = false;
   /// targets, expect, headers, alerts: as read from the file or the
   /// command line.
   std::map<std::string, caf::config_value> raw;
@@ -167,6 +170,16 @@ std::string help_text(const config& cfg);
 /// and value. Returns one line per problem; `out` is complete only when
 /// there is none.
 std::vector<std::string> make_settings(const config& cfg, settings& out);
+
+/// The whole configuration from the command line `args` (argv without the
+/// program name) and the files they name: settings, or one line per problem.
+/// A pure function of the files: start-up, reload and --check-config share
+/// it.
+struct loaded_settings {
+  settings values;
+  std::vector<std::string> errors;
+};
+loaded_settings load_settings(const std::vector<std::string>& args);
 
 /// Reads "host:port" or "[v6-address]:port"; nullopt when malformed or when
 /// the port is 0 and `any_port` is false.

@@ -15,6 +15,8 @@ namespace urlpoll {
 namespace {
 
 constexpr auto monitor_timeout = std::chrono::seconds{5};
+// Reading and applying 100,000 targets takes about a second.
+constexpr auto reload_timeout = std::chrono::seconds{60};
 
 void json_error(httplib::Response& res, int status, const std::string& what) {
   res.status = status;
@@ -28,6 +30,7 @@ struct http_api::impl {
   caf::actor_system& sys;
   state_monitor_actor monitor;
   std::string token;
+  reloader_actor reloader;
   httplib::Server server;
   std::thread thread;
   int port = 0;
@@ -58,12 +61,38 @@ struct http_api::impl {
     return false;
   }
 
+  void reload(httplib::Response& res) {
+    if (!reloader) {
+      json_error(res, 503, "this urlpoll does not reload");
+      return;
+    }
+    caf::scoped_actor self{sys};
+    self
+      ->request(reloader, reload_timeout, reload_atom_v,
+                std::string{"POST /-/reload"})
+      .receive(
+        [&](reload_report& x) {
+          res.status = x.ok ? 200 : 400;
+          res.set_content(to_json(x), "application/json");
+        },
+        [&](caf::error& err) {
+          json_error(res, 503, "the reload did not finish: " + sys.render(err));
+        });
+  }
+
   void routes() {
-    server.set_pre_routing_handler([this](const httplib::Request& req,
-                                          httplib::Response& res) {
-      return authorized(req, res) ? httplib::Server::HandlerResponse::Unhandled
-                                  : httplib::Server::HandlerResponse::Handled;
-    });
+    server.set_pre_routing_handler(
+      [this](const httplib::Request& req, httplib::Response& res) {
+        if (!authorized(req, res))
+          return httplib::Server::HandlerResponse::Handled;
+        // Here, before cpp-httplib reads a body: it refuses a POST without
+        // Content-Length, and `curl -X POST .../-/reload` sends none.
+        if (req.method == "POST" && req.path == "/-/reload") {
+          reload(res);
+          return httplib::Server::HandlerResponse::Handled;
+        }
+        return httplib::Server::HandlerResponse::Unhandled;
+      });
     server.Get("/healthz", [](const httplib::Request&, httplib::Response& res) {
       res.set_content("ok\n", "text/plain");
     });
@@ -108,6 +137,11 @@ struct http_api::impl {
           },
           caf::get_atom_v);
       });
+    server.Get("/-/reload",
+               [](const httplib::Request&, httplib::Response& res) {
+                 res.set_header("Allow", "POST");
+                 json_error(res, 405, "reload with POST /-/reload");
+               });
     server.Get("/", [](const httplib::Request&, httplib::Response& res) {
       res.set_content(status_page_html, "text/html; charset=utf-8");
     });
@@ -115,8 +149,14 @@ struct http_api::impl {
 };
 
 http_api::http_api(caf::actor_system& sys, state_monitor_actor monitor,
-                   std::string token)
-  : impl_(new impl{sys, std::move(monitor), std::move(token), {}, {}, 0}) {
+                   std::string token, reloader_actor reloader)
+  : impl_(new impl{sys,
+                   std::move(monitor),
+                   std::move(token),
+                   std::move(reloader),
+                   {},
+                   {},
+                   0}) {
   impl_->routes();
 }
 

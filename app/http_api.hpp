@@ -5,6 +5,8 @@
 //   GET /metrics               Prometheus text exposition format 0.0.4
 //   GET /healthz               200 while the actor system runs
 //   GET /                      the status page
+//   POST /-/reload             reload the configuration: 200 with a summary,
+//                              400 with the errors (nothing changed)
 //
 // Request handlers run on cpp-httplib's threads and only talk to actors:
 // each asks the state monitor by request/response with a timeout and renders
@@ -20,13 +22,15 @@
 
 #include "actors/dispatcher.hpp"
 #include "actors/interfaces.hpp"
+#include "app/reloader.hpp"
 
 namespace urlpoll {
 
 class http_api {
 public:
+  /// Without a reloader, POST /-/reload answers 503.
   http_api(caf::actor_system& sys, state_monitor_actor monitor,
-           std::string token);
+           std::string token, reloader_actor reloader = {});
   ~http_api();
 
   /// Listens on `where` (port 0: any free port) and serves from a thread of

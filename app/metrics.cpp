@@ -76,6 +76,22 @@ std::string to_prometheus(const snapshot& x) {
   m.family("urlpoll_start_time_seconds", "gauge",
            "When urlpoll started, in seconds since the Unix epoch.");
   m.sample("urlpoll_start_time_seconds", "", epoch_seconds(x.started));
+  // The names Prometheus itself uses for its own configuration.
+  m.family("urlpoll_config_last_reload_successful", "gauge",
+           "Whether the last configuration reload succeeded (1 at start-up).");
+  m.sample("urlpoll_config_last_reload_successful", "",
+           x.config.last_ok ? 1 : 0);
+  m.family("urlpoll_config_last_reload_success_timestamp_seconds", "gauge",
+           "When the configuration was last loaded successfully, in seconds "
+           "since the Unix epoch.");
+  m.sample("urlpoll_config_last_reload_success_timestamp_seconds", "",
+           epoch_seconds(x.config.last_success));
+  m.family("urlpoll_config_reloads_total", "counter",
+           "Configuration reloads tried since start, by outcome.");
+  m.sample("urlpoll_config_reloads_total", "outcome=\"success\"",
+           x.config.reloads - x.config.failed_reloads);
+  m.sample("urlpoll_config_reloads_total", "outcome=\"failure\"",
+           x.config.failed_reloads);
   m.family("urlpoll_up", "gauge",
            "1 when the target is up or degraded, 0 when down or unknown.");
   for (auto& t : x.targets)

@@ -11,6 +11,7 @@
 
 #include <caf/actor_system.hpp>
 #include <caf/event_based_actor.hpp>
+#include <caf/stateful_actor.hpp>
 
 #include "actors/transfer_outcome.hpp"
 
@@ -242,6 +243,14 @@ std::string snapshot_json(const snapshot& x) {
        {"samples", x.lateness.samples},
      }},
     {"nodes", std::move(nodes)},
+    {"config",
+     {
+       {"reloads", x.config.reloads},
+       {"last_reload", time_or_null(x.config.last_time)},
+       {"last_reload_successful", x.config.last_ok},
+       {"last_success", time_or_null(x.config.last_success)},
+       {"errors", x.config.last_errors},
+     }},
   };
   auto out = head.dump();
   out.pop_back(); // the closing '}'
@@ -367,23 +376,43 @@ namespace urlpoll {
 
 namespace {
 
-caf::behavior printer(status_format format, std::string events) {
-  // The events file, opened for appending; stdout for "stdout".
+struct printer_state {
+  status_format format = status_format::text;
+  /// The events file, opened for appending; stdout for "stdout".
+  std::string events;
   std::shared_ptr<std::ostream> sink;
-  if (events == "stdout")
-    sink = std::shared_ptr<std::ostream>(&std::cout, [](std::ostream*) {});
-  else if (!events.empty())
-    sink = std::make_shared<std::ofstream>(events, std::ios::app);
+  static inline const char* name = "printer";
+
+  void open(std::string path) {
+    if (path == events && (sink || path.empty()))
+      return;
+    events = std::move(path);
+    sink.reset();
+    if (events == "stdout")
+      sink = std::shared_ptr<std::ostream>(&std::cout, [](std::ostream*) {});
+    else if (!events.empty())
+      sink = std::make_shared<std::ofstream>(events, std::ios::app);
+  }
+};
+
+caf::behavior printer(caf::stateful_actor<printer_state>* self,
+                      status_format format, std::string events) {
+  self->state.format = format;
+  self->state.open(std::move(events));
   return {
-    [format](const snapshot& x) {
-      std::cout << render(x, format) << std::flush;
+    [=](const snapshot& x) {
+      std::cout << render(x, self->state.format) << std::flush;
     },
     [](const target_status& x) { std::cerr << failure_line(x) << std::flush; },
-    [sink](const transition& x) {
-      if (sink)
+    [=](const transition& x) {
+      if (auto& sink = self->state.sink)
         *sink << to_json(x).dump() << std::endl;
     },
     [](const std::string& line) { std::cerr << line << std::endl; },
+    [=](configure_atom, status_format format, std::string& events) {
+      self->state.format = format;
+      self->state.open(std::move(events));
+    },
   };
 }
 

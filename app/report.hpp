@@ -4,6 +4,7 @@
 
 #include <string>
 
+#include <caf/allowed_unsafe_message_type.hpp>
 #include <caf/fwd.hpp>
 #include <caf/timestamp.hpp>
 #include <nlohmann/json.hpp>
@@ -41,8 +42,11 @@ nlohmann::ordered_json to_json(const transition& x);
 /// `format` to stdout, writes each target_status it receives as a failure
 /// line to stderr, and each transition as a JSON line to `events` ("stdout",
 /// a file path, or nowhere when empty): rendering 100,000 targets takes a
-/// while, and the state monitor must not wait for it.
+/// while, and the state monitor must not wait for it. A reload sends it
+/// (configure_atom, format, events).
 caf::actor spawn_printer(caf::actor_system& sys, status_format format,
                          std::string events = {});
 
 } // namespace urlpoll
+
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(urlpoll::status_format)

@@ -30,6 +30,9 @@ CAF_BEGIN_TYPE_ID_BLOCK(urlpoll, caf::first_custom_type_id)
   CAF_ADD_TYPE_ID(urlpoll, (urlpoll::lateness_histogram))
   CAF_ADD_TYPE_ID(urlpoll, (urlpoll::alert_counter))
   CAF_ADD_TYPE_ID(urlpoll, (std::vector<urlpoll::alert_counter>))
+  CAF_ADD_TYPE_ID(urlpoll, (urlpoll::fleet_change))
+  CAF_ADD_TYPE_ID(urlpoll, (urlpoll::reload_report))
+  CAF_ADD_TYPE_ID(urlpoll, (urlpoll::reload_status))
   CAF_ADD_TYPE_ID(urlpoll, (urlpoll::snapshot))
   CAF_ADD_TYPE_ID(urlpoll, (urlpoll::target_detail))
   // resource -> pollers: poll this target now.
@@ -64,5 +67,35 @@ CAF_BEGIN_TYPE_ID_BLOCK(urlpoll, caf::first_custom_type_id)
   CAF_ADD_ATOM(urlpoll, urlpoll, remind_atom, "remind")
   // alerter -> its sender: post this body to this URL.
   CAF_ADD_ATOM(urlpoll, urlpoll, post_atom, "post")
+  // signal watcher, HTTP API, file watch -> reloader: read the configuration
+  // again and apply it; answered with a reload_report.
+  CAF_ADD_ATOM(urlpoll, urlpoll, reload_atom, "reload")
+  // reloader -> fleet: these are the targets now; answered with what
+  // changed.
+  CAF_ADD_ATOM(urlpoll, urlpoll, apply_atom, "apply")
+  // fleet -> state_monitor: the targets now, in configuration order.
+  CAF_ADD_ATOM(urlpoll, urlpoll, track_atom, "track")
+  // fleet -> resource: poll by these rules from the next poll on.
+  CAF_ADD_ATOM(urlpoll, urlpoll, rules_atom, "rules")
+  // reloader -> fleet -> resources: poll through this pool from now on.
+  CAF_ADD_ATOM(urlpoll, urlpoll, pollers_atom, "pollers")
+  // reloader -> state_monitor: send transitions to this alerter (too), or
+  // no longer.
+  CAF_ADD_ATOM(urlpoll, urlpoll, subscribe_atom, "follow")
+  CAF_ADD_ATOM(urlpoll, urlpoll, unsubscribe_atom, "unfollow")
+  // state_monitor -> alerters: this target left the configuration.
+  CAF_ADD_ATOM(urlpoll, urlpoll, removed_atom, "removed")
+  // reloader -> state_monitor, alerter, printer: new settings.
+  CAF_ADD_ATOM(urlpoll, urlpoll, configure_atom, "configure")
+  // reloader -> state_monitor: the outcome of the last reload.
+  CAF_ADD_ATOM(urlpoll, urlpoll, reloaded_atom, "reloaded")
+  // main -> reloader: apply the settings read at start-up.
+  CAF_ADD_ATOM(urlpoll, urlpoll, start_atom, "start_up")
+  // reloader -> itself: apply the reloads asked for so far, at once.
+  CAF_ADD_ATOM(urlpoll, urlpoll, run_reload_atom, "run_reload")
+  // reloader -> itself: stop a replaced poll path once its polls drained.
+  CAF_ADD_ATOM(urlpoll, urlpoll, retire_atom, "retire")
+  // file watch -> itself: look for changes of the watched files.
+  CAF_ADD_ATOM(urlpoll, urlpoll, look_atom, "look")
 CAF_END_TYPE_ID_BLOCK(urlpoll)
 // clang-format on

@@ -3,6 +3,7 @@
 
 #include <cstdint>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include <caf/meta/type_name.hpp>
@@ -28,6 +29,10 @@ struct status_range {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, status_range& x) {
   return f(caf::meta::type_name("status_range"), x.from, x.to);
+}
+
+inline bool operator==(const status_range& x, const status_range& y) {
+  return x.from == y.from && x.to == y.to;
 }
 
 /// Asks a poller for one HTTP request against one target, and says how to
@@ -68,6 +73,18 @@ typename Inspector::result_type inspect(Inspector& f, poll_request& x) {
            x.fresh_connection, x.method, x.headers, x.follow_redirects,
            x.max_redirects, x.insecure, x.ca_file, x.body_match, x.max_body,
            x.expect, x.degraded_latency, x.cert_expiry_warn);
+}
+
+/// Field by field, as inspect lists them: a reload compares a target's old
+/// and new request to know whether its rules changed.
+inline bool operator==(const poll_request& x, const poll_request& y) {
+  auto fields = [](const poll_request& r) {
+    return std::tie(r.url, r.timeout, r.due, r.fresh_connection, r.method,
+                    r.headers, r.follow_redirects, r.max_redirects, r.insecure,
+                    r.ca_file, r.body_match, r.max_body, r.expect,
+                    r.degraded_latency, r.cert_expiry_warn);
+  };
+  return fields(x) == fields(y);
 }
 
 /// Where a poll's time went, each phase counted from the start of the

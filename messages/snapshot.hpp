@@ -11,6 +11,7 @@
 
 #include "messages/node.hpp"
 #include "messages/poll.hpp"
+#include "messages/reload.hpp"
 
 namespace urlpoll {
 
@@ -144,13 +145,15 @@ struct snapshot {
   /// The poller nodes of a coordinator; empty when standalone.
   std::vector<node_status> nodes;
   std::vector<alert_counter> alerts;
+  /// The configuration's last reload.
+  reload_status config;
   std::vector<target_status> targets;
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, snapshot& x) {
   return f(caf::meta::type_name("snapshot"), x.time, x.started, x.lateness,
-           x.lateness_seconds, x.nodes, x.alerts, x.targets);
+           x.lateness_seconds, x.nodes, x.alerts, x.config, x.targets);
 }
 
 /// One target with its last transitions, oldest first.

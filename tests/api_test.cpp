@@ -10,6 +10,7 @@
 
 #include "support/http_server.hpp"
 #include "support/process.hpp"
+#include "support/running_urlpoll.hpp"
 #include "support/temp_dir.hpp"
 
 using namespace urlpoll::test;
@@ -20,66 +21,6 @@ namespace {
 bool contains(const std::string& text, const std::string& part) {
   return text.find(part) != std::string::npos;
 }
-
-/// A running urlpoll with its HTTP API on a free port.
-class running_urlpoll {
-public:
-  running_urlpoll(const std::string& dir, std::vector<std::string> args) {
-    args.push_back("--urlpoll.http-listen=127.0.0.1:0");
-    proc_ = std::make_unique<child>(URLPOLL_BINARY, args, dir);
-    const std::string needle = "status page on http://127.0.0.1:";
-    REQUIRE_MESSAGE(proc_->wait_for(
-                      [&](const std::string&, const std::string& err) {
-                        auto at = err.find(needle);
-                        if (at == std::string::npos)
-                          return false;
-                        port = std::stoi(err.substr(at + needle.size()));
-                        return true;
-                      },
-                      10s),
-                    "urlpoll did not start its HTTP API");
-  }
-
-  ~running_urlpoll() {
-    proc_->signal(SIGTERM);
-    proc_->wait(5s);
-  }
-
-  httplib::Result get(const std::string& path, const std::string& token = {}) {
-    httplib::Client client{"127.0.0.1", port};
-    client.set_read_timeout(5, 0);
-    httplib::Headers headers;
-    if (!token.empty())
-      headers.emplace("Authorization", "Bearer " + token);
-    return client.Get(path.c_str(), headers);
-  }
-
-  nlohmann::json status() {
-    auto res = get("/api/v1/status", token);
-    REQUIRE(res);
-    REQUIRE(res->status == 200);
-    return nlohmann::json::parse(res->body);
-  }
-
-  /// Waits (bounded) until the status satisfies `done`.
-  template <class Pred>
-  bool wait_until(Pred done, std::chrono::milliseconds limit = 10s) {
-    auto deadline = std::chrono::steady_clock::now() + limit;
-    while (std::chrono::steady_clock::now() < deadline) {
-      if (done(status()))
-        return true;
-      proc_->wait_for([](auto&, auto&) { return false; }, 100ms);
-    }
-    return false;
-  }
-
-  int port = 0;
-  /// Sent by status() and wait_until().
-  std::string token;
-
-private:
-  std::unique_ptr<child> proc_;
-};
 
 std::vector<std::string> keys_of(const nlohmann::json& x) {
   std::vector<std::string> out;

@@ -3,6 +3,7 @@
 #include <caf/send.hpp>
 #include <doctest/doctest.h>
 
+#include "actors/resource.hpp"
 #include "actors/timer_wheel.hpp"
 #include "support/actor_fixtures.hpp"
 
@@ -22,9 +23,11 @@ resource_actor::behavior_type
 woken(resource_actor::stateful_pointer<woken_state> self,
       std::vector<caf::actor_clock::time_point>* log) {
   self->state.log = log;
-  return {[=](due_atom) {
-    self->state.log->push_back(self->clock().now());
-  }};
+  return {
+    [=](due_atom) { self->state.log->push_back(self->clock().now()); },
+    [](rules_atom, const std::shared_ptr<const target_rules>&) {},
+    [](pollers_atom, const poller_actor&) {},
+  };
 }
 
 struct wheel_fixture : deterministic_fixture {

@@ -1,0 +1,136 @@
+#include "actors/fleet.hpp"
+
+#include <caf/actor_system.hpp>
+#include <caf/event_based_actor.hpp>
+#include <caf/exit_reason.hpp>
+#include <caf/stateful_actor.hpp>
+#include <caf/typed_event_based_actor.hpp>
+
+#include "actors/state_monitor.hpp"
+#include "actors/target_url.hpp"
+
+namespace urlpoll {
+
+std::string identity(const fleet_target& x) {
+  return x.name.empty() ? redact(x.url) : x.name;
+}
+
+bool same_rules(const target_rules& x, const target_rules& y) {
+  auto schedule = [](const poll_schedule& s) {
+    return std::tie(s.interval, s.error_backoff, s.max_backoff,
+                    s.retry_interval, s.timeout, s.fresh_connection, s.once);
+  };
+  return schedule(x.schedule) == schedule(y.schedule) && x.check == y.check;
+}
+
+namespace {
+
+bool operator==(const state_rules& x, const state_rules& y) {
+  return std::tie(x.failure_threshold, x.success_threshold, x.flap_threshold,
+                  x.flap_window) == std::tie(y.failure_threshold,
+                                             y.success_threshold,
+                                             y.flap_threshold, y.flap_window);
+}
+
+using fleet_pointer = fleet_actor::stateful_pointer<fleet_state>;
+
+void stop(fleet_pointer self, const fleet_state::member& m) {
+  self->send_exit(m.actor, caf::exit_reason::user_shutdown);
+}
+
+fleet_change apply(fleet_pointer self, fleet_plan& plan) {
+  auto& st = self->state;
+  fleet_change change;
+  auto n = plan.targets.size();
+  monitor_targets watched;
+  watched.targets.resize(n);
+  watched.ids.resize(n);
+  watched.rules.resize(n);
+  watched.rule_sets = plan.state_rule_sets;
+  std::unordered_map<std::string, fleet_state::member> next;
+  next.reserve(n);
+  // The targets to start, by their place in the plan.
+  std::vector<size_t> starting;
+  for (size_t i = 0; i < n; ++i) {
+    auto& t = plan.targets[i];
+    auto name = identity(t);
+    auto& states = plan.state_rule_sets.at(t.state_rules);
+    auto& status = watched.targets[i];
+    status.name = t.name;
+    status.url = redact(t.url);
+    status.method = t.rules->check.method;
+    watched.rules[i] = t.state_rules;
+    auto old = st.targets.find(name);
+    if (old != st.targets.end() && old->second.url == t.url) {
+      auto m = std::move(old->second);
+      st.targets.erase(old);
+      if (!same_rules(*m.rules, *t.rules) || !(m.states == states)) {
+        ++change.changed;
+        self->send(m.actor, rules_atom_v, t.rules);
+      } else {
+        ++change.unchanged;
+      }
+      m.rules = t.rules;
+      m.states = states;
+      watched.ids[i] = m.id;
+      next.emplace(std::move(name), std::move(m));
+      continue;
+    }
+    if (old != st.targets.end()) {
+      ++change.replaced;
+      stop(self, old->second);
+      st.targets.erase(old);
+    } else {
+      ++change.added;
+    }
+    fleet_state::member m;
+    m.id = st.next_id++;
+    m.url = t.url;
+    m.rules = t.rules;
+    m.states = states;
+    watched.ids[i] = m.id;
+    next.emplace(std::move(name), std::move(m));
+    starting.push_back(i);
+  }
+  for (auto& [name, m] : st.targets) {
+    ++change.removed;
+    stop(self, m);
+  }
+  st.targets = std::move(next);
+  // The monitor knows every id before a new resource can poll.
+  self->send(st.peers.monitor, track_atom_v, std::move(watched));
+  for (size_t k = 0; k < starting.size(); ++k) {
+    auto& t = plan.targets[starting[k]];
+    auto& m = st.targets.at(identity(t));
+    // Never later than one of the target's own intervals.
+    auto first =
+      start_offset(std::min(plan.start_spread, t.rules->schedule.interval), k,
+                   starting.size());
+    m.actor = self->system().spawn(resource, target{m.id, t.url}, t.rules,
+                                   first, st.peers);
+  }
+  return change;
+}
+
+} // namespace
+
+fleet_actor::behavior_type fleet(fleet_pointer self, resource_peers peers) {
+  self->state.peers = std::move(peers);
+  self->set_exit_handler([=](caf::exit_msg& msg) {
+    for (auto& [name, m] : self->state.targets)
+      stop(self, m);
+    self->state.targets.clear();
+    self->quit(msg.reason);
+  });
+  return {
+    [=](apply_atom, fleet_plan& plan) { return apply(self, plan); },
+    [=](pollers_atom, poller_actor& pollers) {
+      auto& st = self->state;
+      st.peers.pollers = pollers;
+      for (auto& [name, m] : st.targets)
+        self->send(m.actor, pollers_atom_v, pollers);
+    },
+  };
+}
+
+} // namespace urlpoll

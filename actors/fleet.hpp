@@ -1,0 +1,84 @@
+// fleet: the set of targets.
+//
+// Owns:     one resource actor per target, keyed by the target's name (its
+//           redacted URL when it has none), with the URL and rules it was
+//           given; the ids it gives out, each used once.
+// Receives: (apply_atom, plan) from the reloader, at start-up and at every
+//           reload: these are the targets now. Answers with what changed:
+//           - same name, same URL, same rules: untouched (its actor, state
+//             and schedule phase stay);
+//           - same name and URL, other rules: its resource gets the new
+//             rules (rules_atom); its state stays;
+//           - same name, another URL: the old resource stops, a new one
+//             with a new id starts (a new target under an old name);
+//           - a name that is gone: its resource stops, a poll in flight is
+//             abandoned;
+//           - a new name: a new resource, the first polls of all new
+//             targets spread over the plan's start spread.
+//           (pollers_atom, pollers) from the reloader: every resource polls
+//           through these from now on.
+// Sends:    (track_atom, targets) to the state monitor, in configuration
+//           order with their ids, before any new resource can poll;
+//           (rules_atom, rules) and (pollers_atom, pollers) to resources.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include <caf/fwd.hpp>
+
+#include "actors/health.hpp"
+#include "actors/interfaces.hpp"
+#include "actors/resource.hpp"
+
+namespace urlpoll {
+
+/// One target as configured.
+struct fleet_target {
+  /// As configured; empty for a plain URL (named by its redacted URL).
+  std::string name;
+  /// As configured, credentials included.
+  std::string url;
+  /// Shared by every target configured alike.
+  std::shared_ptr<const target_rules> rules;
+  /// Its index in fleet_plan::state_rule_sets.
+  uint32_t state_rules = 0;
+};
+
+/// The targets after a reload, in configuration order.
+struct fleet_plan {
+  std::vector<fleet_target> targets;
+  std::vector<state_rules> state_rule_sets{state_rules{}};
+  /// The first polls of the targets this plan adds spread over this much
+  /// (never more than a target's own interval).
+  caf::timespan start_spread{0};
+};
+
+/// What a target is called: its name, or its redacted URL.
+std::string identity(const fleet_target& x);
+
+/// Whether two sets of rules poll alike.
+bool same_rules(const target_rules& x, const target_rules& y);
+
+struct fleet_state {
+  struct member {
+    target_id id = 0;
+    std::string url;
+    std::shared_ptr<const target_rules> rules;
+    state_rules states;
+    resource_actor actor;
+  };
+  std::unordered_map<std::string, member> targets;
+  target_id next_id = 0;
+  resource_peers peers;
+  static inline const char* name = "fleet";
+};
+
+/// Starts with no targets: the first plan applied starts them all. Stops
+/// every resource when it stops.
+fleet_actor::behavior_type
+fleet(fleet_actor::stateful_pointer<fleet_state> self, resource_peers peers);
+
+} // namespace urlpoll

@@ -76,6 +76,18 @@ bool is_loopback(const std::string& host) {
   return host == "localhost" || host == "::1" || host.rfind("127.", 0) == 0;
 }
 
+namespace {
+
+// A per-target option's help, from the table of rule keys, without the
+// README's Markdown.
+std::string rule_help(const char* option) {
+  std::string result = find_rule_key(option)->help;
+  result.erase(std::remove(result.begin(), result.end(), '`'), result.end());
+  return result;
+}
+
+} // namespace
+
 config::config()
   : pollers(std::max(1u, std::thread::hardware_concurrency())),
     poll_interval(60s), error_backoff(10s), max_backoff(10min), timeout(10s),
@@ -93,11 +105,10 @@ config::config()
          "number of poller actors (default: one per CPU thread)")
     .add(max_in_flight, "max-in-flight",
          "transfers one poller runs at once; more polls wait in line")
-    .add(poll_interval, "poll-interval", "time between polls of a target")
-    .add(error_backoff, "error-backoff",
-         "added to poll-interval per consecutive failure")
-    .add(max_backoff, "max-backoff", "most back-off added after failures")
-    .add(timeout, "timeout", "time a poll may take before it fails")
+    .add(poll_interval, "poll-interval", rule_help("poll-interval"))
+    .add(error_backoff, "error-backoff", rule_help("error-backoff"))
+    .add(max_backoff, "max-backoff", rule_help("max-backoff"))
+    .add(timeout, "timeout", rule_help("timeout"))
     .add(status_interval, "status-interval", "time between status reports")
     .add(status_format, "status-format", "status report format: text or json")
     .add(once, "once",
@@ -105,8 +116,7 @@ config::config()
     .add(start_spread, "start-spread",
          "spread the first polls evenly over this time (default: the "
          "smaller of poll-interval and 10s)")
-    .add(fresh_connection, "fresh-connection",
-         "open a new connection for every poll instead of reusing one")
+    .add(fresh_connection, "fresh-connection", rule_help("fresh-connection"))
     .add(timer_resolution, "timer-resolution",
          "polls start at most this much after they are due; a coarser "
          "resolution costs less CPU")
@@ -126,33 +136,20 @@ config::config()
     .add(quorum, "quorum",
          "vantage: nodes that must see a target down (0: a majority of the "
          "nodes polled)")
-    .add(method, "method", "HEAD or GET (a refused HEAD falls back to GET)")
-    .add(follow_redirects, "follow-redirects",
-         "follow redirects instead of judging the 3xx answer")
-    .add(max_redirects, "max-redirects", "redirects followed at most")
-    .add(insecure, "insecure", "skip TLS certificate verification")
-    .add(ca_file, "ca-file",
-         "CA certificates to trust instead of the system's (PEM file)")
-    .add(degraded_latency, "degraded-latency",
-         "an answer slower than this is degraded (0s: never)")
-    .add(failure_threshold, "failure-threshold",
-         "consecutive failures before a target is down")
-    .add(success_threshold, "success-threshold",
-         "consecutive successes before a down target is up again")
-    .add(retry_interval, "retry-interval",
-         "time between polls while a target fails (0s: poll-interval plus "
-         "error back-off)")
-    .add(body_match, "body-match",
-         "with GET: text the body must contain, or /regex/ it must match")
-    .add(max_body, "max-body",
-         "bytes of a body read at most (for body-match); a longer body ends "
-         "the transfer")
-    .add(cert_expiry_warn, "cert-expiry-warn",
-         "a certificate expiring within this is degraded")
-    .add(flap_threshold, "flap-threshold",
-         "state changes within flap-window that mark a target flapping (0: "
-         "never)")
-    .add(flap_window, "flap-window", "see flap-threshold")
+    .add(method, "method", rule_help("method"))
+    .add(follow_redirects, "follow-redirects", rule_help("follow-redirects"))
+    .add(max_redirects, "max-redirects", rule_help("max-redirects"))
+    .add(insecure, "insecure", rule_help("insecure"))
+    .add(ca_file, "ca-file", rule_help("ca-file"))
+    .add(degraded_latency, "degraded-latency", rule_help("degraded-latency"))
+    .add(failure_threshold, "failure-threshold", rule_help("failure-threshold"))
+    .add(success_threshold, "success-threshold", rule_help("success-threshold"))
+    .add(retry_interval, "retry-interval", rule_help("retry-interval"))
+    .add(body_match, "body-match", rule_help("body-match"))
+    .add(max_body, "max-body", rule_help("max-body"))
+    .add(cert_expiry_warn, "cert-expiry-warn", rule_help("cert-expiry-warn"))
+    .add(flap_threshold, "flap-threshold", rule_help("flap-threshold"))
+    .add(flap_window, "flap-window", rule_help("flap-window"))
     .add(http_listen, "http-listen",
          "host:port of the HTTP API, /metrics and the status page (empty: "
          "off)")
@@ -822,14 +819,19 @@ std::string help_text(const config& cfg) {
          "= \"https://host/\",\n      interval = 30s }]; every key but url "
          "defaults to the option of the\n      same name (interval to "
          "poll-interval)\n"
-         "  --urlpoll.expect=[\"200-399\"]\n"
-         "      the status codes that are up: numbers and \"from-to\" ranges\n"
-         "  --urlpoll.headers={}\n"
-         "      request headers, { Name = \"value\" }; values never appear in "
-         "any output\n"
          "  --urlpoll.alerts=[{...}, ...]\n"
          "      webhooks to alert, e.g. [{ name = \"ops\", type = "
          "\"webhook\", url = \"https://hooks.example/x\" }]\n";
+  for (auto& key : rule_keys()) {
+    if (key.kind != rule_kind::expect && key.kind != rule_kind::headers)
+      continue;
+    auto plain = [](std::string x) {
+      x.erase(std::remove(x.begin(), x.end(), '`'), x.end());
+      return x;
+    };
+    out << "  --urlpoll." << key.option << "=" << plain(key.default_text)
+        << "\n      " << plain(key.help) << "\n";
+  }
   auto list = [](const std::vector<std::string>& keys) {
     std::string result;
     for (auto& key : keys)
@@ -1012,58 +1014,30 @@ std::vector<std::string> make_settings(const config& cfg, settings& out) {
   auto fail = [&](const std::string& key, const std::string& what) {
     errors.push_back(key + " (set at " + origin_of(cfg, key) + "): " + what);
   };
-  // The rules every target starts from: the [urlpoll] options.
+  // The rules every target starts from: the [urlpoll] options, read by
+  // the same read_rule as each `targets` entry's keys.
   auto defaults = std::make_shared<target_rules>();
-  auto& schedule = defaults->schedule;
-  schedule.interval = cfg.poll_interval;
-  schedule.error_backoff = cfg.error_backoff;
-  schedule.max_backoff = cfg.max_backoff;
-  schedule.retry_interval = cfg.retry_interval;
-  schedule.timeout = cfg.timeout;
-  schedule.once = cfg.once;
-  schedule.fresh_connection = cfg.fresh_connection;
-  auto& check = defaults->check;
-  if (auto problem = read_method(cfg.method, check.method); !problem.empty())
-    fail("urlpoll.method", problem);
-  check.follow_redirects = cfg.follow_redirects;
-  check.max_redirects =
-    static_cast<uint16_t>(std::min<size_t>(cfg.max_redirects, 100));
-  if (cfg.max_redirects > 100)
-    fail("urlpoll.max-redirects",
-         "must be at most 100, not " + std::to_string(cfg.max_redirects));
-  check.insecure = cfg.insecure;
-  check.ca_file = cfg.ca_file;
-  check.degraded_latency = cfg.degraded_latency;
-  check.body_match = cfg.body_match;
-  check.max_body =
-    static_cast<uint32_t>(std::min<size_t>(cfg.max_body, 64 << 20));
-  if (cfg.max_body < 1 || cfg.max_body > (64 << 20))
-    fail("urlpoll.max-body", "must be from 1 to 67108864 bytes, not " +
-                               std::to_string(cfg.max_body));
-  check.cert_expiry_warn = cfg.cert_expiry_warn;
-  if (auto i = cfg.raw.find("urlpoll.expect"); i != cfg.raw.end())
-    if (auto problem = read_expect(i->second, check.expect); !problem.empty())
-      fail("urlpoll.expect", problem);
-  if (auto i = cfg.raw.find("urlpoll.headers"); i != cfg.raw.end())
-    if (auto problem = read_headers(i->second, check.headers); !problem.empty())
-      fail("urlpoll.headers", problem);
-  for (auto& [key, problem] : check_rules(*defaults))
-    fail("urlpoll." + std::string{key == "interval" ? "poll-interval" : key},
-         problem);
   state_rules state;
-  auto threshold = [&](const char* key, size_t x, size_t min, size_t max) {
-    if (x < min || x > max)
-      fail(key, "must be from " + std::to_string(min) + " to " +
-                  std::to_string(max) + ", not " + std::to_string(x));
-    return static_cast<uint32_t>(std::clamp(x, min, max));
-  };
-  state.failure_threshold =
-    threshold("urlpoll.failure-threshold", cfg.failure_threshold, 1, 1000);
-  state.success_threshold =
-    threshold("urlpoll.success-threshold", cfg.success_threshold, 1, 1000);
-  state.flap_threshold =
-    threshold("urlpoll.flap-threshold", cfg.flap_threshold, 0, 100);
-  state.flap_window = cfg.flap_window;
+  for (auto& key : rule_keys()) {
+    if (key.option == nullptr)
+      continue;
+    auto qualified = "urlpoll." + std::string{key.option};
+    std::optional<caf::config_value> value;
+    if (is_raw_key(qualified)) {
+      if (auto i = cfg.raw.find(qualified); i != cfg.raw.end())
+        value = i->second;
+    } else if (auto opt = cfg.options().qualified_name_lookup(qualified)) {
+      if (auto current = opt->get())
+        value = std::move(*current);
+    }
+    if (value)
+      if (auto problem = read_rule(key, *value, *defaults, state);
+          !problem.empty())
+        fail(qualified, problem);
+  }
+  defaults->schedule.once = cfg.once;
+  for (auto& [key, problem] : check_rules(*defaults))
+    fail("urlpoll." + std::string{find_rule_key(key)->option}, problem);
   out.state_rule_sets.push_back(state);
   out.events = cfg.events;
   out.http_token = cfg.http_token;

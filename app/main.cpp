@@ -11,6 +11,7 @@
 
 #include "app/config.hpp"
 #include "app/run.hpp"
+#include "app/targets.hpp"
 
 namespace {
 
@@ -53,6 +54,11 @@ int main(int argc, char** argv) {
     return 1;
   }
   std::vector<std::string> args{argv + 1, argv + argc};
+  // The README's table of per-target keys, from the table that reads them.
+  if (has(args, "--help-markdown")) {
+    std::cout << urlpoll::rule_keys_markdown();
+    return 0;
+  }
   if (has(args, "--check-config") && !has(args, "--help") && !has(args, "-h") &&
       !has(args, "-?")) {
     args.erase(std::remove(args.begin(), args.end(), "--check-config"),

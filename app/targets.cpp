@@ -13,33 +13,6 @@
 
 namespace urlpoll {
 
-const std::vector<std::string>& target_keys() {
-  static const std::vector<std::string> keys{"name",
-                                             "url",
-                                             "method",
-                                             "interval",
-                                             "timeout",
-                                             "expect",
-                                             "follow-redirects",
-                                             "max-redirects",
-                                             "headers",
-                                             "insecure",
-                                             "ca-file",
-                                             "fresh-connection",
-                                             "degraded-latency",
-                                             "failure-threshold",
-                                             "success-threshold",
-                                             "retry-interval",
-                                             "error-backoff",
-                                             "max-backoff",
-                                             "body-match",
-                                             "max-body",
-                                             "cert-expiry-warn",
-                                             "flap-threshold",
-                                             "flap-window"};
-  return keys;
-}
-
 std::string resolve_path(const std::string& path, const std::string& origin,
                          const std::string& config_file) {
   if (path.empty() || path.front() == '/' || config_file.empty() ||
@@ -77,6 +50,178 @@ std::string read_method(const std::string& text, http_method& out) {
   else
     return "must be \"HEAD\" or \"GET\", not \"" + text + "\"";
   return {};
+}
+
+const std::vector<rule_key>& rule_keys() {
+  using k = rule_kind;
+  static const std::vector<rule_key> keys{
+    {"name", nullptr, k::text, 0, 0, "the redacted URL",
+     "unique; shown in the table, the JSON, failure lines and transitions"},
+    {"url", nullptr, k::text, 0, 0, "(required)", "`http://` or `https://`"},
+    {"method", "method", k::method, 0, 0, "`\"HEAD\"`",
+     "`\"HEAD\"` or `\"GET\"` (in any case); a HEAD answered 405 or 501 is "
+     "retried at once with GET, and GET is used from then on"},
+    {"interval", "poll-interval", k::duration, 0, 0, "`60s`",
+     "time between polls of a healthy target"},
+    {"timeout", "timeout", k::duration, 0, 0, "`10s`",
+     "the whole transfer, redirects included; a poll taking longer fails "
+     "with \"timed out after 10s\""},
+    {"expect", "expect", k::expect, 0, 0, "`[\"200-399\"]`",
+     "the status codes that are up: numbers and `\"from-to\"` ranges, "
+     "100-599"},
+    {"follow-redirects", "follow-redirects", k::boolean, 0, 0, "`false`",
+     "follow `Location:` (http and https only) instead of judging the 3xx "
+     "answer"},
+    {"max-redirects", "max-redirects", k::whole_number, 0, 100, "`10`",
+     "redirects followed at most; more is down (\"a redirect loop?\")"},
+    {"headers", "headers", k::headers, 0, 0, "`{}`",
+     "request headers, `{ Name = \"value\" }`; values never appear in any "
+     "output"},
+    {"insecure", "insecure", k::boolean, 0, 0, "`false`",
+     "skip TLS certificate verification (and certificate expiry checks)"},
+    {"ca-file", "ca-file", k::path, 0, 0, "the system's",
+     "a PEM file of CA certificates to trust instead"},
+    {"fresh-connection", "fresh-connection", k::boolean, 0, 0, "`false`",
+     "open a new connection for every poll, the way blackbox_exporter "
+     "probes, so that a server that stopped accepting connections is seen "
+     "even while old connections still answer"},
+    {"degraded-latency", "degraded-latency", k::duration, 0, 0, "`0s` (never)",
+     "an up answer slower than this is degraded"},
+    {"failure-threshold", "failure-threshold", k::whole_number, 1, 1000, "`1`",
+     "consecutive failures before the target is down"},
+    {"success-threshold", "success-threshold", k::whole_number, 1, 1000, "`1`",
+     "consecutive successes before a down target is up again"},
+    {"retry-interval", "retry-interval", k::duration, 0, 0,
+     "`0s`: the back-off",
+     "while the target fails (before and after it is confirmed down), poll "
+     "this often instead of `interval` plus `error-backoff`"},
+    {"error-backoff", "error-backoff", k::duration, 0, 0, "`10s`",
+     "added to the interval for each consecutive failure, when there is no "
+     "`retry-interval`"},
+    {"max-backoff", "max-backoff", k::duration, 0, 0, "`10min`",
+     "the most back-off added: the delay after a failure is `interval + "
+     "min(error-backoff × consecutive failures, max-backoff)`"},
+    {"body-match", "body-match", k::text, 0, 0, "none",
+     "with `GET`: text the body must contain, or `/regex/` (ECMAScript) it "
+     "must match"},
+    {"max-body", "max-body", k::whole_number, 1, 64 * 1024 * 1024, "`65536`",
+     "bytes of body read at most; the transfer ends there and the answer is "
+     "judged on what arrived"},
+    {"cert-expiry-warn", "cert-expiry-warn", k::duration, 0, 0,
+     "`336h` (14 days)",
+     "an https target whose certificate expires within this is degraded"},
+    {"flap-threshold", "flap-threshold", k::whole_number, 0, 100, "`5`",
+     "state changes within `flap-window` that make a target flapping; 0 "
+     "turns it off"},
+    {"flap-window", "flap-window", k::duration, 0, 0, "`10min`",
+     "see `flap-threshold`"},
+  };
+  return keys;
+}
+
+const rule_key* find_rule_key(const std::string& name) {
+  for (auto& key : rule_keys())
+    if (name == key.key || (key.option != nullptr && name == key.option))
+      return &key;
+  return nullptr;
+}
+
+std::string read_rule(const rule_key& key, const caf::config_value& value,
+                      target_rules& rules, state_rules& state) {
+  auto shown = [&] {
+    return redact_urls_in(caf::to_string(value));
+  };
+  auto text = caf::get_if<std::string>(&value);
+  auto name = std::string{key.key};
+  auto& check = rules.check;
+  auto& schedule = rules.schedule;
+  switch (key.kind) {
+  case rule_kind::text:
+  case rule_kind::path:
+    if (text == nullptr)
+      return "must be a string in double quotes, not " + shown();
+    if (name == "ca-file")
+      check.ca_file = *text;
+    else if (name == "body-match")
+      check.body_match = *text;
+    return {};
+  case rule_kind::method:
+    if (text == nullptr)
+      return "must be \"HEAD\" or \"GET\", not " + shown();
+    return read_method(*text, check.method);
+  case rule_kind::expect:
+    return read_expect(value, check.expect);
+  case rule_kind::headers:
+    return read_headers(value, check.headers);
+  case rule_kind::boolean: {
+    auto x = caf::get_if<bool>(&value);
+    if (x == nullptr)
+      return "must be true or false, not " + shown();
+    if (name == "follow-redirects")
+      check.follow_redirects = *x;
+    else if (name == "insecure")
+      check.insecure = *x;
+    else if (name == "fresh-connection")
+      schedule.fresh_connection = *x;
+    return {};
+  }
+  case rule_kind::duration: {
+    auto x = caf::get_if<caf::timespan>(&value);
+    if (x == nullptr)
+      return "must be a duration such as 250ms, 10s or 2min, not " + shown();
+    caf::timespan* field =
+      name == "interval"           ? &schedule.interval
+      : name == "timeout"          ? &schedule.timeout
+      : name == "retry-interval"   ? &schedule.retry_interval
+      : name == "error-backoff"    ? &schedule.error_backoff
+      : name == "max-backoff"      ? &schedule.max_backoff
+      : name == "degraded-latency" ? &check.degraded_latency
+      : name == "cert-expiry-warn" ? &check.cert_expiry_warn
+                                   : &state.flap_window;
+    *field = *x;
+    return {};
+  }
+  case rule_kind::whole_number: {
+    auto x = caf::get_if<int64_t>(&value);
+    if (x == nullptr || *x < key.min || *x > key.max)
+      return "must be a whole number from " + std::to_string(key.min) + " to " +
+             std::to_string(key.max) + ", not " + shown();
+    if (name == "max-redirects")
+      check.max_redirects = static_cast<uint16_t>(*x);
+    else if (name == "max-body")
+      check.max_body = static_cast<uint32_t>(*x);
+    else if (name == "failure-threshold")
+      state.failure_threshold = static_cast<uint32_t>(*x);
+    else if (name == "success-threshold")
+      state.success_threshold = static_cast<uint32_t>(*x);
+    else
+      state.flap_threshold = static_cast<uint32_t>(*x);
+    return {};
+  }
+  }
+  return {};
+}
+
+std::string rule_keys_markdown() {
+  std::string out = "| key | [urlpoll] default | built in | meaning |\n"
+                    "|---|---|---|---|\n";
+  for (auto& key : rule_keys()) {
+    auto option = key.option == nullptr ? std::string{"-"}
+                                        : "`" + std::string{key.option} + "`";
+    out += "| `" + std::string{key.key} + "` | " + option + " | " +
+           key.default_text + " | " + key.help + " |\n";
+  }
+  return out;
+}
+
+const std::vector<std::string>& target_keys() {
+  static const std::vector<std::string> keys = [] {
+    std::vector<std::string> result;
+    for (auto& key : rule_keys())
+      result.emplace_back(key.key);
+    return result;
+  }();
+  return keys;
 }
 
 namespace {
@@ -333,37 +478,12 @@ void read_targets(const caf::config_value::list& entries,
                 "every target needs a url, e.g. url = \"https://host/\"");
       else if (auto problem = check_url(spec.url))
         in.fail("url", "'" + redact(spec.url) + "': " + *problem);
-      std::string method = to_string(rules->check.method);
-      in.read("method", method);
-      if (auto problem = read_method(method, rules->check.method);
-          !problem.empty())
-        in.fail("method", problem);
-      in.read("interval", rules->schedule.interval);
-      in.read("timeout", rules->schedule.timeout);
-      in.read("retry-interval", rules->schedule.retry_interval);
-      in.read("error-backoff", rules->schedule.error_backoff);
-      in.read("max-backoff", rules->schedule.max_backoff);
-      in.read("fresh-connection", rules->schedule.fresh_connection);
-      if (auto v = in.find("expect"))
-        if (auto problem = read_expect(*v, rules->check.expect);
-            !problem.empty())
-          in.fail("expect", problem);
-      if (auto v = in.find("headers"))
-        if (auto problem = read_headers(*v, rules->check.headers);
-            !problem.empty())
-          in.fail("headers", problem);
-      in.read("follow-redirects", rules->check.follow_redirects);
-      in.read("max-redirects", rules->check.max_redirects, 0, 100);
-      in.read("insecure", rules->check.insecure);
-      in.read("ca-file", rules->check.ca_file);
-      in.read("degraded-latency", rules->check.degraded_latency);
-      in.read("body-match", rules->check.body_match);
-      in.read("max-body", rules->check.max_body, 1, 64 * 1024 * 1024);
-      in.read("cert-expiry-warn", rules->check.cert_expiry_warn);
-      in.read("failure-threshold", state.failure_threshold, 1, 1000);
-      in.read("success-threshold", state.success_threshold, 1, 1000);
-      in.read("flap-threshold", state.flap_threshold, 0, 100);
-      in.read("flap-window", state.flap_window);
+      // The other keys, read as the [urlpoll] defaults are (make_settings).
+      for (auto& key : rule_keys())
+        if (auto v = in.find(key.key); v != nullptr && key.option != nullptr)
+          if (auto problem = read_rule(key, *v, *rules, state);
+              !problem.empty())
+            in.fail(key.key, problem);
       for (auto& [key, problem] : check_rules(*rules))
         in.fail(key, problem);
       if (in.problems() > 0)

@@ -3,6 +3,7 @@
 // here with the file and line of every problem.
 #pragma once
 
+#include <cstdint>
 #include <functional>
 #include <string>
 #include <vector>
@@ -17,6 +18,53 @@ namespace urlpoll {
 
 struct fleet_target;
 using target_spec = fleet_target;
+
+/// What a per-target key holds, and so how it is read and checked.
+enum class rule_kind {
+  text,
+  path,
+  method,
+  duration,
+  whole_number,
+  boolean,
+  expect,
+  headers
+};
+
+/// One per-target key: the one description that reads and checks it in a
+/// `targets` entry and as an [urlpoll] default, and that --help and the
+/// README's table show.
+struct rule_key {
+  /// In a `targets` entry.
+  const char* key;
+  /// Its default under [urlpoll]; nullptr for keys of an entry only (name,
+  /// url).
+  const char* option;
+  rule_kind kind;
+  /// whole_number: the values allowed.
+  int64_t min = 0;
+  int64_t max = 0;
+  /// The default, as the README's table shows it.
+  const char* default_text;
+  /// What it does, in the README's words; --help shows it too.
+  const char* help;
+};
+
+/// Every key a `targets` entry may have, in the order the README lists them.
+const std::vector<rule_key>& rule_keys();
+
+/// The rule key `name` (a `targets` entry's key or an [urlpoll] option), or
+/// nullptr.
+const rule_key* find_rule_key(const std::string& name);
+
+/// Reads `value` as `key` into `rules` and `state`, checking its type and
+/// range. Returns the problem in words, or an empty string. `name` and `url`
+/// are read by read_targets itself.
+std::string read_rule(const rule_key& key, const caf::config_value& value,
+                      target_rules& rules, state_rules& state);
+
+/// The table of per-target keys in Markdown, as the README shows it.
+std::string rule_keys_markdown();
 
 /// The keys a `targets` entry may have.
 const std::vector<std::string>& target_keys();

@@ -378,3 +378,11 @@ TEST_CASE("scripts/build sends all it prints to stderr, so that scripts/run "
   }
   CHECK(commands == 3);
 }
+
+TEST_CASE("--help-markdown prints the README's table of per-target keys") {
+  temp_dir dir;
+  auto r = run_urlpoll({"--help-markdown"}, dir.path);
+  CHECK(r.exit_code == 0);
+  CHECK(contains(r.out, "| `interval` | `poll-interval` | `60s` |"));
+  CHECK(contains(r.out, "| `flap-window` |"));
+}

@@ -29,6 +29,9 @@ using dispatcher_pointer = dispatcher_actor::stateful_pointer<dispatcher_state>;
 
 void report_nodes(dispatcher_pointer self) {
   auto& st = self->state;
+  // A replaced dispatcher no longer speaks for the nodes.
+  if (st.retiring)
+    return;
   std::vector<node_status> nodes;
   nodes.reserve(st.nodes.size());
   for (auto& n : st.nodes) {
@@ -92,6 +95,8 @@ void finish(dispatcher_pointer self, uint64_t id, poll_result result) {
     return;
   i->second.promise.deliver(std::move(result));
   st.pending.erase(i);
+  if (st.retiring && st.pending.empty())
+    self->quit();
 }
 
 // A node failed to answer a spread poll: re-send it to another node, or, once
@@ -426,6 +431,11 @@ dispatcher(dispatcher_actor::stateful_pointer<dispatcher_state> self,
     [=](report_atom) {
       report_nodes(self);
       self->delayed_send(self, self->state.cfg.report_interval, report_atom_v);
+    },
+    [=](retire_atom) {
+      self->state.retiring = true;
+      if (self->state.pending.empty())
+        self->quit();
     },
   };
 }

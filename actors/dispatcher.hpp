@@ -10,6 +10,8 @@
 //           (reconnect_atom, N) from itself, when worker N is due for
 //           another connection attempt;
 //           (report_atom) from itself, every report interval;
+//           (retire_atom) from the reloader, which replaced it: stop
+//           reporting, answer the polls in flight, then stop;
 //           a down message when a worker dies or its link breaks.
 // Sends:    (poll_atom, poll_request) to the nodes, with a timeout (the poll's
 //           own plus a grace), so that a slow node never holds a poll up;
@@ -118,6 +120,8 @@ struct dispatcher_state {
   /// Round robin over the nodes.
   size_t next_node = 0;
   std::vector<caf::typed_response_promise<bool>> awaiting_ready;
+  /// Replaced by a reload: stops once the polls in flight are answered.
+  bool retiring = false;
   static inline const char* name = "dispatcher";
 };
 

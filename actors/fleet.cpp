@@ -41,6 +41,8 @@ void stop(fleet_pointer self, const fleet_state::member& m) {
 fleet_change apply(fleet_pointer self, fleet_plan& plan) {
   auto& st = self->state;
   fleet_change change;
+  if (plan.state_rule_sets.empty())
+    plan.state_rule_sets.emplace_back();
   auto n = plan.targets.size();
   monitor_targets watched;
   watched.targets.resize(n);

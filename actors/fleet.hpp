@@ -50,7 +50,8 @@ struct fleet_target {
 /// The targets after a reload, in configuration order.
 struct fleet_plan {
   std::vector<fleet_target> targets;
-  std::vector<state_rules> state_rule_sets{state_rules{}};
+  /// How each target's state follows its results; empty: the defaults.
+  std::vector<state_rules> state_rule_sets;
   /// The first polls of the targets this plan adds spread over this much
   /// (never more than a target's own interval).
   caf::timespan start_spread{0};

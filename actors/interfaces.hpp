@@ -33,7 +33,8 @@ using worker_actor =
 using dispatcher_actor =
   poller_actor::extend<caf::reacts_to<reconnect_atom, uint32_t>,
                        caf::replies_to<ready_atom>::with<bool>,
-                       caf::reacts_to<report_atom>>;
+                       caf::reacts_to<report_atom>,
+                       caf::reacts_to<retire_atom>>;
 
 /// A resource: told by the timer wheel when its next poll is due, and by
 /// the fleet when its rules or the pollers change.

@@ -250,11 +250,13 @@ void apply(reloader_pointer self, settings next, reload_report report,
     st.path = spawn_poll_path(self->system(), next, parts.monitor);
     self->send(parts.fleet, pollers_atom_v, st.path.pollers);
     if (old.nodes)
-      self->delayed_send(self, drain, retire_atom_v,
-                         caf::actor_cast<caf::actor>(old.nodes));
-    if (old.local)
-      self->delayed_send(self, drain, retire_atom_v,
-                         caf::actor_cast<caf::actor>(old.local));
+      self->send(old.nodes, retire_atom_v);
+    for (auto part : {caf::actor_cast<caf::actor>(old.nodes),
+                      caf::actor_cast<caf::actor>(old.local)})
+      if (part) {
+        st.retiring.push_back(part);
+        self->delayed_send(self, drain, retire_atom_v, part);
+      }
   }
   report.target_count = static_cast<uint32_t>(next.targets.size());
   report.alert_count = static_cast<uint32_t>(next.alerts.size());
@@ -341,6 +343,8 @@ reloader_actor::behavior_type reloader(reloader_pointer self, settings cfg,
     for (auto& [name, entry] : st.alerters)
       self->send_exit(entry.second, msg.reason);
     stop(st.path);
+    for (auto& old : st.retiring)
+      self->send_exit(old, msg.reason);
     self->quit(msg.reason);
   });
   return {
@@ -373,6 +377,9 @@ reloader_actor::behavior_type reloader(reloader_pointer self, settings cfg,
       self->state.parts.file_watch = std::move(file_watch);
     },
     [=](retire_atom, caf::actor& old) {
+      auto& retiring = self->state.retiring;
+      retiring.erase(std::remove(retiring.begin(), retiring.end(), old),
+                     retiring.end());
       self->send_exit(old, caf::exit_reason::user_shutdown);
     },
   };

@@ -80,6 +80,8 @@ struct reloader_state {
   settings running;
   running_parts parts;
   poll_path path;
+  /// Replaced poll paths, answering their last polls.
+  std::vector<caf::actor> retiring;
   std::map<std::string, std::pair<alert_rule, alerter_actor>> alerters;
   reload_status status;
   /// Reloads asked for and not yet run.

@@ -93,6 +93,7 @@ CAF_BEGIN_TYPE_ID_BLOCK(urlpoll, caf::first_custom_type_id)
   CAF_ADD_ATOM(urlpoll, urlpoll, start_atom, "start_up")
   // reloader -> itself: apply the reloads asked for so far, at once.
   CAF_ADD_ATOM(urlpoll, urlpoll, run_reload_atom, "run_reload")
+  // reloader -> replaced dispatcher: answer what is in flight, then stop;
   // reloader -> itself: stop a replaced poll path once its polls drained.
   CAF_ADD_ATOM(urlpoll, urlpoll, retire_atom, "retire")
   // file watch -> itself: look for changes of the watched files.

@@ -341,3 +341,54 @@ TEST_CASE("with TLS, nodes with certificates of the same CA work together "
   }
   CHECK(server.visits().size() == 1);
 }
+
+TEST_CASE("a reload adds a worker to a running coordinator, and its targets "
+          "keep polling through the change") {
+  http_server server;
+  temp_dir dir;
+  worker_process a{"a", dir.path};
+  worker_process b{"b", dir.path};
+  auto config = [&](const std::vector<std::string>& workers) {
+    std::string list;
+    for (auto& w : workers)
+      list += (list.empty() ? "\"" : ", \"") + w + "\"";
+    std::string urls;
+    for (auto& u : node_urls(server, 4))
+      urls += (urls.empty() ? "\"" : ", \"") + u + "\"";
+    return "[urlpoll]\nrole = \"coordinator\"\nlocal-pollers = false\n"
+           "poll-interval = 200ms\nstatus-interval = 200ms\n"
+           "status-format = \"json\"\nworkers = [" +
+           list + "]\nurls = [" + urls + "]\n";
+  };
+  auto file = dir.write("coordinator.conf", config({a.address()}));
+  child coordinator{URLPOLL_BINARY, {"--config-file=" + file}, dir.path};
+  auto connected = [](const std::string& name) {
+    return [name](const std::string& out, const std::string&) {
+      auto status = last_status(out);
+      auto node = node_named(status, name);
+      return node != nullptr && (*node)["connected"] == true &&
+             (*node)["polls"].get<int>() > 0;
+    };
+  };
+  REQUIRE(coordinator.wait_for(connected("a"), 10s));
+  dir.write("coordinator.conf", config({a.address(), b.address()}));
+  coordinator.signal(SIGHUP);
+  REQUIRE(coordinator.wait_for(connected("b"), 10s));
+  CHECK(coordinator.wait_for(
+    [](const std::string&, const std::string& err) {
+      return contains(err, "configuration reload (SIGHUP) applied");
+    },
+    1s));
+  // Every target kept its 200ms schedule through the change of dispatcher.
+  coordinator.wait_for([](auto&, auto&) { return false; }, 1s);
+  CHECK(longest_gap(server.visits(), std::chrono::steady_clock::now()) <
+        1500ms);
+  coordinator.signal(SIGTERM);
+  auto r = coordinator.wait(5s);
+  CHECK(r.exit_code == 0);
+  auto status = last_status(r.out);
+  REQUIRE(node_named(status, "a") != nullptr);
+  REQUIRE(node_named(status, "b") != nullptr);
+  for (auto& t : status["targets"])
+    CHECK(t["state"] == "up");
+}

@@ -262,7 +262,8 @@ TEST_CASE("a reload names what needs a restart and applies the rest") {
   // The test gives http-listen on the command line, which wins; a role
   // changed in the file cannot apply in a running process.
   f.rewrite(config_of({{"a", f.server.url("/ok")}, {"b", f.server.url("/ok")}},
-                      "role = \"coordinator\"\nworkers = [\"127.0.0.1:1\"]\n"));
+                      "role = \"coordinator\"\nworkers = [\"127.0.0.1:1\"]\n"
+                      "pollers = 3\n"));
   auto res = up.post("/-/reload");
   REQUIRE(res);
   CHECK(res->status == 200);
@@ -275,4 +276,7 @@ TEST_CASE("a reload names what needs a restart and applies the rest") {
       return contains(err, "urlpoll.role changed, which needs a restart");
     },
     2s));
+  // The pollers it replaced stop with it, their last polls or not.
+  auto stopped = up.stop(5s);
+  CHECK(stopped.exit_code == 0);
 }

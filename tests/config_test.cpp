@@ -562,6 +562,14 @@ TEST_CASE("a relative path set in the config file is relative to its folder, "
   startup s{{"--config-file=" + file}};
   REQUIRE_MESSAGE(s.errors.empty(), s.all_errors());
   CHECK(s.out.url_file == dir.path + "/etc/urls.txt");
+  auto tls =
+    dir.write("etc/tls.conf", "[urlpoll]\nurls = [\"http://a/\"]\n"
+                              "[openssl]\ncertificate = \"ca.pem\"\n"
+                              "key = \"ca.pem\"\ncafile = \"ca.pem\"\n");
+  startup with_tls{{"--config-file=" + tls}};
+  REQUIRE_MESSAGE(with_tls.errors.empty(), with_tls.all_errors());
+  CHECK(with_tls.cfg.openssl_certificate == dir.path + "/etc/ca.pem");
+  CHECK(with_tls.cfg.openssl_cafile == dir.path + "/etc/ca.pem");
   CHECK(s.out.events == dir.path + "/etc/events.jsonl");
   CHECK(s.out.targets.at(0).rules->check.ca_file == dir.path + "/etc/ca.pem");
   CHECK(s.out.targets.at(1).rules->check.ca_file == dir.path + "/etc/ca.pem");

@@ -57,15 +57,16 @@ fleet_change apply(fleet_pointer self, fleet_plan& plan) {
     auto& t = plan.targets[i];
     auto name = identity(t);
     auto& states = plan.state_rule_sets.at(t.state_rules);
+    // The monitor keeps what it has of a known id: only a new one needs
+    // its name and URL.
     auto& status = watched.targets[i];
-    status.name = t.name;
-    status.url = redact(t.url);
     status.method = t.rules->check.method;
     watched.rules[i] = t.state_rules;
     auto old = st.targets.find(name);
     if (old != st.targets.end() && old->second.url == t.url) {
-      auto m = std::move(old->second);
-      st.targets.erase(old);
+      // The node moves over as it is: no copy of its name or URL.
+      auto node = st.targets.extract(old);
+      auto& m = node.mapped();
       if (!same_rules(*m.rules, *t.rules) || !(m.states == states)) {
         ++change.changed;
         self->send(m.actor, rules_atom_v, t.rules);
@@ -75,18 +76,21 @@ fleet_change apply(fleet_pointer self, fleet_plan& plan) {
       m.rules = t.rules;
       m.states = states;
       watched.ids[i] = m.id;
-      next.emplace(std::move(name), std::move(m));
+      next.insert(std::move(node));
       continue;
     }
+    fleet_state::member m;
+    m.id = st.next_id++;
     if (old != st.targets.end()) {
       ++change.replaced;
+      watched.renewed.emplace(m.id, old->second.id);
       stop(self, old->second);
       st.targets.erase(old);
     } else {
       ++change.added;
     }
-    fleet_state::member m;
-    m.id = st.next_id++;
+    status.name = t.name;
+    status.url = redact(t.url);
     m.url = t.url;
     m.rules = t.rules;
     m.states = states;

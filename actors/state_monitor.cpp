@@ -53,17 +53,14 @@ void deliver_if_all_polled(state_monitor_state& st) {
 }
 
 // Takes over the targets the fleet says there are now: a known id keeps its
-// status and history; a new id under a known name is the same target with
-// another URL; a name that is gone left the configuration.
+// status and history; a renewed id (its URL changed) takes over its old
+// id's history; an id that is gone left the configuration.
 void track(monitor_pointer self, monitor_targets next) {
   auto& st = self->state;
   auto n = next.targets.size();
   if (next.ids.empty())
     for (size_t i = 0; i < n; ++i)
       next.ids.push_back(static_cast<target_id>(i));
-  std::unordered_map<std::string, uint32_t> by_name;
-  for (auto& [id, at] : st.slot)
-    by_name.emplace(display_name(st.targets[at]), at);
   std::vector<bool> kept(st.targets.size(), false);
   std::vector<target_status> targets(n);
   std::vector<std::vector<transition>> history(n);
@@ -84,14 +81,17 @@ void track(monitor_pointer self, monitor_targets next) {
       continue;
     }
     targets[i] = std::move(fresh);
-    auto same = by_name.find(display_name(targets[i]));
-    if (same == by_name.end())
+    auto renewed = next.renewed.find(id);
+    if (renewed == next.renewed.end())
       continue;
-    // Its URL changed: a new target under an old name, whose history says
-    // so in one transition.
-    kept[same->second] = true;
-    auto& before = st.targets[same->second];
-    history[i] = std::move(st.history[same->second]);
+    auto old = st.slot.find(renewed->second);
+    if (old == st.slot.end())
+      continue;
+    // A new target under an old name, whose history says so in one
+    // transition.
+    kept[old->second] = true;
+    auto& before = st.targets[old->second];
+    history[i] = std::move(st.history[old->second]);
     transition change;
     change.time = now;
     change.target = display_name(targets[i]);

@@ -53,10 +53,13 @@ struct monitor_output {
 
 /// The targets a state monitor watches, and how their state follows results.
 struct monitor_targets {
-  /// Each target's name (empty: the URL), redacted URL and method.
+  /// Each target's method, and for an id new to the monitor its name (empty:
+  /// the URL) and redacted URL.
   std::vector<target_status> targets;
   /// The id of each target, given out by the fleet; empty: 0, 1, 2, ...
   std::vector<target_id> ids;
+  /// Targets whose URL changed under the same name: new id -> old id.
+  std::unordered_map<target_id, target_id> renewed;
   /// Per target, its index in rule_sets; empty: every target uses the first.
   std::vector<uint32_t> rules;
   std::vector<state_rules> rule_sets{state_rules{}};

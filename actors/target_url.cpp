@@ -124,8 +124,13 @@ std::string punycode_label(const std::vector<uint32_t>& input) {
 
 // Whether this libcurl turns international host names into punycode itself.
 bool curl_has_idn() {
-  auto info = curl_version_info(CURLVERSION_NOW);
-  return info != nullptr && (info->features & CURL_VERSION_IDN) != 0;
+  // Asked once: libcurl's answer never changes, and a reload checks 100,000
+  // URLs.
+  static const bool idn = [] {
+    auto info = curl_version_info(CURLVERSION_NOW);
+    return info != nullptr && (info->features & CURL_VERSION_IDN) != 0;
+  }();
+  return idn;
 }
 
 } // namespace

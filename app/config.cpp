@@ -1118,11 +1118,19 @@ std::vector<std::string> make_settings(const config& cfg, settings& out) {
       fail("urlpoll.url-file",
            "cannot read '" + path + "': " + std::strerror(errno));
     } else {
+      // All lines first: the sets that find duplicates grow once, not
+      // seventeen times, at 100,000 URLs (a reload's cost is mostly this).
+      std::vector<std::pair<int, std::string>> lines;
       std::string line;
       for (int number = 1; std::getline(file, line); ++number) {
         auto url = trim(line);
-        if (url.empty() || url.front() == '#')
-          continue;
+        if (!url.empty() && url.front() != '#')
+          lines.emplace_back(number, std::move(url));
+      }
+      seen.reserve(seen.size() + lines.size());
+      names.reserve(names.size() + lines.size());
+      out.targets.reserve(out.targets.size() + lines.size());
+      for (auto& [number, url] : lines) {
         if (auto problem = check_url(url))
           errors.push_back(path + ":" + std::to_string(number) + ": '" +
                            redact(url) + "': " + *problem);

@@ -172,9 +172,12 @@ int run(caf::actor_system& sys, settings cfg, std::vector<std::string> args) {
   auto reloader = spawn_reloader(sys, std::move(cfg), std::move(args), parts);
   caf::scoped_actor self{sys};
   auto stop_all = [&] {
-    // Stop polling: first the resources, so that no poll starts, then the
-    // pollers (with the reloader), which abandon the transfers in flight.
+    // Stop polling: first the resources, so that no poll starts and none
+    // hears of its pollers' end, then the pollers (with the reloader), which
+    // abandon the transfers in flight. The fleet has told every resource to
+    // stop once it is gone itself.
     self->send_exit(fleet_handle, caf::exit_reason::user_shutdown);
+    self->wait_for(fleet_handle);
     self->send_exit(wheel, caf::exit_reason::user_shutdown);
     self->send_exit(reloader, caf::exit_reason::user_shutdown);
   };

@@ -9,6 +9,7 @@
 #include <fstream>
 #include <iterator>
 #include <limits>
+#include <regex>
 #include <set>
 #include <sstream>
 #include <thread>
@@ -86,7 +87,108 @@ std::string rule_help(const char* option) {
   return result;
 }
 
+// An option's help from option_docs(), without the README's Markdown:
+// `code` loses its backticks, [text](#anchor) keeps its text.
+std::string option_help(const char* option) {
+  auto wanted = "`" + std::string{option} + "`";
+  for (auto& doc : option_docs()) {
+    if (wanted != doc.option)
+      continue;
+    std::string x = doc.help;
+    x.erase(std::remove(x.begin(), x.end(), '`'), x.end());
+    static const std::regex link{R"(\[([^\]]*)\]\([^)]*\))"};
+    return std::regex_replace(x, link, "$1");
+  }
+  return {};
+}
+
 } // namespace
+
+const std::vector<option_doc>& option_docs() {
+  static const std::vector<option_doc> docs{
+    {"`urls`", "`[]`",
+     "URLs to monitor, e.g. `[\"https://example.org/\", "
+     "\"http://10.0.0.5:8080/health\"]`"},
+    {"`url-file`", "none",
+     "a file with one URL per line; blank lines and lines starting with `#` "
+     "are ignored; a relative path set in the config file is relative to its "
+     "folder"},
+    {"`pollers`", "CPU threads", "number of poller actors doing the HTTP work"},
+    {"`max-in-flight`", "`1000`",
+     "transfers one poller runs at once; further polls wait in line (their "
+     "wait shows as lateness). Bounds connections and memory when the machine "
+     "falls behind. A poller starts at most 64 new transfers per round of its "
+     "event loop, so against fast targets a few dozen kept-alive connections "
+     "carry every poll, and against slow ones in-flight grows to what their "
+     "latency needs"},
+    {"`status-interval`", "`10s`", "time between status reports"},
+    {"`status-format`", "`\"text\"`",
+     "`\"text\"` for the table, `\"json\"` for one JSON document per line"},
+    {"`once`", "`false`",
+     "poll every target once, print one JSON snapshot, exit 0 if all are up, "
+     "else 1"},
+    {"`start-spread`", "the smaller of `poll-interval` and `10s`",
+     "the first polls of all targets are spread evenly over this time; each "
+     "target then keeps its own phase, so load stays flat instead of arriving "
+     "in bursts (`once` polls everything at once)"},
+    {"`timer-resolution`", "`10ms`",
+     "polls due within one tick of this length are started together; a poll "
+     "starts at most this much after it is due (plus scheduling delays, which "
+     "`lateness` shows)"},
+    {"`role`", "`\"standalone\"`",
+     "`standalone` polls its own targets; `worker` runs pollers for "
+     "coordinators; `coordinator` owns the targets and polls through workers "
+     "([Running on several machines](#running-on-several-machines))"},
+    {"`listen`", "`\"127.0.0.1:9190\"`",
+     "worker: where to listen, `host:port` (`[::1]:9190` for IPv6; port 0 "
+     "picks a free one, printed at start)"},
+    {"`node-name`", "the host name",
+     "this node's name in results, views, logs and the User-Agent "
+     "(`urlpoll/0.1.0 (node NAME)`)"},
+    {"`workers`", "`[]`", "coordinator: the workers' `host:port`"},
+    {"`local-pollers`", "`true`",
+     "coordinator: poll with its own pollers too, as one more node"},
+    {"`dispatch`", "`\"spread\"`",
+     "coordinator: `spread` sends each poll to one node (round robin), "
+     "`vantage` sends it to every node"},
+    {"`quorum`", "`0`",
+     "vantage: nodes that must see a target down for it to be down; 0 is a "
+     "majority of the nodes polled"},
+    {"`targets`", "`[]`",
+     "targets with their own rules, see [Per-target rules](#per-target-rules)"},
+    // The defaults of every target's rules: one row, written from
+    // rule_keys().
+    {"", "see below",
+     "the defaults of every target's rules, for `urls`, `url-file` and "
+     "`targets` alike; each is described in the next section"},
+    {"`events`", "`\"\"`",
+     "write each transition as a JSON line: `\"stdout\"`, or a file path "
+     "(appended to); empty: nowhere"},
+    {"`http-listen`", "`\"127.0.0.1:9180\"`",
+     "the HTTP API, `/metrics` and the status page; empty: off"},
+    {"`http-token`", "`\"\"`",
+     "require `Authorization: Bearer TOKEN` on every endpoint but `/healthz`"},
+    {"`watch-config`", "`false`",
+     "reload when the config file or the `url-file` changes on disk, as SIGHUP "
+     "and `POST /-/reload` do (see [Changing the "
+     "configuration](#changing-the-configuration))"},
+    {"`alerts`", "`[]`", "webhooks to alert, see [Alerts](#alerts)"},
+  };
+  return docs;
+}
+
+std::string options_markdown() {
+  std::string out = "| option | default | meaning |\n|---|---|---|\n";
+  for (auto& doc : option_docs()) {
+    std::string option = doc.option;
+    for (auto& key : option.empty() ? rule_keys() : std::vector<rule_key>{})
+      if (key.option != nullptr)
+        option +=
+          (option.empty() ? "`" : ", `") + std::string{key.option} + "`";
+    out += "| " + option + " | " + doc.default_text + " | " + doc.help + " |\n";
+  }
+  return out;
+}
 
 config::config()
   : pollers(std::max(1u, std::thread::hardware_concurrency())),
@@ -98,44 +200,27 @@ config::config()
     degraded_latency(0), retry_interval(0), cert_expiry_warn(336h),
     flap_window(10min), http_listen("127.0.0.1:9180") {
   caf::config_option_adder{custom_options_, "urlpoll"}
-    .add(urls, "urls", "URLs to monitor, e.g. [\"https://example.org/\"]")
-    .add(url_file, "url-file",
-         "file with one URL per line (blank lines and # comments ignored)")
-    .add(pollers, "pollers",
-         "number of poller actors (default: one per CPU thread)")
-    .add(max_in_flight, "max-in-flight",
-         "transfers one poller runs at once; more polls wait in line")
+    .add(urls, "urls", option_help("urls"))
+    .add(url_file, "url-file", option_help("url-file"))
+    .add(pollers, "pollers", option_help("pollers"))
+    .add(max_in_flight, "max-in-flight", option_help("max-in-flight"))
     .add(poll_interval, "poll-interval", rule_help("poll-interval"))
     .add(error_backoff, "error-backoff", rule_help("error-backoff"))
     .add(max_backoff, "max-backoff", rule_help("max-backoff"))
     .add(timeout, "timeout", rule_help("timeout"))
-    .add(status_interval, "status-interval", "time between status reports")
-    .add(status_format, "status-format", "status report format: text or json")
-    .add(once, "once",
-         "poll each target once, print JSON, exit 0 if all are up, else 1")
-    .add(start_spread, "start-spread",
-         "spread the first polls evenly over this time (default: the "
-         "smaller of poll-interval and 10s)")
+    .add(status_interval, "status-interval", option_help("status-interval"))
+    .add(status_format, "status-format", option_help("status-format"))
+    .add(once, "once", option_help("once"))
+    .add(start_spread, "start-spread", option_help("start-spread"))
     .add(fresh_connection, "fresh-connection", rule_help("fresh-connection"))
-    .add(timer_resolution, "timer-resolution",
-         "polls start at most this much after they are due; a coarser "
-         "resolution costs less CPU")
-    .add(role, "role",
-         "standalone, worker (pollers for coordinators) or coordinator "
-         "(targets, polled through workers)")
-    .add(listen, "listen", "worker: host:port to listen on (port 0: any)")
-    .add(node_name, "node-name",
-         "this node's name in results and logs (default: the host name)")
-    .add(workers, "workers",
-         "coordinator: the workers, e.g. [\"10.0.0.2:9190\", \"[::1]:9191\"]")
-    .add(local_pollers, "local-pollers",
-         "coordinator: poll with its own pollers too, as one more node")
-    .add(dispatch, "dispatch",
-         "coordinator: spread (each poll to one node) or vantage (each poll "
-         "to every node, down by quorum)")
-    .add(quorum, "quorum",
-         "vantage: nodes that must see a target down (0: a majority of the "
-         "nodes polled)")
+    .add(timer_resolution, "timer-resolution", option_help("timer-resolution"))
+    .add(role, "role", option_help("role"))
+    .add(listen, "listen", option_help("listen"))
+    .add(node_name, "node-name", option_help("node-name"))
+    .add(workers, "workers", option_help("workers"))
+    .add(local_pollers, "local-pollers", option_help("local-pollers"))
+    .add(dispatch, "dispatch", option_help("dispatch"))
+    .add(quorum, "quorum", option_help("quorum"))
     .add(method, "method", rule_help("method"))
     .add(follow_redirects, "follow-redirects", rule_help("follow-redirects"))
     .add(max_redirects, "max-redirects", rule_help("max-redirects"))
@@ -150,17 +235,10 @@ config::config()
     .add(cert_expiry_warn, "cert-expiry-warn", rule_help("cert-expiry-warn"))
     .add(flap_threshold, "flap-threshold", rule_help("flap-threshold"))
     .add(flap_window, "flap-window", rule_help("flap-window"))
-    .add(http_listen, "http-listen",
-         "host:port of the HTTP API, /metrics and the status page (empty: "
-         "off)")
-    .add(http_token, "http-token",
-         "require Authorization: Bearer TOKEN on every endpoint but /healthz")
-    .add(watch_config, "watch-config",
-         "reload when the config file or the url-file changes on disk (as "
-         "SIGHUP and POST /-/reload do)")
-    .add(events, "events",
-         "write each state change as a JSON line: \"stdout\" or a file path "
-         "(empty: nowhere)");
+    .add(http_listen, "http-listen", option_help("http-listen"))
+    .add(http_token, "http-token", option_help("http-token"))
+    .add(watch_config, "watch-config", option_help("watch-config"))
+    .add(events, "events", option_help("events"));
   // Nodes talk through CAF's middleman, over TLS when openssl.* is set.
   load<caf::io::middleman>();
   load<caf::openssl::manager>();
@@ -790,6 +868,25 @@ std::vector<std::string> load_config(config& cfg, int argc, char** argv) {
   return errors;
 }
 
+namespace {
+
+// `text` indented by 6 and broken into lines of at most 78 columns.
+std::string wrapped(const std::string& text) {
+  std::string out;
+  std::string line = "     ";
+  std::istringstream words{text};
+  for (std::string word; words >> word;) {
+    if (line.size() + 1 + word.size() > 78 && line.size() > 6) {
+      out += line + "\n";
+      line = "     ";
+    }
+    line += " " + word;
+  }
+  return out + line;
+}
+
+} // namespace
+
 std::string help_text(const config& cfg) {
   std::ostringstream out;
   out << "Usage: urlpoll [--config-file=PATH] [--urlpoll.OPTION=VALUE ...]\n"
@@ -810,8 +907,8 @@ std::string help_text(const config& cfg) {
       out << "=DURATION";
     else if (auto value = opt.get())
       out << "=" << caf::to_string(*value);
-    out << "\n      " << std::string{description.begin(), description.end()}
-        << "\n";
+    out << "\n"
+        << wrapped(std::string{description.begin(), description.end()}) << "\n";
   }
   // The lists and dictionaries urlpoll reads itself (see is_raw_key).
   out << "  --urlpoll.targets=[{...}, ...]\n"

@@ -162,6 +162,21 @@ bool is_raw_key(const std::string& qualified);
 /// one named by --config-file=PATH) into `cfg`. Returns one line per problem.
 std::vector<std::string> load_config(config& cfg, int argc, char** argv);
 
+/// One row of the README's table of [urlpoll] options, in Markdown: the
+/// option (or options) in backticks, its default, what it does. --help
+/// shows the same words, without the Markdown.
+struct option_doc {
+  const char* option;
+  const char* default_text;
+  const char* help;
+};
+
+/// Every [urlpoll] option, in the order the README lists them.
+const std::vector<option_doc>& option_docs();
+
+/// The README's table of [urlpoll] options (urlpoll --help-markdown=options).
+std::string options_markdown();
+
 /// What --help shows: usage, every option under [urlpoll] with its default,
 /// and the exit codes.
 std::string help_text(const config& cfg);

@@ -54,9 +54,14 @@ int main(int argc, char** argv) {
     return 1;
   }
   std::vector<std::string> args{argv + 1, argv + argc};
-  // The README's table of per-target keys, from the table that reads them.
+  // The README's tables, from the tables that read and check the options:
+  // --help-markdown the per-target keys, --help-markdown=options [urlpoll].
   if (has(args, "--help-markdown")) {
     std::cout << urlpoll::rule_keys_markdown();
+    return 0;
+  }
+  if (has(args, "--help-markdown=options")) {
+    std::cout << urlpoll::options_markdown();
     return 0;
   }
   if (has(args, "--check-config") && !has(args, "--help") && !has(args, "-h") &&

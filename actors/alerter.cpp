@@ -64,10 +64,13 @@ using alerter_pointer = alerter_actor::stateful_pointer<alerter_state>;
 
 // The blocking HTTP POST, on a thread of its own: answers with the problem
 // in words, or an empty string when the webhook took it (2xx).
-caf::behavior sender(caf::event_based_actor*) {
+// Spawned with an argument: CAF 0.17 dereferences a null argument tuple for
+// an actor spawned without one (UBSan reports it).
+caf::behavior sender(caf::event_based_actor*, std::string alert) {
+  auto agent = "urlpoll/" URLPOLL_VERSION " (alert " + alert + ")";
   return {
-    [](post_atom, const std::string& url, const std::string& body,
-       caf::timespan timeout) {
+    [agent](post_atom, const std::string& url, const std::string& body,
+            caf::timespan timeout) {
       auto* easy = curl_easy_init();
       curl_slist* headers =
         curl_slist_append(nullptr, "Content-Type: application/json");
@@ -83,7 +86,7 @@ caf::behavior sender(caf::event_based_actor*) {
         static_cast<long>(
           std::chrono::duration_cast<std::chrono::milliseconds>(timeout)
             .count()));
-      curl_easy_setopt(easy, CURLOPT_USERAGENT, "urlpoll/" URLPOLL_VERSION);
+      curl_easy_setopt(easy, CURLOPT_USERAGENT, agent.c_str());
       curl_easy_setopt(
         easy, CURLOPT_WRITEFUNCTION,
         +[](char*, size_t size, size_t count, void*) { return size * count; });
@@ -201,7 +204,7 @@ alerter(alerter_pointer self, alert_rule rule, state_monitor_actor monitor,
   st.rule = std::move(rule);
   st.monitor = std::move(monitor);
   st.log = std::move(log);
-  st.sender = self->system().spawn<caf::detached>(sender);
+  st.sender = self->system().spawn<caf::detached>(sender, st.rule.name);
   self->link_to(st.sender);
   self->delayed_send(self, std::chrono::seconds{1}, remind_atom_v);
   return {

@@ -546,6 +546,12 @@ check_config_file(const caf::config_option_set& options,
   std::vector<std::string> errors;
   std::string text{std::istreambuf_iterator<char>{input},
                    std::istreambuf_iterator<char>{}};
+  // Before CAF reads the file: its parser multiplies a duration out in
+  // int64 nanoseconds, and one too large overflows (undefined behaviour).
+  for (auto& [line, duration] : huge_durations(text, true))
+    errors.push_back(where(path, line) + ": " + too_large(duration));
+  if (!errors.empty())
+    return errors;
   parser_state ps;
   ps.i = text.data();
   ps.e = text.data() + text.size();
@@ -562,10 +568,6 @@ check_config_file(const caf::config_option_set& options,
                      ": " + redact_urls_in(problem));
     return errors;
   }
-  for (auto& [line, duration] : huge_durations(text, true))
-    errors.push_back(where(path, line) + ": " + too_large(duration));
-  if (!errors.empty())
-    return errors;
   std::map<std::string, int> first_line;
   for (auto& entry : rec.entries) {
     auto qualified = entry.category + "." + entry.name;

@@ -11,6 +11,7 @@
 
 #include <caf/actor_system.hpp>
 #include <caf/event_based_actor.hpp>
+#include <caf/send.hpp>
 #include <caf/stateful_actor.hpp>
 
 #include "actors/transfer_outcome.hpp"
@@ -417,6 +418,20 @@ caf::behavior printer(caf::stateful_actor<printer_state>* self,
 }
 
 } // namespace
+
+monitor_output to_printer(caf::actor printer) {
+  monitor_output output;
+  output.status = [printer](snapshot x) {
+    caf::anon_send(printer, std::move(x));
+  };
+  output.failure = [printer](const target_status& x) {
+    caf::anon_send(printer, x);
+  };
+  output.transition = [printer](const transition& x) {
+    caf::anon_send(printer, x);
+  };
+  return output;
+}
 
 caf::actor spawn_printer(caf::actor_system& sys, status_format format,
                          std::string events) {

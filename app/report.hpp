@@ -9,6 +9,7 @@
 #include <caf/timestamp.hpp>
 #include <nlohmann/json.hpp>
 
+#include "actors/state_monitor.hpp"
 #include "app/config.hpp"
 #include "messages/snapshot.hpp"
 
@@ -44,6 +45,10 @@ nlohmann::ordered_json to_json(const transition& x);
 /// a file path, or nowhere when empty): rendering 100,000 targets takes a
 /// while, and the state monitor must not wait for it. A reload sends it
 /// (configure_atom, format, events).
+/// The state monitor's output, sent to `printer`: snapshots, failures and
+/// transitions.
+monitor_output to_printer(caf::actor printer);
+
 caf::actor spawn_printer(caf::actor_system& sys, status_format format,
                          std::string events = {});
 

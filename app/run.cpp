@@ -149,19 +149,9 @@ int run(caf::actor_system& sys, settings cfg, std::vector<std::string> args) {
   // the status, the fleet the targets, the timer wheel their wake-ups, the
   // reloader the configuration in force (alerters and pollers included).
   auto printer = spawn_printer(sys, format, cfg.events);
-  monitor_output output;
-  output.status = [printer](snapshot x) {
-    caf::anon_send(printer, std::move(x));
-  };
-  output.failure = [printer](const target_status& x) {
-    caf::anon_send(printer, x);
-  };
-  output.transition = [printer](const transition& x) {
-    caf::anon_send(printer, x);
-  };
-  auto monitor =
-    sys.spawn(state_monitor, monitor_targets{},
-              once ? caf::timespan{0} : cfg.status_interval, std::move(output));
+  auto monitor = sys.spawn(state_monitor, monitor_targets{},
+                           once ? caf::timespan{0} : cfg.status_interval,
+                           to_printer(printer));
   auto wheel = sys.spawn(timer_wheel, cfg.timer_resolution);
   auto fleet_handle = sys.spawn(fleet, resource_peers{{}, monitor, wheel});
   running_parts parts{fleet_handle, monitor, printer, {}};

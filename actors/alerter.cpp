@@ -48,11 +48,18 @@ std::string alert_body(const alert_rule& rule, const alert& x) {
                      {"status", v.status},
                      {"code", v.code}});
   nlohmann::ordered_json doc{
-    {"alert", rule.name},    {"event", x.event},
-    {"target", t.target},    {"from", to_string(t.from)},
-    {"to", to_string(t.to)}, {"time", iso(t.time)},
-    {"since", iso(x.since)}, {"status", t.status},
-    {"code", t.code},        {"node", t.node},
+    {"alert", rule.name},
+    {"event", x.event},
+    {"target", t.target},
+    {"from", to_string(t.from)},
+    {"to", to_string(t.to)},
+    {"time", iso(t.time)},
+    {"since", iso(x.since)},
+    {"status", t.status},
+    {"code", t.code != 0 ? nlohmann::ordered_json(t.code)
+                         : nlohmann::ordered_json(nullptr)},
+    {"node", t.node.empty() ? nlohmann::ordered_json(nullptr)
+                            : nlohmann::ordered_json(t.node)},
     {"views", views},
   };
   return doc.dump();

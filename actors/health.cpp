@@ -85,10 +85,16 @@ bool flaps(const std::vector<transition>& history, caf::timestamp now,
            const state_rules& rules) {
   if (rules.flap_threshold == 0)
     return false;
-  auto changes = std::count_if(history.begin(), history.end(), [&](auto& t) {
-    return t.from != t.to && now - t.time <= rules.flap_window;
-  });
-  return static_cast<uint32_t>(changes) >= rules.flap_threshold;
+  // A state goes back to unknown only when the target starts over (its URL
+  // changed): what came before is another target's flapping.
+  uint32_t changes = 0;
+  for (auto i = history.rbegin(); i != history.rend(); ++i) {
+    if (i->to == target_state::unknown)
+      break;
+    if (i->from != i->to && now - i->time <= rules.flap_window)
+      ++changes;
+  }
+  return changes >= rules.flap_threshold;
 }
 
 } // namespace

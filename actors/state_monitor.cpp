@@ -103,10 +103,23 @@ void track(monitor_pointer self, monitor_targets next) {
     history[i].push_back(change);
     replaced.push_back(std::move(change));
   }
-  for (size_t k = 0; k < kept.size(); ++k)
-    if (!kept[k])
-      for (auto& a : st.subscribers)
-        self->send(a, removed_atom_v, display_name(st.targets[k]));
+  for (size_t k = 0; k < kept.size(); ++k) {
+    if (kept[k])
+      continue;
+    auto& gone = st.targets[k];
+    // The events say it left (an alerter resolves what it had open).
+    if (st.output.transition) {
+      transition left;
+      left.time = now;
+      left.target = display_name(gone);
+      left.from = gone.state;
+      left.to = target_state::unknown;
+      left.status = "removed from the configuration";
+      st.output.transition(left);
+    }
+    for (auto& a : st.subscribers)
+      self->send(a, removed_atom_v, display_name(gone));
+  }
   st.targets = std::move(targets);
   st.history = std::move(history);
   st.ids = std::move(next.ids);

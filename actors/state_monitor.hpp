@@ -15,7 +15,9 @@
 //           (track_atom, targets) from the fleet: the targets now, in
 //           configuration order. A target keeps its status while its id
 //           stays; a new id under a known name (its URL changed) starts
-//           again at unknown, with one transition that says so;
+//           again at unknown, with one transition that says so; a target
+//           that is gone leaves with one last transition to unknown,
+//           "removed from the configuration", in the events;
 //           (subscribe_atom / unsubscribe_atom, alerter) from the reloader;
 //           (configure_atom, status interval) from the reloader;
 //           (reloaded_atom, reload_status) from the reloader, for the

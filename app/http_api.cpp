@@ -1,5 +1,6 @@
 #include "app/http_api.hpp"
 
+#include <cctype>
 #include <thread>
 
 #include <caf/actor_system.hpp>
@@ -22,6 +23,18 @@ void json_error(httplib::Response& res, int status, const std::string& what) {
   res.status = status;
   res.set_content(nlohmann::ordered_json{{"error", what}}.dump() + "\n",
                   "application/json");
+}
+
+// The credentials of "Bearer TOKEN", the scheme in any case (RFC 7235);
+// empty for any other header.
+std::string bearer_token(const std::string& header) {
+  const std::string scheme = "bearer ";
+  if (header.size() <= scheme.size())
+    return {};
+  for (size_t i = 0; i < scheme.size(); ++i)
+    if (std::tolower(static_cast<unsigned char>(header[i])) != scheme[i])
+      return {};
+  return header.substr(scheme.size());
 }
 
 } // namespace
@@ -52,7 +65,7 @@ struct http_api::impl {
 
   bool authorized(const httplib::Request& req, httplib::Response& res) {
     if (token.empty() || req.path == "/healthz" ||
-        req.get_header_value("Authorization") == "Bearer " + token)
+        bearer_token(req.get_header_value("Authorization")) == token)
       return true;
     res.set_header("WWW-Authenticate", "Bearer realm=\"urlpoll\"");
     json_error(res, 401,

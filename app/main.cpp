@@ -49,6 +49,8 @@ bool has(const std::vector<std::string>& args, const char* flag) {
 } // namespace
 
 int main(int argc, char** argv) {
+  // First of all: a SIGHUP that comes while urlpoll starts must not end it.
+  urlpoll::block_stop_signals();
   if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
     std::cerr << "urlpoll: libcurl failed to initialize\n";
     return 1;
@@ -70,7 +72,6 @@ int main(int argc, char** argv) {
                args.end());
     return check_config(args);
   }
-  urlpoll::block_stop_signals();
   urlpoll::config cfg;
   if (auto errors = urlpoll::load_config(cfg, argc, argv); !errors.empty())
     return config_error(errors);

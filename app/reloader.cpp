@@ -51,6 +51,12 @@ void stop(const poll_path& x) {
     caf::anon_send_exit(x.local, caf::exit_reason::user_shutdown);
 }
 
+std::vector<std::string> watched_files(const settings& cfg) {
+  if (!cfg.watch_config || cfg.once)
+    return {};
+  return {cfg.config_file, cfg.url_file};
+}
+
 std::string to_json(const reload_report& x) {
   auto took = std::chrono::duration<double, std::milli>(x.took).count();
   nlohmann::ordered_json doc{
@@ -74,10 +80,19 @@ std::string to_json(const reload_report& x) {
   return doc.dump() + "\n";
 }
 
+namespace {
+
+// "1 target", "2 targets".
+std::string count(uint32_t n, const std::string& thing) {
+  return std::to_string(n) + " " + thing + (n == 1 ? "" : "s");
+}
+
+} // namespace
+
 std::string reload_line(const reload_report& x) {
   if (x.trigger == "start-up" && x.ok)
-    return "urlpoll: monitoring " + std::to_string(x.target_count) +
-           " targets with " + std::to_string(x.alert_count) + " alerts";
+    return "urlpoll: monitoring " + count(x.target_count, "target") + " with " +
+           count(x.alert_count, "alert");
   std::string out = "urlpoll: configuration reload (" + x.trigger + ")";
   if (!x.ok) {
     out += " refused, the running configuration stays; " +
@@ -92,12 +107,12 @@ std::string reload_line(const reload_report& x) {
   std::snprintf(took, sizeof(took), "%.1f ms",
                 std::chrono::duration<double, std::milli>(x.took).count());
   out += std::string{" applied in "} + took + ": " +
-         std::to_string(x.target_count) + " targets (" +
-         std::to_string(t.added) + " added, " + std::to_string(t.changed) +
-         " changed, " + std::to_string(t.replaced) + " with a new URL, " +
+         count(x.target_count, "target") + " (" + std::to_string(t.added) +
+         " added, " + std::to_string(t.changed) + " changed, " +
+         std::to_string(t.replaced) + " with a new URL, " +
          std::to_string(t.removed) + " removed, " +
          std::to_string(t.unchanged) + " unchanged), " +
-         std::to_string(x.alert_count) + " alerts";
+         count(x.alert_count, "alert");
   for (auto& key : x.needs_restart)
     out += "\nurlpoll: " + key +
            " changed, which needs a restart: the "
@@ -233,11 +248,14 @@ void apply(reloader_pointer self, settings next, reload_report report,
     report.needs_restart = keep_restart_only(st.running, next);
     if (next.status_interval != st.running.status_interval)
       self->send(parts.monitor, configure_atom_v, next.status_interval);
-    if (next.format != st.running.format || next.events != st.running.events)
-      caf::anon_send(parts.printer, configure_atom_v, next.format, next.events);
+    // Every time: after logrotate moved the events file away, a reload (its
+    // postrotate SIGHUP) opens a new one.
+    caf::anon_send(parts.printer, configure_atom_v, next.format, next.events);
+    // Every time too: watch-config may have been turned on or off, a file
+    // may now be another, and a symlink may lead elsewhere.
     if (parts.file_watch)
-      caf::anon_send(parts.file_watch, configure_atom_v,
-                     std::vector<std::string>{next.config_file, next.url_file});
+      caf::anon_send(parts.file_watch, configure_atom_v, watched_files(next),
+                     report.time);
   }
   reconcile_alerters(self, next.alerts);
   auto drain = longest_timeout(next) + drain_grace;

@@ -97,6 +97,9 @@ reloader_actor spawn_reloader(caf::actor_system& sys, settings cfg,
                               std::vector<std::string> args,
                               running_parts parts);
 
+/// The files the file watch watches under `cfg`: none without watch-config.
+std::vector<std::string> watched_files(const settings& cfg);
+
 /// What the reload answer says, as JSON: {"status": "ok", "targets": ...}.
 std::string to_json(const reload_report& x);
 

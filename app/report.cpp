@@ -384,9 +384,9 @@ struct printer_state {
   std::shared_ptr<std::ostream> sink;
   static inline const char* name = "printer";
 
+  // Opens `path` again even when it is the same: logrotate may have moved
+  // the file away.
   void open(std::string path) {
-    if (path == events && (sink || path.empty()))
-      return;
     events = std::move(path);
     sink.reset();
     if (events == "stdout")

@@ -155,8 +155,7 @@ int run(caf::actor_system& sys, settings cfg, std::vector<std::string> args) {
   auto wheel = sys.spawn(timer_wheel, cfg.timer_resolution);
   auto fleet_handle = sys.spawn(fleet, resource_peers{{}, monitor, wheel});
   running_parts parts{fleet_handle, monitor, printer, {}};
-  auto watch = cfg.watch_config && !once;
-  auto files = std::vector<std::string>{cfg.config_file, cfg.url_file};
+  auto files = watched_files(cfg);
   auto http_listen = once ? std::nullopt : cfg.http_listen;
   auto http_token = cfg.http_token;
   auto reloader = spawn_reloader(sys, std::move(cfg), std::move(args), parts);
@@ -204,8 +203,10 @@ int run(caf::actor_system& sys, settings cfg, std::vector<std::string> args) {
                                           static_cast<uint16_t>(api->port())})
               << "/" << std::endl;
   }
+  // There but with once, watching nothing without watch-config: a reload
+  // may turn it on.
   caf::actor file_watch;
-  if (watch) {
+  if (!once) {
     file_watch = spawn_file_watch(sys, reloader, files);
     self->send(reloader, configure_atom_v, file_watch);
   }

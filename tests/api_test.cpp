@@ -125,6 +125,19 @@ TEST_CASE("with http-token every endpoint but /healthz wants the token, and "
   auto health = up.get("/healthz");
   REQUIRE(health);
   CHECK(health->status == 200);
+  // The scheme is case-insensitive (RFC 7235), the token is not.
+  httplib::Client client{"127.0.0.1", up.port};
+  auto lower = client.Get("/metrics", {{"Authorization", "bearer " + token}});
+  REQUIRE(lower);
+  CHECK(lower->status == 200);
+  auto upper =
+    client.Get("/metrics", {{"Authorization", "Bearer T0KEN-S3CRET"}});
+  REQUIRE(upper);
+  CHECK(upper->status == 401);
+  // A reload wants the token too.
+  auto reload = client.Post("/-/reload", httplib::Headers{}, std::string{}, "");
+  REQUIRE(reload);
+  CHECK(reload->status == 401);
   up.token = token;
   REQUIRE(up.wait_until(
     [](const nlohmann::json& x) { return x["targets"][0]["polls"] >= 1; }));

@@ -191,3 +191,20 @@ TEST_CASE("changed state rules count as a change and keep the target's "
     f.monitored().rule_sets.at(f.monitored().rules.at(0)).failure_threshold ==
     3);
 }
+
+TEST_CASE("a target whose URL changed starts a new flapping window: the "
+          "changes of its old URL do not count") {
+  fleet_fixture f;
+  f.apply({{"api", "http://one/", every(60s), 0}});
+  f.apply({{"api", "http://two/", every(60s), 0}});
+  f.apply({{"api", "http://one/", every(60s), 0}});
+  f.apply({{"api", "http://two/", every(60s), 0}});
+  auto& m = f.monitored();
+  REQUIRE(m.targets.size() == 1);
+  // Seven state changes within the flap window (unknown -> up, then up ->
+  // unknown -> up three times), past the default threshold of 5; yet only
+  // one belongs to this URL.
+  REQUIRE(m.history[0].size() == 7);
+  CHECK(m.targets[0].state == target_state::up);
+  CHECK_FALSE(m.targets[0].flapping);
+}

@@ -280,3 +280,68 @@ TEST_CASE("a reload names what needs a restart and applies the rest") {
   auto stopped = up.stop(5s);
   CHECK(stopped.exit_code == 0);
 }
+
+TEST_CASE("watch-config follows a symlinked config file, as a Kubernetes "
+          "ConfigMap swaps it") {
+  http_server server;
+  temp_dir dir;
+  namespace fs = std::filesystem;
+  // dir/urlpoll.conf -> ..data/urlpoll.conf, ..data -> v1: what a ConfigMap
+  // volume looks like; an update swaps ..data to v2 in one rename.
+  fs::create_directories(dir.path + "/v1");
+  fs::create_directories(dir.path + "/v2");
+  dir.write("v1/urlpoll.conf",
+            config_of({{"a", server.url("/ok")}}, "watch-config = true\n"));
+  fs::create_directory_symlink("v1", dir.path + "/..data");
+  fs::create_symlink("..data/urlpoll.conf", dir.path + "/urlpoll.conf");
+  running_urlpoll up{dir.path, {"--config-file=urlpoll.conf"}};
+  REQUIRE(up.wait_until([](const auto& x) { return polled(x, "a"); }));
+  dir.write("v2/urlpoll.conf",
+            config_of({{"a", server.url("/ok")}, {"b", server.url("/ok")}},
+                      "watch-config = true\n"));
+  fs::create_directory_symlink("v2", dir.path + "/..data_tmp");
+  fs::rename(dir.path + "/..data_tmp", dir.path + "/..data");
+  CHECK(up.wait_until([](const auto& x) { return polled(x, "b"); }, 5s));
+}
+
+TEST_CASE("a reload turns watch-config on, and later edits reload by "
+          "themselves") {
+  reload_fixture f{""};
+  f.rewrite(config_of({{"a", f.server.url("/ok")}}));
+  running_urlpoll up{f.dir.path, f.args()};
+  REQUIRE(up.wait_until([](const auto& x) { return polled(x, "a"); }));
+  f.rewrite(config_of({{"a", f.server.url("/ok")}, {"b", f.server.url("/ok")}},
+                      "watch-config = true\n"));
+  up.signal(SIGHUP);
+  REQUIRE(up.wait_until([](const auto& x) { return polled(x, "b"); }));
+  f.rewrite(config_of({{"c", f.server.url("/ok")}}, "watch-config = true\n"));
+  CHECK(up.wait_until([](const auto& x) { return polled(x, "c"); }, 5s));
+}
+
+TEST_CASE("after logrotate moved the events file away, a reload writes a new "
+          "one, where a removed target says it left") {
+  reload_fixture f{""};
+  auto events = "events = \"events.jsonl\"\n";
+  f.rewrite(config_of({{"a", f.server.url("/ok")}, {"b", f.server.url("/ok")}},
+                      events));
+  running_urlpoll up{f.dir.path, f.args()};
+  REQUIRE(up.wait_until(
+    [](const auto& x) { return polled(x, "a") && polled(x, "b"); }));
+  auto log = f.dir.path + "/events.jsonl";
+  std::filesystem::rename(log, log + ".1");
+  f.rewrite(config_of({{"b", f.server.url("/ok")}}, events));
+  up.signal(SIGHUP);
+  REQUIRE(
+    up.wait_until([](const auto& x) { return x["targets"].size() == 1; }));
+  auto stopped = up.stop(5s);
+  CHECK(stopped.exit_code == 0);
+  std::ifstream file{log};
+  REQUIRE(file);
+  std::string line;
+  REQUIRE(std::getline(file, line));
+  auto left = nlohmann::json::parse(line);
+  CHECK(left["target"] == "a");
+  CHECK(left["from"] == "up");
+  CHECK(left["to"] == "unknown");
+  CHECK(left["status"] == "removed from the configuration");
+}

@@ -317,6 +317,9 @@ std::string to_text(const snapshot& x) {
       << " targets: " << count(ts::up) << " up, " << count(ts::degraded)
       << " degraded, " << count(ts::down) << " down, " << count(ts::unknown)
       << " unknown\n";
+  if (!x.config.last_ok)
+    out << "  the configuration reload of " << rfc3339(x.config.last_time)
+        << " was refused: the previous configuration keeps running\n";
   out << "  " << std::left << std::setw(10) << "STATE"
       << std::setw(static_cast<int>(name_width) + 1) << "TARGET" << std::right
       << std::setw(10) << "LATENCY" << std::setw(8) << "POLLS" << std::setw(8)

@@ -232,3 +232,20 @@ TEST_CASE("the JSON writer escapes what JSON must escape") {
   CHECK(doc["targets"][0]["latency_ms"].get<double>() ==
         doctest::Approx(12.345));
 }
+
+TEST_CASE("after a refused reload the table and the JSON say the previous "
+          "configuration keeps running") {
+  auto x = sample();
+  CHECK(to_text(x).find("was refused") == std::string::npos);
+  x.config.reloads = 1;
+  x.config.last_ok = false;
+  x.config.last_time = x.time;
+  x.config.last_errors = {"urlpoll.conf:3: 'urlpoll.pollers' must be a whole "
+                          "number, not \"abc\""};
+  CHECK(to_text(x).find("the configuration reload of " + rfc3339(x.time) +
+                        " was refused: the previous configuration keeps "
+                        "running") != std::string::npos);
+  auto doc = to_json(x);
+  CHECK(doc["config"]["last_reload_successful"] == false);
+  CHECK(doc["config"]["errors"][0] == x.config.last_errors[0]);
+}

@@ -24,16 +24,19 @@ public:
     args.push_back("--urlpoll.http-listen=127.0.0.1:0");
     proc_ = std::make_unique<child>(URLPOLL_BINARY, args, dir);
     const std::string needle = "status page on http://127.0.0.1:";
-    REQUIRE_MESSAGE(proc_->wait_for(
-                      [&](const std::string&, const std::string& err) {
-                        auto at = err.find(needle);
-                        if (at == std::string::npos)
-                          return false;
-                        port = std::stoi(err.substr(at + needle.size()));
-                        return true;
-                      },
-                      std::chrono::seconds{10}),
-                    "urlpoll did not start its HTTP API");
+    std::string said;
+    auto started = proc_->wait_for(
+      [&](const std::string&, const std::string& err) {
+        said = err;
+        auto at = err.find(needle);
+        if (at == std::string::npos)
+          return false;
+        port = std::stoi(err.substr(at + needle.size()));
+        return true;
+      },
+      std::chrono::seconds{10});
+    REQUIRE_MESSAGE(started,
+                    "urlpoll did not start its HTTP API; it said: " << said);
   }
 
   ~running_urlpoll() {

@@ -195,17 +195,22 @@ int run(caf::actor_system& sys, settings cfg, std::vector<std::string> args) {
   std::unique_ptr<http_api> api;
   if (http_listen) {
     api = std::make_unique<http_api>(sys, monitor, http_token, reloader);
+    // Every line goes through the printer, the one owner of stderr: two
+    // writers would interleave their words.
+    auto say = [&](const std::string& line) {
+      caf::anon_send(printer, line);
+    };
     if (auto problem = api->start(*http_listen)) {
-      std::cerr << "urlpoll: " << *problem << '\n';
+      say("urlpoll: " + *problem);
       api.reset();
       stop_all();
       stop_output();
       return 3;
     }
-    std::cerr << "urlpoll: HTTP API, /metrics and the status page on http://"
-              << to_string(worker_address{http_listen->host,
-                                          static_cast<uint16_t>(api->port())})
-              << "/" << std::endl;
+    say("urlpoll: HTTP API, /metrics and the status page on http://" +
+        to_string(worker_address{http_listen->host,
+                                 static_cast<uint16_t>(api->port())}) +
+        "/");
   }
   // There but with once, watching nothing without watch-config: a reload
   // may turn it on.
@@ -232,8 +237,8 @@ int run(caf::actor_system& sys, settings cfg, std::vector<std::string> args) {
     self->request(monitor, std::chrono::seconds{1}, caf::get_atom::value)
       .receive([&](snapshot& x) { final_status = std::move(x); },
                [&](caf::error& err) {
-                 std::cerr << "urlpoll: no final status: " << sys.render(err)
-                           << '\n';
+                 caf::anon_send(printer,
+                                "urlpoll: no final status: " + sys.render(err));
                });
   api.reset();
   stop_output();

@@ -17,6 +17,24 @@ child::child(const std::string& program, const std::vector<std::string>& args,
   int err_pipe[2];
   if (::pipe2(out_pipe, O_CLOEXEC) != 0 || ::pipe2(err_pipe, O_CLOEXEC) != 0)
     return;
+  // Everything the child needs is made before fork: between fork and exec
+  // a child of a threaded process may only make async-signal-safe calls.
+  // An allocation there can wait forever for a lock that another thread of
+  // the test held at the fork (seen under AddressSanitizer: a child that
+  // never ran urlpoll).
+  std::vector<char*> argv;
+  argv.push_back(const_cast<char*>(program.c_str()));
+  for (auto& arg : args)
+    argv.push_back(const_cast<char*>(arg.c_str()));
+  // Tests run side by side: urlpoll's HTTP API stays off unless a test
+  // asks for it (on port 0).
+  std::string no_api = "--urlpoll.http-listen=";
+  auto wants_api = std::any_of(args.begin(), args.end(), [](auto& arg) {
+    return arg.rfind("--urlpoll.http-listen=", 0) == 0;
+  });
+  if (program == URLPOLL_BINARY && !wants_api)
+    argv.push_back(no_api.data());
+  argv.push_back(nullptr);
   started_ = steady_clock::now();
   pid_ = ::fork();
   if (pid_ == 0) {
@@ -24,19 +42,6 @@ child::child(const std::string& program, const std::vector<std::string>& args,
     ::dup2(err_pipe[1], STDERR_FILENO);
     if (::chdir(cwd.c_str()) != 0)
       ::_exit(127);
-    std::vector<char*> argv;
-    argv.push_back(const_cast<char*>(program.c_str()));
-    for (auto& arg : args)
-      argv.push_back(const_cast<char*>(arg.c_str()));
-    // Tests run side by side: urlpoll's HTTP API stays off unless a test
-    // asks for it (on port 0).
-    std::string no_api = "--urlpoll.http-listen=";
-    auto wants_api = std::any_of(args.begin(), args.end(), [](auto& arg) {
-      return arg.rfind("--urlpoll.http-listen=", 0) == 0;
-    });
-    if (program == URLPOLL_BINARY && !wants_api)
-      argv.push_back(no_api.data());
-    argv.push_back(nullptr);
     ::execv(program.c_str(), argv.data());
     ::_exit(127);
   }

@@ -35,8 +35,13 @@ public:
         return true;
       },
       std::chrono::seconds{10});
-    REQUIRE_MESSAGE(started,
-                    "urlpoll did not start its HTTP API; it said: " << said);
+    if (!started) {
+      // How it ended: 128 + N after signal N, -1 when it still ran.
+      auto ended = proc_->wait(std::chrono::milliseconds{100});
+      stopped_ = true;
+      FAIL("urlpoll did not start its HTTP API; it said: '"
+           << said << "', exit code " << ended.exit_code);
+    }
   }
 
   ~running_urlpoll() {

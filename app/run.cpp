@@ -93,9 +93,8 @@ void release_freed_memory() {
 }
 
 // main's waits look at the mailbox again every second instead of only when
-// woken: a wake-up that went missing must not hang urlpoll (seen once in ~70
-// runs under AddressSanitizer and load: a message sat in the mailbox of a
-// waiting scoped actor).
+// woken: under AddressSanitizer and load a SIGTERM once went unanswered with
+// main waiting in receive, cause not found; a second look costs nothing.
 constexpr auto recheck = std::chrono::seconds{1};
 
 bool all_up(const snapshot& x) {

@@ -34,6 +34,11 @@ bool operator==(const state_rules& x, const state_rules& y) {
 
 using fleet_pointer = fleet_actor::stateful_pointer<fleet_state>;
 
+const std::string&
+url_of(const std::pair<const std::string, fleet_state::member>& x) {
+  return x.second.url.empty() ? x.first : x.second.url;
+}
+
 void stop(fleet_pointer self, const fleet_state::member& m) {
   self->send_exit(m.actor, caf::exit_reason::user_shutdown);
 }
@@ -51,8 +56,9 @@ fleet_change apply(fleet_pointer self, fleet_plan& plan) {
   watched.rule_sets = plan.state_rule_sets;
   std::unordered_map<std::string, fleet_state::member> next;
   next.reserve(n);
-  // The targets to start, by their place in the plan.
-  std::vector<size_t> starting;
+  // The targets to start: their place in the plan, and their member (a
+  // node of the map, which stays where it is when the map moves).
+  std::vector<std::pair<size_t, fleet_state::member*>> starting;
   for (size_t i = 0; i < n; ++i) {
     auto& t = plan.targets[i];
     auto name = identity(t);
@@ -63,7 +69,7 @@ fleet_change apply(fleet_pointer self, fleet_plan& plan) {
     status.method = t.rules->check.method;
     watched.rules[i] = t.state_rules;
     auto old = st.targets.find(name);
-    if (old != st.targets.end() && old->second.url == t.url) {
+    if (old != st.targets.end() && url_of(*old) == t.url) {
       // The node moves over as it is: no copy of its name or URL.
       auto node = st.targets.extract(old);
       auto& m = node.mapped();
@@ -91,12 +97,13 @@ fleet_change apply(fleet_pointer self, fleet_plan& plan) {
     }
     status.name = t.name;
     status.url = redact(t.url);
-    m.url = t.url;
+    if (t.url != name)
+      m.url = t.url;
     m.rules = t.rules;
     m.states = states;
     watched.ids[i] = m.id;
-    next.emplace(std::move(name), std::move(m));
-    starting.push_back(i);
+    auto added = next.emplace(std::move(name), std::move(m)).first;
+    starting.emplace_back(i, &added->second);
   }
   for (auto& [name, m] : st.targets) {
     ++change.removed;
@@ -106,8 +113,8 @@ fleet_change apply(fleet_pointer self, fleet_plan& plan) {
   // The monitor knows every id before a new resource can poll.
   self->send(st.peers.monitor, track_atom_v, std::move(watched));
   for (size_t k = 0; k < starting.size(); ++k) {
-    auto& t = plan.targets[starting[k]];
-    auto& m = st.targets.at(identity(t));
+    auto& t = plan.targets[starting[k].first];
+    auto& m = *starting[k].second;
     // Never later than one of the target's own intervals.
     auto first =
       start_offset(std::min(plan.start_spread, t.rules->schedule.interval), k,

@@ -66,6 +66,8 @@ bool same_rules(const target_rules& x, const target_rules& y);
 struct fleet_state {
   struct member {
     target_id id = 0;
+    /// Empty when it is the name itself (a plain URL without a password):
+    /// 100,000 targets are 100,000 URLs fewer.
     std::string url;
     std::shared_ptr<const target_rules> rules;
     state_rules states;

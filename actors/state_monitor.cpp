@@ -44,6 +44,19 @@ void publish(monitor_pointer self, const transition& change) {
     self->send(a, change);
 }
 
+// The transition of a target that starts over, or ends: back to unknown,
+// with why. (health.cpp's flapping window restarts at such a transition.)
+transition starting_over(caf::timestamp now, const target_status& t,
+                         target_state from, std::string why) {
+  transition result;
+  result.time = now;
+  result.target = display_name(t);
+  result.from = from;
+  result.to = target_state::unknown;
+  result.status = std::move(why);
+  return result;
+}
+
 void deliver_if_all_polled(state_monitor_state& st) {
   if (st.unpolled > 0 || st.awaiting_all_polled.empty())
     return;
@@ -92,12 +105,8 @@ void track(monitor_pointer self, monitor_targets next) {
     kept[old->second] = true;
     auto& before = st.targets[old->second];
     history[i] = std::move(st.history[old->second]);
-    transition change;
-    change.time = now;
-    change.target = display_name(targets[i]);
-    change.from = before.state;
-    change.to = target_state::unknown;
-    change.status = "the URL changed to " + targets[i].url;
+    auto change = starting_over(now, targets[i], before.state,
+                                "the URL changed to " + targets[i].url);
     if (history[i].size() >= transition_history)
       history[i].erase(history[i].begin());
     history[i].push_back(change);
@@ -108,15 +117,9 @@ void track(monitor_pointer self, monitor_targets next) {
       continue;
     auto& gone = st.targets[k];
     // The events say it left (an alerter resolves what it had open).
-    if (st.output.transition) {
-      transition left;
-      left.time = now;
-      left.target = display_name(gone);
-      left.from = gone.state;
-      left.to = target_state::unknown;
-      left.status = "removed from the configuration";
-      st.output.transition(left);
-    }
+    if (st.output.transition)
+      st.output.transition(
+        starting_over(now, gone, gone.state, "removed from the configuration"));
     for (auto& a : st.subscribers)
       self->send(a, removed_atom_v, display_name(gone));
   }

@@ -79,26 +79,26 @@ bool is_loopback(const std::string& host) {
 
 namespace {
 
-// A per-target option's help, from the table of rule keys, without the
-// README's Markdown.
-std::string rule_help(const char* option) {
-  std::string result = find_rule_key(option)->help;
-  result.erase(std::remove(result.begin(), result.end(), '`'), result.end());
-  return result;
+// Text from the README's Markdown, for --help: `code` loses its backticks,
+// [text](#anchor) keeps its text.
+std::string plain_text(std::string markdown) {
+  markdown.erase(std::remove(markdown.begin(), markdown.end(), '`'),
+                 markdown.end());
+  static const std::regex link{R"(\[([^\]]*)\]\([^)]*\))"};
+  return std::regex_replace(markdown, link, "$1");
 }
 
-// An option's help from option_docs(), without the README's Markdown:
-// `code` loses its backticks, [text](#anchor) keeps its text.
+// A per-target option's help, from the table of rule keys.
+std::string rule_help(const char* option) {
+  return plain_text(find_rule_key(option)->help);
+}
+
+// An option's help, from option_docs().
 std::string option_help(const char* option) {
   auto wanted = "`" + std::string{option} + "`";
-  for (auto& doc : option_docs()) {
-    if (wanted != doc.option)
-      continue;
-    std::string x = doc.help;
-    x.erase(std::remove(x.begin(), x.end(), '`'), x.end());
-    static const std::regex link{R"(\[([^\]]*)\]\([^)]*\))"};
-    return std::regex_replace(x, link, "$1");
-  }
+  for (auto& doc : option_docs())
+    if (wanted == doc.option)
+      return plain_text(doc.help);
   return {};
 }
 
@@ -924,12 +924,8 @@ std::string help_text(const config& cfg) {
   for (auto& key : rule_keys()) {
     if (key.kind != rule_kind::expect && key.kind != rule_kind::headers)
       continue;
-    auto plain = [](std::string x) {
-      x.erase(std::remove(x.begin(), x.end(), '`'), x.end());
-      return x;
-    };
-    out << "  --urlpoll." << key.option << "=" << plain(key.default_text)
-        << "\n      " << plain(key.help) << "\n";
+    out << "  --urlpoll." << key.option << "=" << plain_text(key.default_text)
+        << "\n      " << plain_text(key.help) << "\n";
   }
   auto list = [](const std::vector<std::string>& keys) {
     std::string result;

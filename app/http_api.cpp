@@ -48,19 +48,28 @@ struct http_api::impl {
   std::thread thread;
   int port = 0;
 
-  // Asks the state monitor for `what`; on an answer calls `ok`, else
-  // answers 503.
-  template <class Answer, class... Ts>
-  void ask(httplib::Response& res, std::function<void(Answer&)> ok,
-           Ts... what) {
+  // Asks `dest` for `what` within `timeout`; on an answer calls `ok`, else
+  // answers 503, saying that `dest` (named `who`) did not answer.
+  template <class Answer, class Handle, class... Ts>
+  void ask_actor(const Handle& dest, caf::timespan timeout, const char* who,
+                 httplib::Response& res, std::function<void(Answer&)> ok,
+                 Ts... what) {
     caf::scoped_actor self{sys};
-    self->request(monitor, monitor_timeout, what...)
+    self->request(dest, timeout, what...)
       .receive([&](Answer& x) { ok(x); },
                [&](caf::error& err) {
                  json_error(res, 503,
-                            "the state monitor did not answer: " +
-                              sys.render(err));
+                            std::string{who} +
+                              " did not answer: " + sys.render(err));
                });
+  }
+
+  // Asks the state monitor for `what`.
+  template <class Answer, class... Ts>
+  void ask(httplib::Response& res, std::function<void(Answer&)> ok,
+           Ts... what) {
+    ask_actor<Answer>(monitor, monitor_timeout, "the state monitor", res,
+                      std::move(ok), what...);
   }
 
   bool authorized(const httplib::Request& req, httplib::Response& res) {
@@ -79,18 +88,13 @@ struct http_api::impl {
       json_error(res, 503, "this urlpoll does not reload");
       return;
     }
-    caf::scoped_actor self{sys};
-    self
-      ->request(reloader, reload_timeout, reload_atom_v,
-                std::string{"POST /-/reload"})
-      .receive(
-        [&](reload_report& x) {
-          res.status = x.ok ? 200 : 400;
-          res.set_content(to_json(x), "application/json");
-        },
-        [&](caf::error& err) {
-          json_error(res, 503, "the reload did not finish: " + sys.render(err));
-        });
+    ask_actor<reload_report>(
+      reloader, reload_timeout, "the reloader", res,
+      [&](reload_report& x) {
+        res.status = x.ok ? 200 : 400;
+        res.set_content(to_json(x), "application/json");
+      },
+      reload_atom_v, std::string{"POST /-/reload"});
   }
 
   void routes() {

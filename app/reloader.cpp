@@ -258,12 +258,12 @@ void apply(reloader_pointer self, settings next, reload_report report,
                      report.time);
   }
   reconcile_alerters(self, next.alerts);
-  auto drain = longest_timeout(next) + drain_grace;
   if (first) {
     st.path = spawn_poll_path(self->system(), next, parts.monitor);
     self->send(parts.fleet, pollers_atom_v, st.path.pollers);
   } else if (!same_poll_path(st.running, next)) {
     // A new path for the next polls; the old one answers those in flight.
+    auto drain = longest_timeout(next) + drain_grace;
     auto old = st.path;
     st.path = spawn_poll_path(self->system(), next, parts.monitor);
     self->send(parts.fleet, pollers_atom_v, st.path.pollers);

@@ -188,6 +188,10 @@ int run(caf::actor_system& sys, settings cfg, std::vector<std::string> args) {
   for (bool started = false; !started;)
     self->receive([&](reload_report&) { started = true; },
                   caf::after(recheck) >> [] {});
+  // Once the state monitor answers, it has taken the targets (it answers in
+  // order) and the start-up copies of them are freed: give those pages back.
+  self->request(monitor, caf::infinite, caf::get_atom_v, std::string{})
+    .receive([](target_detail&) {}, [](caf::error&) {});
   release_freed_memory();
   // once answers by exit code: no HTTP API, so that a cron job never fights
   // a running urlpoll for its port.

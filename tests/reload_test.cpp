@@ -345,3 +345,31 @@ TEST_CASE("after logrotate moved the events file away, a reload writes a new "
   CHECK(left["to"] == "unknown");
   CHECK(left["status"] == "removed from the configuration");
 }
+
+TEST_CASE("a reload keeps an unchanged target's open alert: no second down, "
+          "and resolved when it recovers") {
+  reload_fixture f{""};
+  auto alerts = "alerts = [{ name = \"ops\", type = \"webhook\", url = \"" +
+                f.server.url("/hook") + "\" }]\nretry-interval = 200ms\n";
+  f.server.switch_code = 503;
+  f.rewrite(config_of({{"a", f.server.url("/switch")}}, alerts));
+  running_urlpoll up{f.dir.path, f.args()};
+  REQUIRE(up.wait_until(
+    [&](const auto&) { return f.server.hooks().size() >= 1; }, 10s));
+  f.rewrite(config_of(
+    {{"a", f.server.url("/switch")}, {"b", f.server.url("/ok")}}, alerts));
+  up.signal(SIGHUP);
+  REQUIRE(up.wait_until([](const auto& x) { return polled(x, "b", 3); }));
+  // a was polled down again after the reload, and said nothing new.
+  auto polls = target(up.status(), "a")["polls"].get<int>();
+  REQUIRE(
+    up.wait_until([&](const auto& x) { return polled(x, "a", polls + 2); }));
+  f.server.switch_code = 200;
+  REQUIRE(up.wait_until(
+    [&](const auto&) { return f.server.hooks().size() >= 2; }, 10s));
+  auto hooks = f.server.hooks();
+  REQUIRE(hooks.size() == 2);
+  CHECK(nlohmann::json::parse(hooks[0])["event"] == "down");
+  CHECK(nlohmann::json::parse(hooks[1])["event"] == "resolved");
+  CHECK(nlohmann::json::parse(hooks[1])["target"] == "a");
+}

@@ -120,6 +120,23 @@ caf::behavior sender(caf::event_based_actor*, std::string alert) {
   };
 }
 
+// Tells the history (by the monitor) what the webhook now knows of a target (or
+// what this alerter gave up telling it): an open alert, or none.
+void remember(alerter_pointer self, const delivery& d) {
+  auto& st = self->state;
+  if (!st.remembers || d.tells == target_state::unknown)
+    return;
+  saved_alert x;
+  x.alerter = st.rule.name;
+  x.target = d.target;
+  x.told = d.tells;
+  if (auto i = st.targets.find(d.target); i != st.targets.end()) {
+    x.since = i->second.since;
+    x.last = i->second.last;
+  }
+  self->send(st.monitor, std::move(x));
+}
+
 caf::timespan backoff(uint32_t attempts) {
   auto seconds = std::min<int64_t>(60, int64_t{1} << std::min(attempts, 6u));
   return std::chrono::seconds{seconds / 2};
@@ -140,6 +157,8 @@ void send_next(alerter_pointer self) {
       auto& d = st.queue.front();
       auto delivered = problem.empty();
       self->send(st.monitor, alerted_atom_v, st.rule.name, delivered);
+      if (delivered || d.attempts + 1 >= st.rule.max_attempts)
+        remember(self, d);
       if (delivered) {
         st.queue.pop_front();
       } else if (++d.attempts >= st.rule.max_attempts) {
@@ -168,11 +187,12 @@ bool wanted(const alert_rule& rule, target_state x) {
 }
 
 void enqueue(alerter_pointer self, const std::string& event,
-             const alerter_state::per_target& target) {
+             const alerter_state::per_target& target,
+             target_state tells = target_state::unknown) {
   auto& st = self->state;
   alert a{event, target.last, target.since};
   st.queue.push_back(
-    delivery{alert_body(st.rule, a), event, target.last.target, 0});
+    delivery{alert_body(st.rule, a), event, target.last.target, 0, tells});
   send_next(self);
 }
 
@@ -188,32 +208,78 @@ void tell(alerter_pointer self, alerter_state::per_target& target) {
   case target_state::degraded:
     target.alerted = target.state;
     if (wanted(rule, target.state))
-      enqueue(self, to_string(target.state), target);
+      enqueue(self, to_string(target.state), target, target.state);
     target.next_reminder = caf::make_timestamp() + rule.repeat_interval;
     break;
   case target_state::up:
     target.alerted = target_state::up;
     // The first up after start is no news; up after a failure is.
     if (previous != target_state::unknown && wanted(rule, target_state::up))
-      enqueue(self, "resolved", target);
+      enqueue(self, "resolved", target, target_state::up);
     break;
   default:
     break;
   }
 }
 
+// After a restart: the open alerts this alerter had, the states the targets
+// resume, and what differs between them told now.
+void resume(alerter_pointer self, const history_resume& from) {
+  auto& st = self->state;
+  for (auto& a : from.alerts) {
+    if (a.alerter != st.rule.name)
+      continue;
+    auto& target = st.targets[a.target];
+    target.alerted = a.told;
+    target.since = a.since;
+    target.last = a.last;
+    target.next_reminder = caf::make_timestamp() + st.rule.repeat_interval;
+  }
+  for (auto& x : from.states) {
+    auto open = st.targets.find(x.name);
+    auto problem =
+      x.state == target_state::down || x.state == target_state::degraded;
+    if (open == st.targets.end() && !problem)
+      continue;
+    auto& target = st.targets[x.name];
+    auto told =
+      open != st.targets.end() ? target.alerted : target_state::unknown;
+    target.state = x.state;
+    target.flapping = x.flapping;
+    target.since = x.since;
+    if (told != x.state) {
+      // What it says now: the state the target resumes.
+      target.last.time = x.since;
+      target.last.target = x.name;
+      target.last.from = told;
+      target.last.to = x.state;
+      target.last.flapping = x.flapping;
+      target.last.status = x.status;
+      target.last.code = x.code;
+      target.last.views.clear();
+    }
+  }
+  for (auto& [name, target] : st.targets)
+    if (!target.flapping)
+      tell(self, target);
+}
+
 } // namespace
 
 alerter_actor::behavior_type
 alerter(alerter_pointer self, alert_rule rule, state_monitor_actor monitor,
-        std::function<void(const std::string&)> log) {
+        std::function<void(const std::string&)> log, bool remembers,
+        std::shared_ptr<const history_resume> resumed) {
   auto& st = self->state;
   st.rule = std::move(rule);
   st.monitor = std::move(monitor);
   st.log = std::move(log);
+  st.remembers = remembers;
   st.sender = self->system().spawn<caf::detached>(sender, st.rule.name);
   self->link_to(st.sender);
   self->delayed_send(self, std::chrono::seconds{1}, remind_atom_v);
+  if (resumed)
+    resume(self, *resumed);
   return {
     [=](const transition& t) {
       auto& target = self->state.targets[t.target];
@@ -244,7 +310,7 @@ alerter(alerter_pointer self, alert_rule rule, state_monitor_actor monitor,
         target.last.status = "removed from the configuration";
         target.last.code = 0;
         target.last.views.clear();
-        enqueue(self, "resolved", target);
+        enqueue(self, "resolved", target, target_state::up);
       }
       st.targets.erase(i);
     },

@@ -8,7 +8,10 @@
 //           configuration, so an open alert for it is resolved as such;
 //           (configure_atom, rule) from the reloader: the rule changed;
 //           (remind_atom) from itself every second: reminders and retries.
-// Sends:    (post_atom, url, body) to its sender, a detached actor that does
+// Sends:    what the webhook was last told about a target (saved_alert) to
+//           the state monitor, whose next batch takes it to the history, so
+//           that a restart resumes the open alerts;
+//           (post_atom, url, body) to its sender, a detached actor that does
 //           the blocking HTTP POST, so that a slow or dead webhook never
 //           delays polling; (alerted_atom, name, delivered) to the state
 //           monitor, which counts deliveries for /metrics; failures as log
@@ -18,6 +21,12 @@
 // after that is "resolved", reminders repeat every repeat-interval while the
 // target stays down, and nothing is sent while it flaps: when it settles,
 // its state then is alerted if it differs from what was last sent.
+//
+// After a restart it starts from what the history resumed: the open alerts
+// it had, and the states the targets resume. What differs is told at once: a
+// target down whose alert never went out is alerted, an open alert whose
+// target is up again is resolved; an outage alerted before is not alerted
+// again.
 #pragma once
 
 #include <deque>
@@ -31,6 +40,7 @@
 #include <caf/typed_actor.hpp>
 
 #include "actors/interfaces.hpp"
+#include "messages/history.hpp"
 #include "messages/snapshot.hpp"
 
 namespace urlpoll {
@@ -71,6 +81,9 @@ struct delivery {
   std::string event;
   std::string target;
   uint32_t attempts = 0;
+  /// What it tells about the target: down, degraded, up (resolved), or
+  /// unknown (a reminder, which changes nothing).
+  target_state tells = target_state::unknown;
 };
 
 struct alerter_state {
@@ -90,13 +103,19 @@ struct alerter_state {
   caf::timestamp retry_at;
   caf::actor sender;
   state_monitor_actor monitor;
+  /// Whether there is a history that keeps open alerts.
+  bool remembers = false;
   std::function<void(const std::string&)> log;
   static inline const char* name = "alerter";
 };
 
+/// With `remembers`, what it tells goes to the history (by the state
+/// monitor); `resumed` (may be null) is what the history resumed at
+/// start-up.
 alerter_actor::behavior_type
 alerter(alerter_actor::stateful_pointer<alerter_state> self, alert_rule rule,
         state_monitor_actor monitor,
-        std::function<void(const std::string&)> log);
+        std::function<void(const std::string&)> log, bool remembers = false,
+        std::shared_ptr<const history_resume> resumed = nullptr);
 
 } // namespace urlpoll

@@ -12,6 +12,7 @@
 #include <caf/replies_to.hpp>
 #include <caf/typed_actor.hpp>
 
+#include "messages/history.hpp"
 #include "messages/messages.hpp"
 
 namespace urlpoll {
@@ -19,6 +20,21 @@ namespace urlpoll {
 struct target_rules;
 struct monitor_targets;
 struct alert_rule;
+struct history_opened;
+struct history_options;
+struct status_query;
+
+/// The history: the sole owner of the history database.
+using history_actor = caf::typed_actor<
+  caf::replies_to<start_atom, caf::timespan>::with<history_opened>,
+  caf::reacts_to<history_batch>,
+  caf::replies_to<caf::get_atom, history_query>::with<history_answer>,
+  caf::replies_to<transitions_atom, history_query>::with<history_answer>,
+  caf::replies_to<daily_atom, daily_query>::with<daily_answer>,
+  caf::replies_to<save_atom>::with<bool>, caf::reacts_to<flush_atom>,
+  caf::reacts_to<uptime_atom>, caf::reacts_to<housekeep_atom>,
+  caf::reacts_to<configure_atom, history_options>,
+  caf::reacts_to<subscribe_atom, caf::actor>>;
 
 /// A poller, or the pool in front of the pollers: polls a target once.
 using poller_actor =
@@ -66,7 +82,13 @@ using state_monitor_actor = caf::typed_actor<
   caf::reacts_to<subscribe_atom, alerter_actor>,
   caf::reacts_to<unsubscribe_atom, alerter_actor>,
   caf::reacts_to<configure_atom, caf::timespan>,
-  caf::reacts_to<reloaded_atom, reload_status>>;
+  caf::reacts_to<reloaded_atom, reload_status>,
+  caf::reacts_to<resume_atom, history_actor,
+                 std::shared_ptr<const history_resume>, caf::timespan>,
+  caf::reacts_to<history_atom>, caf::reacts_to<history_atom, history_status>,
+  caf::reacts_to<uptime_atom, uptime_update>, caf::reacts_to<saved_alert>,
+  caf::replies_to<save_atom>::with<bool>,
+  caf::replies_to<caf::get_atom, status_query>::with<snapshot>>;
 
 /// The fleet: the set of resource actors, keyed by target name.
 struct fleet_plan;
@@ -81,3 +103,15 @@ CAF_ALLOW_UNSAFE_MESSAGE_TYPE(std::shared_ptr<const urlpoll::target_rules>)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(urlpoll::monitor_targets)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(urlpoll::fleet_plan)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(urlpoll::alert_rule)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(urlpoll::history_opened)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(urlpoll::history_options)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(urlpoll::status_query)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(urlpoll::history_batch)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(urlpoll::saved_alert)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(urlpoll::history_query)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(urlpoll::history_answer)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(urlpoll::daily_query)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(urlpoll::daily_answer)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(std::shared_ptr<const urlpoll::history_resume>)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(urlpoll::history_status)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(urlpoll::uptime_update)

@@ -1,6 +1,7 @@
 #include "actors/state_monitor.hpp"
 
 #include <algorithm>
+#include <cctype>
 
 #include <caf/event_based_actor.hpp>
 #include <caf/stateful_actor.hpp>
@@ -12,7 +13,30 @@ namespace urlpoll {
 
 namespace {
 
-snapshot make_snapshot(const state_monitor_state& st) {
+state_counts count_states(const std::vector<target_status>& targets) {
+  state_counts n;
+  n.targets = targets.size();
+  for (auto& t : targets) {
+    switch (t.state) {
+    case target_state::up:
+      ++n.up;
+      break;
+    case target_state::degraded:
+      ++n.degraded;
+      break;
+    case target_state::down:
+      ++n.down;
+      break;
+    default:
+      ++n.unknown;
+    }
+    n.flapping += t.flapping ? 1 : 0;
+  }
+  return n;
+}
+
+// The snapshot without its targets.
+snapshot make_head(const state_monitor_state& st) {
   auto nodes = st.nodes;
   for (auto& n : nodes)
     if (auto i = st.node_polls.find(n.name); i != st.node_polls.end())
@@ -25,8 +49,109 @@ snapshot make_snapshot(const state_monitor_state& st) {
   x.nodes = std::move(nodes);
   x.alerts = st.alerts;
   x.config = st.config;
+  x.history = st.history_info;
+  x.counts = count_states(st.targets);
+  x.page.matched = st.targets.size();
+  return x;
+}
+
+snapshot make_snapshot(const state_monitor_state& st) {
+  auto x = make_head(st);
   x.targets = st.targets;
   return x;
+}
+
+// Problems first: down, degraded, flapping, unknown, up.
+int problem_rank(const target_status& t) {
+  switch (t.state) {
+  case target_state::down:
+    return 0;
+  case target_state::degraded:
+    return 1;
+  default:
+    if (t.flapping)
+      return 2;
+    return t.state == target_state::unknown ? 3 : 4;
+  }
+}
+
+bool matches(const target_status& t, const status_query& q) {
+  auto& s = q.state;
+  if (!s.empty()) {
+    auto problem = t.state == target_state::down ||
+                   t.state == target_state::degraded || t.flapping;
+    if (s == "problems"   ? !problem
+        : s == "flapping" ? !t.flapping
+                          : s != to_string(t.state))
+      return false;
+  }
+  if (q.text.empty())
+    return true;
+  auto& name = t.name.empty() ? t.url : t.name;
+  auto lower = [](unsigned char c) {
+    return std::tolower(c);
+  };
+  return std::search(name.begin(), name.end(), q.text.begin(), q.text.end(),
+                     [&](char a, char b) { return lower(a) == lower(b); }) !=
+         name.end();
+}
+
+snapshot make_page(const state_monitor_state& st, const status_query& q) {
+  auto x = make_head(st);
+  std::vector<uint32_t> hits;
+  for (uint32_t i = 0; i < st.targets.size(); ++i)
+    if (matches(st.targets[i], q))
+      hits.push_back(i);
+  if (q.problems_first)
+    std::stable_sort(hits.begin(), hits.end(), [&](uint32_t a, uint32_t b) {
+      return problem_rank(st.targets[a]) < problem_rank(st.targets[b]);
+    });
+  x.page.matched = hits.size();
+  x.page.offset = q.offset;
+  x.page.limit = q.limit;
+  auto first = std::min(q.offset, hits.size());
+  auto last = q.limit < 0
+                ? hits.size()
+                : std::min(hits.size(), first + static_cast<size_t>(q.limit));
+  x.targets.reserve(last - first);
+  for (auto k = first; k < last; ++k)
+    x.targets.push_back(st.targets[hits[k]]);
+  return x;
+}
+
+saved_state saved_of(const target_status& t) {
+  saved_state x;
+  x.name = t.name.empty() ? t.url : t.name;
+  x.state = t.state;
+  x.flapping = t.flapping;
+  x.head_refused = t.head_refused;
+  x.code = t.code;
+  x.since = t.last_change;
+  x.last_poll = t.last_poll;
+  x.polls = t.polls;
+  x.failures = t.failures;
+  x.consecutive_failures = t.consecutive_failures;
+  x.consecutive_successes = t.consecutive_successes;
+  x.state_changes = t.state_changes;
+  x.status = t.status;
+  return x;
+}
+
+void resume_from(target_status& t, const saved_state& x) {
+  t.state = x.state;
+  t.flapping = x.flapping;
+  t.head_refused = x.head_refused;
+  if (x.head_refused)
+    t.method = http_method::get;
+  t.code = x.code;
+  t.last_change = x.since;
+  t.last_poll = x.last_poll;
+  t.polls = x.polls;
+  t.failures = x.failures;
+  t.consecutive_failures = x.consecutive_failures;
+  t.consecutive_successes = x.consecutive_successes;
+  t.state_changes = x.state_changes;
+  t.status = x.status;
 }
 
 using monitor_pointer =
@@ -36,12 +161,35 @@ const std::string& display_name(const target_status& t) {
   return t.name.empty() ? t.url : t.name;
 }
 
-void publish(monitor_pointer self, const transition& change) {
+// For the history's next batch: a transition, and its target's open state.
+void keep(state_monitor_state& st, const transition& change,
+          const target_status* now) {
+  if (!st.archive)
+    return;
+  st.batch.transitions.push_back(change);
+  if (now)
+    st.batch.states.push_back(saved_of(*now));
+}
+
+void publish(monitor_pointer self, const transition& change,
+             const target_status* target) {
   auto& st = self->state;
   if (st.output.transition)
     st.output.transition(change);
   for (auto& a : st.subscribers)
     self->send(a, change);
+  keep(st, change, target);
+}
+
+// A target that left the configuration: the events say so, an alerter
+// resolves what it had open, the history ends its state.
+void remove(monitor_pointer self, const transition& last) {
+  auto& st = self->state;
+  if (st.output.transition)
+    st.output.transition(last);
+  for (auto& a : st.subscribers)
+    self->send(a, removed_atom_v, last.target);
+  keep(st, last, nullptr);
 }
 
 // The transition of a target that starts over, or ends: back to unknown,
@@ -65,6 +213,29 @@ void deliver_if_all_polled(state_monitor_state& st) {
   st.awaiting_all_polled.clear();
 }
 
+// The history's batch of the last second; with `all`, every target's open
+// state (each history-flush, and at shutdown).
+void send_batch(monitor_pointer self, bool all) {
+  auto& st = self->state;
+  if (!st.archive)
+    return;
+  auto now = caf::make_timestamp();
+  auto& b = st.batch;
+  if (all || now - st.last_full_save >= st.history_flush) {
+    for (auto& t : st.targets)
+      if (t.last_poll >= st.last_full_save || all)
+        if (t.polls > 0)
+          b.states.push_back(saved_of(t));
+    st.last_full_save = now;
+  }
+  if (b.named.empty() && b.gone.empty() && b.samples.empty() &&
+      b.transitions.empty() && b.states.empty() && b.alerts.empty())
+    return;
+  b.time = now;
+  self->send(st.archive, std::move(b));
+  b = history_batch{};
+}
+
 // Takes over the targets the fleet says there are now: a known id keeps its
 // status and history; a renewed id (its URL changed) takes over its old
 // id's history; an id that is gone left the configuration.
@@ -81,6 +252,18 @@ void track(monitor_pointer self, monitor_targets next) {
   std::unordered_map<target_id, uint32_t> slot;
   slot.reserve(n);
   auto now = caf::make_timestamp();
+  // What the history resumes, for the first targets after a restart.
+  std::unordered_map<std::string,
+                     std::pair<saved_state, std::vector<transition>>>
+    resuming;
+  if (st.resume) {
+    for (auto& x : st.resume->states)
+      resuming[x.name].first = x;
+    for (auto& t : st.resume->recent)
+      if (auto r = resuming.find(t.target); r != resuming.end())
+        r->second.second.push_back(t);
+    st.resume.reset();
+  }
   for (size_t i = 0; i < n; ++i) {
     auto& fresh = next.targets[i];
     auto id = next.ids[i];
@@ -94,9 +277,19 @@ void track(monitor_pointer self, monitor_targets next) {
       continue;
     }
     targets[i] = std::move(fresh);
+    if (st.archive)
+      st.batch.named.emplace_back(id, display_name(targets[i]));
     auto renewed = next.renewed.find(id);
-    if (renewed == next.renewed.end())
+    if (renewed == next.renewed.end()) {
+      // Known to the history from before the restart: it goes on.
+      if (auto r = resuming.find(display_name(targets[i]));
+          r != resuming.end()) {
+        resume_from(targets[i], r->second.first);
+        history[i] = std::move(r->second.second);
+        resuming.erase(r);
+      }
       continue;
+    }
     auto old = st.slot.find(renewed->second);
     if (old == st.slot.end())
       continue;
@@ -116,12 +309,18 @@ void track(monitor_pointer self, monitor_targets next) {
     if (kept[k])
       continue;
     auto& gone = st.targets[k];
-    // The events say it left (an alerter resolves what it had open).
-    if (st.output.transition)
-      st.output.transition(
-        starting_over(now, gone, gone.state, "removed from the configuration"));
-    for (auto& a : st.subscribers)
-      self->send(a, removed_atom_v, display_name(gone));
+    remove(self, starting_over(now, gone, gone.state,
+                               "removed from the configuration"));
+    if (st.archive)
+      st.batch.gone.push_back(st.ids[k]);
+  }
+  // Resumed from the history but no longer configured: they left while
+  // urlpoll was stopped.
+  for (auto& [name, x] : resuming) {
+    target_status gone;
+    gone.name = name;
+    remove(self, starting_over(now, gone, x.first.state,
+                               "removed from the configuration"));
   }
   st.targets = std::move(targets);
   st.history = std::move(history);
@@ -135,7 +334,11 @@ void track(monitor_pointer self, monitor_targets next) {
     std::count_if(st.targets.begin(), st.targets.end(),
                   [](const target_status& t) { return t.polls == 0; }));
   for (auto& change : replaced)
-    publish(self, change);
+    publish(self, change, nullptr);
+  // The history learns of new and gone targets at once, so that asking it
+  // about them never finds nothing.
+  if (!st.batch.named.empty() || !st.batch.gone.empty())
+    send_batch(self, false);
   deliver_if_all_polled(st);
 }
 
@@ -169,6 +372,14 @@ void record_lateness(state_monitor_state& st, caf::timespan x) {
 }
 
 } // namespace
+
+bool valid_state_filter(const std::string& state) {
+  for (auto x :
+       {"", "up", "degraded", "down", "unknown", "flapping", "problems"})
+    if (state == x)
+      return true;
+  return false;
+}
 
 lateness_summary summarize(std::vector<caf::timespan> samples) {
   lateness_summary result;
@@ -228,7 +439,16 @@ state_monitor_actor::behavior_type state_monitor(monitor_pointer self,
       if (change && change->from != change->to)
         ++target.state_changes;
       if (change)
-        publish(self, *change);
+        publish(self, *change, &target);
+      if (st.archive)
+        st.batch.samples.push_back(
+          poll_sample{result.time, id,
+                      static_cast<uint32_t>(std::min<int64_t>(
+                        std::chrono::duration_cast<std::chrono::microseconds>(
+                          result.latency)
+                          .count(),
+                        UINT32_MAX)),
+                      classify(result), result.code != 0});
       if (classify(result) == target_state::down && st.output.failure)
         st.output.failure(target);
     },
@@ -249,6 +469,46 @@ state_monitor_actor::behavior_type state_monitor(monitor_pointer self,
       st.status_interval = interval;
     },
     [=](reloaded_atom, reload_status& x) { self->state.config = std::move(x); },
+    [=](resume_atom, history_actor& history,
+        std::shared_ptr<const history_resume>& resume, caf::timespan flush) {
+      auto& st = self->state;
+      auto first = !st.archive;
+      st.archive = std::move(history);
+      st.resume = std::move(resume);
+      st.history_flush = flush;
+      st.last_full_save = caf::make_timestamp();
+      // Targets tracked before: the history hears of them now.
+      for (size_t i = 0; i < st.targets.size(); ++i)
+        st.batch.named.emplace_back(st.ids[i], display_name(st.targets[i]));
+      if (first)
+        self->delayed_send(self, std::chrono::seconds{1}, history_atom_v);
+    },
+    [=](history_atom) {
+      send_batch(self, false);
+      self->delayed_send(self, std::chrono::seconds{1}, history_atom_v);
+    },
+    [=](save_atom) {
+      send_batch(self, true);
+      return true;
+    },
+    [=](history_atom, history_status& x) {
+      self->state.history_info = std::move(x);
+    },
+    [=](uptime_atom, uptime_update& x) {
+      auto& st = self->state;
+      for (auto& [id, figures] : x.figures)
+        if (auto i = st.slot.find(id); i != st.slot.end())
+          st.targets[i->second].uptime = figures;
+    },
+    [=](caf::get_atom, const status_query& q) {
+      return make_page(self->state, q);
+    },
+    [=](saved_alert& x) {
+      // In the batch after the transition it was about: a crash never
+      // keeps an alert without its cause.
+      if (self->state.archive)
+        self->state.batch.alerts.push_back(std::move(x));
+    },
     [=](caf::get_atom) { return make_snapshot(self->state); },
     [=](all_polled_atom) {
       auto promise = self->make_response_promise<snapshot>();

@@ -21,13 +21,29 @@
 //           (subscribe_atom / unsubscribe_atom, alerter) from the reloader;
 //           (configure_atom, status interval) from the reloader;
 //           (reloaded_atom, reload_status) from the reloader, for the
-//           snapshot.
+//           snapshot;
+//           (resume_atom, history, what to resume, flush) from main: the
+//           targets of the first track resume their state, since, counters
+//           and flapping window; a resumed target no longer configured
+//           leaves as a removed one does;
+//           (history_atom) from itself every second: the batch for the
+//           history; (save_atom) -> bool from main at shutdown: the last
+//           one, with every target's open state;
+//           (uptime_atom, figures) and (history_atom, status) from the
+//           history, for the snapshot;
+//           (get_atom, status_query) -> snapshot: the counts by state and
+//           one page of the targets that match, for the HTTP API;
+//           saved_alert from the alerters: what a webhook was told, for the
+//           history's next batch.
 //           Each target's state follows its results through the state
 //           machine of health.hpp, and the last 100 transitions are kept.
 // Sends:    snapshots as answers; the periodic status, one line per
 //           failed poll and every transition to its output; every
 //           transition, and (removed_atom, name) for a target that left the
-//           configuration, to each subscribed alerter.
+//           configuration, to each subscribed alerter; once a second at most
+//           a history_batch (every poll's sample, every transition, the
+//           open states that changed) to the history, never a message per
+//           poll.
 #pragma once
 
 #include <functional>
@@ -40,6 +56,7 @@
 
 #include "actors/health.hpp"
 #include "actors/interfaces.hpp"
+#include "messages/history.hpp"
 
 namespace urlpoll {
 
@@ -66,6 +83,24 @@ struct monitor_targets {
   std::vector<uint32_t> rules;
   std::vector<state_rules> rule_sets{state_rules{}};
 };
+
+/// Which targets a snapshot holds: those that match, one page of them.
+struct status_query {
+  /// "", "up", "degraded", "down", "unknown", "flapping" or "problems" (down,
+  /// degraded or flapping).
+  std::string state;
+  /// A part of the name, in any case.
+  std::string text;
+  /// Down first, then degraded, flapping, unknown, up; else configuration
+  /// order.
+  bool problems_first = false;
+  size_t offset = 0;
+  /// Negative: all.
+  int64_t limit = -1;
+};
+
+/// Whether `state` is a state status_query knows.
+bool valid_state_filter(const std::string& state);
 
 /// Targets named by their (redacted) URLs, with the default rules.
 monitor_targets plain_targets(std::vector<std::string> urls);
@@ -101,6 +136,15 @@ struct state_monitor_state {
   size_t lateness_next = 0;
   /// Requests for the moment every target has a result.
   std::vector<caf::typed_response_promise<snapshot>> awaiting_all_polled;
+  /// The history (the actor, not the transitions above), and the batch it
+  /// gets next.
+  history_actor archive;
+  history_batch batch;
+  caf::timespan history_flush{0};
+  caf::timestamp last_full_save;
+  history_status history_info;
+  /// What the history resumes, until the first track took it.
+  std::shared_ptr<const history_resume> resume;
   monitor_output output;
   static inline const char* name = "state_monitor";
 };

@@ -173,6 +173,18 @@ const std::vector<option_doc>& option_docs() {
      "and `POST /-/reload` do (see [Changing the "
      "configuration](#changing-the-configuration))"},
     {"`alerts`", "`[]`", "webhooks to alert, see [Alerts](#alerts)"},
+    {"`history`", "`\"urlpoll-history.db\"`",
+     "the SQLite file that keeps transitions, hourly and daily figures, and "
+     "what a restart resumes (state, counters, open alerts); a relative path "
+     "is relative to the config file's folder; empty: no history (see "
+     "[History and uptime](#history-and-uptime)); `once` keeps none"},
+    {"`history-flush`", "`1min`",
+     "how often the hour's figures and every target's counters are written "
+     "(transitions: every second); what `kill -9` can lose"},
+    {"`history-hourly`", "`336h` (14 days)",
+     "hourly figures are rolled into daily ones after this long"},
+    {"`history-retention`", "`9600h` (400 days)",
+     "daily figures, transitions and runs are kept this long"},
   };
   return docs;
 }
@@ -198,7 +210,8 @@ config::config()
     listen("127.0.0.1:" + std::to_string(default_worker_port)),
     node_name(host_name()), dispatch("spread"), method("HEAD"),
     degraded_latency(0), retry_interval(0), cert_expiry_warn(336h),
-    flap_window(10min), http_listen("127.0.0.1:9180") {
+    flap_window(10min), http_listen("127.0.0.1:9180"), history_flush(1min),
+    history_hourly(336h), history_retention(9600h) {
   caf::config_option_adder{custom_options_, "urlpoll"}
     .add(urls, "urls", option_help("urls"))
     .add(url_file, "url-file", option_help("url-file"))
@@ -238,7 +251,12 @@ config::config()
     .add(http_listen, "http-listen", option_help("http-listen"))
     .add(http_token, "http-token", option_help("http-token"))
     .add(watch_config, "watch-config", option_help("watch-config"))
-    .add(events, "events", option_help("events"));
+    .add(events, "events", option_help("events"))
+    .add(history, "history", option_help("history"))
+    .add(history_flush, "history-flush", option_help("history-flush"))
+    .add(history_hourly, "history-hourly", option_help("history-hourly"))
+    .add(history_retention, "history-retention",
+         option_help("history-retention"));
   // Nodes talk through CAF's middleman, over TLS when openssl.* is set.
   load<caf::io::middleman>();
   load<caf::openssl::manager>();
@@ -734,6 +752,11 @@ void resolve_paths(config& cfg) {
   if (cfg.events != "stdout")
     resolve("urlpoll.events", cfg.events);
   resolve("urlpoll.ca-file", cfg.ca_file);
+  // The history's default lives next to the config file, as if set there.
+  if (cfg.origins.count("urlpoll.history") == 0)
+    cfg.history = resolve_path(cfg.history, cfg.file + ":", cfg.file);
+  else
+    resolve("urlpoll.history", cfg.history);
   resolve("openssl.certificate", cfg.openssl_certificate);
   resolve("openssl.key", cfg.openssl_key);
   resolve("openssl.cafile", cfg.openssl_cafile);
@@ -1274,6 +1297,33 @@ std::vector<std::string> make_settings(const config& cfg, settings& out) {
   out.status_interval = cfg.status_interval;
   out.once = cfg.once;
   out.watch_config = cfg.watch_config;
+  // once answers and exits: it keeps no history, and never fights a running
+  // urlpoll for its database.
+  if (!cfg.once)
+    out.history = cfg.history;
+  if (!out.history.empty()) {
+    std::error_code ec;
+    if (std::filesystem::is_directory(out.history, ec))
+      fail("urlpoll.history", "'" + out.history +
+                                "' is a directory: give a file path (e.g. \"" +
+                                out.history +
+                                "/urlpoll-history.db\"), or "
+                                "\"\" for no history");
+  }
+  if (cfg.history_flush < 1s || cfg.history_flush > 1h)
+    fail("urlpoll.history-flush", "must be between 1s and 1h, not " +
+                                    format_duration(cfg.history_flush));
+  if (cfg.history_hourly < 1h)
+    fail("urlpoll.history-hourly",
+         "must be at least 1h, not " + format_duration(cfg.history_hourly));
+  if (cfg.history_retention < cfg.history_hourly)
+    fail("urlpoll.history-retention", "must be at least history-hourly (" +
+                                        format_duration(cfg.history_hourly) +
+                                        "), not " +
+                                        format_duration(cfg.history_retention));
+  out.history_keeping.flush = cfg.history_flush;
+  out.history_keeping.hourly = cfg.history_hourly;
+  out.history_keeping.retention = cfg.history_retention;
   out.config_file = cfg.file;
   out.url_file = cfg.url_file;
   hide_secret(errors, cfg.http_token);

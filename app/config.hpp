@@ -19,6 +19,7 @@
 #include "actors/dispatcher.hpp"
 #include "actors/fleet.hpp"
 #include "actors/health.hpp"
+#include "actors/history.hpp"
 #include "actors/resource.hpp"
 
 namespace urlpoll {
@@ -78,6 +79,9 @@ struct settings {
   std::string url_file;
   /// Reload when the config file or the url-file changes on disk.
   bool watch_config = false;
+  /// The history database; empty: no history.
+  std::string history;
+  history_options history_keeping;
 };
 
 /// The options under [urlpoll], declared to CAF: each is also settable on
@@ -130,6 +134,10 @@ public:
   std::string http_listen;
   std::string http_token;
   bool watch_config = false;
+  std::string history = "urlpoll-history.db";
+  caf::timespan history_flush;
+  caf::timespan history_hourly;
+  caf::timespan history_retention;
   /// targets, expect, headers, alerts: as read from the file or the
   /// command line.
   std::map<std::string, caf::config_value> raw;

@@ -1,12 +1,17 @@
 #include "app/http_api.hpp"
 
 #include <cctype>
+#include <cerrno>
+#include <cmath>
+#include <cstdio>
+#include <ctime>
 #include <thread>
 
 #include <caf/actor_system.hpp>
 #include <caf/scoped_actor.hpp>
 #include <httplib.h>
 
+#include "actors/state_monitor.hpp"
 #include "app/metrics.hpp"
 #include "app/report.hpp"
 #include "app/status_page.hpp"
@@ -37,13 +42,230 @@ std::string bearer_token(const std::string& header) {
   return header.substr(scheme.size());
 }
 
+// A number parameter in [min, max], or `fallback` when absent; none (and
+// a 400 answer) when it is something else.
+std::optional<int64_t> number_param(const httplib::Request& req,
+                                    httplib::Response& res, const char* name,
+                                    int64_t fallback, int64_t min,
+                                    int64_t max) {
+  if (!req.has_param(name))
+    return fallback;
+  auto text = req.get_param_value(name);
+  char* end = nullptr;
+  errno = 0;
+  auto value = std::strtoll(text.c_str(), &end, 10);
+  if (text.empty() || *end != '\0' || errno != 0 || value < min ||
+      value > max) {
+    json_error(res, 400,
+               std::string{name} + "=" + text + " is not a number from " +
+                 std::to_string(min) + " to " + std::to_string(max));
+    return std::nullopt;
+  }
+  return value;
+}
+
+// A time parameter, or `fallback` when absent; none (and a 400 answer) when
+// it is no RFC 3339 time.
+std::optional<caf::timestamp> time_param(const httplib::Request& req,
+                                         httplib::Response& res,
+                                         const char* name,
+                                         caf::timestamp fallback) {
+  if (!req.has_param(name))
+    return fallback;
+  auto text = req.get_param_value(name);
+  if (auto x = parse_rfc3339(text))
+    return x;
+  json_error(res, 400,
+             std::string{name} + "=" + text +
+               " is not an RFC 3339 time such as 2026-11-22T18:00:00Z");
+  return std::nullopt;
+}
+
+nlohmann::ordered_json ratio_json(double x) {
+  if (x < 0)
+    return nullptr;
+  return std::round(x * 1e6) / 1e6;
+}
+
+nlohmann::ordered_json point_json(const history_point& p) {
+  auto ms = [](double us) {
+    return std::round(us) / 1000.0;
+  };
+  nlohmann::ordered_json latency = nullptr;
+  if (p.latency_count > 0)
+    latency = {{"avg", std::round(p.latency_avg_us) / 1000.0},
+               {"min", ms(p.latency_min_us)},
+               {"max", ms(p.latency_max_us)},
+               {"p50", ms(p.latency_p50_us)},
+               {"p95", ms(p.latency_p95_us)},
+               {"p99", ms(p.latency_p99_us)}};
+  auto up = p.up_seconds + p.degraded_seconds;
+  auto known = up + p.down_seconds;
+  return {
+    {"time", rfc3339(p.time)},
+    {"polls", p.polls},
+    {"up", p.up},
+    {"degraded", p.degraded},
+    {"down", p.down},
+    {"uptime", known == 0 ? nlohmann::ordered_json(nullptr)
+                          : ratio_json(static_cast<double>(up) /
+                                       static_cast<double>(known))},
+    {"latency_ms", latency},
+  };
+}
+
+// "99.95%": two decimals, without trailing zeros.
+std::string percent(double ratio) {
+  char buf[32];
+  std::snprintf(buf, sizeof(buf), "%.2f", ratio * 100);
+  std::string out = buf;
+  while (out.back() == '0')
+    out.pop_back();
+  if (out.back() == '.')
+    out.pop_back();
+  return out + "%";
+}
+
+std::string uptime_colour(double ratio) {
+  if (ratio < 0)
+    return "#9f9f9f";
+  if (ratio >= 0.999)
+    return "#4c1";
+  if (ratio >= 0.99)
+    return "#97ca00";
+  if (ratio >= 0.97)
+    return "#dfb317";
+  if (ratio >= 0.95)
+    return "#fe7d37";
+  return "#e05d44";
+}
+
+std::string state_colour(target_state x) {
+  switch (x) {
+  case target_state::up:
+    return "#4c1";
+  case target_state::degraded:
+    return "#dfb317";
+  case target_state::down:
+    return "#e05d44";
+  default:
+    return "#9f9f9f";
+  }
+}
+
+void svg(httplib::Response& res, const std::string& body) {
+  // Caches in front of READMEs (GitHub's camo) keep a badge only briefly.
+  res.set_header("Cache-Control", "no-cache, max-age=0");
+  res.set_content(body, "image/svg+xml; charset=utf-8");
+}
+
 } // namespace
+
+std::optional<caf::timestamp> parse_rfc3339(const std::string& text) {
+  int year = 0, month = 0, day = 0, hour = 0, minute = 0, second = 0;
+  int used = 0;
+  if (std::sscanf(text.c_str(), "%4d-%2d-%2d%*1[Tt ]%2d:%2d:%2d%n", &year,
+                  &month, &day, &hour, &minute, &second, &used) != 6 ||
+      month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 ||
+      minute > 59 || second > 60)
+    return std::nullopt;
+  auto rest = text.substr(static_cast<size_t>(used));
+  int64_t nanos = 0;
+  if (!rest.empty() && rest.front() == '.') {
+    size_t i = 1;
+    int64_t scale = 100'000'000;
+    for (; i < rest.size() && std::isdigit(static_cast<unsigned char>(rest[i]));
+         ++i, scale /= 10)
+      nanos += (rest[i] - '0') * scale;
+    if (i == 1)
+      return std::nullopt;
+    rest = rest.substr(i);
+  }
+  int64_t offset = 0;
+  if (rest == "Z" || rest == "z") {
+    // UTC
+  } else if (rest.size() == 6 && (rest[0] == '+' || rest[0] == '-') &&
+             rest[3] == ':') {
+    int oh = 0, om = 0;
+    if (std::sscanf(rest.c_str() + 1, "%2d:%2d", &oh, &om) != 2)
+      return std::nullopt;
+    offset = (rest[0] == '+' ? 1 : -1) * (oh * 3600 + om * 60);
+  } else {
+    return std::nullopt;
+  }
+  std::tm tm{};
+  tm.tm_year = year - 1900;
+  tm.tm_mon = month - 1;
+  tm.tm_mday = day;
+  tm.tm_hour = hour;
+  tm.tm_min = minute;
+  tm.tm_sec = second;
+  auto seconds = static_cast<int64_t>(timegm(&tm)) - offset;
+  return caf::timestamp{std::chrono::duration_cast<caf::timestamp::duration>(
+    std::chrono::seconds{seconds} + std::chrono::nanoseconds{nanos})};
+}
+
+std::string badge_svg(const std::string& label, const std::string& value,
+                      const std::string& colour) {
+  // Widths from Verdana 11px's average glyph, as shields.io's flat style.
+  auto width = [](const std::string& x) {
+    return static_cast<int>(x.size()) * 7 + 10;
+  };
+  auto escape = [](const std::string& x) {
+    std::string out;
+    for (char c : x)
+      switch (c) {
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      default:
+        out += c;
+      }
+    return out;
+  };
+  auto lw = width(label);
+  auto vw = width(value);
+  auto w = lw + vw;
+  auto l = escape(label);
+  auto v = escape(value);
+  auto n = [](int x) {
+    return std::to_string(x);
+  };
+  return "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"" + n(w) +
+         "\" height=\"20\" role=\"img\" aria-label=\"" + l + ": " + v +
+         "\"><title>" + l + ": " + v +
+         "</title><linearGradient id=\"s\" x2=\"0\" y2=\"100%\"><stop "
+         "offset=\"0\" stop-color=\"#bbb\" stop-opacity=\".1\"/><stop "
+         "offset=\"1\" stop-opacity=\".1\"/></linearGradient><clipPath "
+         "id=\"r\"><rect width=\"" +
+         n(w) +
+         "\" height=\"20\" rx=\"3\" fill=\"#fff\"/></clipPath><g "
+         "clip-path=\"url(#r)\"><rect width=\"" +
+         n(lw) + "\" height=\"20\" fill=\"#555\"/><rect x=\"" + n(lw) +
+         "\" width=\"" + n(vw) + "\" height=\"20\" fill=\"" + colour +
+         "\"/><rect width=\"" + n(w) +
+         "\" height=\"20\" fill=\"url(#s)\"/></g><g fill=\"#fff\" "
+         "text-anchor=\"middle\" font-family=\"Verdana,Geneva,DejaVu "
+         "Sans,sans-serif\" font-size=\"11\"><text x=\"" +
+         n(lw / 2) + "\" y=\"14\">" + l + "</text><text x=\"" + n(lw + vw / 2) +
+         "\" y=\"14\">" + v + "</text></g></svg>";
+}
 
 struct http_api::impl {
   caf::actor_system& sys;
   state_monitor_actor monitor;
   std::string token;
   reloader_actor reloader;
+  history_actor history;
   httplib::Server server;
   std::thread thread;
   int port = 0;
@@ -97,6 +319,181 @@ struct http_api::impl {
       reload_atom_v, std::string{"POST /-/reload"});
   }
 
+  bool has_history(httplib::Response& res) {
+    if (history)
+      return true;
+    json_error(res, 404,
+               "this urlpoll keeps no history (urlpoll.history is empty)");
+    return false;
+  }
+
+  // Asks the history about one target; answers 404 when it never saw it.
+  void ask_history(httplib::Response& res, const history_query& q,
+                   bool transitions,
+                   const std::function<void(history_answer&)>& ok) {
+    auto found = [&](history_answer& x) {
+      if (!x.found) {
+        json_error(res, 404,
+                   "the history has no target named '" + q.target +
+                     "' (GET /api/v1/status lists them)");
+        return;
+      }
+      ok(x);
+    };
+    if (transitions)
+      ask_actor<history_answer>(history, monitor_timeout, "the history", res,
+                                found, transitions_atom_v, q);
+    else
+      ask_actor<history_answer>(history, monitor_timeout, "the history", res,
+                                found, caf::get_atom_v, q);
+  }
+
+  void status(const httplib::Request& req, httplib::Response& res) {
+    status_query q;
+    q.state = req.get_param_value("state");
+    if (!valid_state_filter(q.state)) {
+      json_error(res, 400,
+                 "state=" + q.state +
+                   " is none of up, degraded, down, unknown, flapping, "
+                   "problems");
+      return;
+    }
+    q.text = req.get_param_value("q");
+    auto order = req.get_param_value("order");
+    if (!order.empty() && order != "problems" && order != "config") {
+      json_error(res, 400,
+                 "order=" + order + " is neither problems nor config");
+      return;
+    }
+    q.problems_first = order == "problems";
+    auto limit = number_param(req, res, "limit", -1, 0, 1'000'000'000);
+    auto offset = number_param(req, res, "offset", 0, 0, 1'000'000'000);
+    auto days = number_param(req, res, "days", 0, 0, 400);
+    if (!limit || !offset || !days)
+      return;
+    q.limit = *limit;
+    q.offset = static_cast<size_t>(*offset);
+    ask<snapshot>(
+      res,
+      [&](snapshot& x) {
+        std::vector<std::vector<float>> daily;
+        if (*days > 0 && history) {
+          daily_query d;
+          d.days = static_cast<uint32_t>(*days);
+          for (auto& t : x.targets)
+            d.targets.push_back(t.name.empty() ? t.url : t.name);
+          caf::scoped_actor self{sys};
+          self->request(history, monitor_timeout, daily_atom_v, std::move(d))
+            .receive([&](daily_answer& a) { daily = std::move(a.days); },
+                     [&](caf::error&) {
+                       // The page without its bars beats no page.
+                     });
+        }
+        res.set_content(render_page(x, daily), "application/json");
+      },
+      caf::get_atom_v, q);
+  }
+
+  void history_route(const httplib::Request& req, httplib::Response& res) {
+    if (!has_history(res))
+      return;
+    history_query q;
+    q.target = req.matches[1];
+    auto step = req.has_param("step") ? req.get_param_value("step") : "1h";
+    if (step != "1h" && step != "1d") {
+      json_error(res, 400, "step=" + step + " is neither 1h nor 1d");
+      return;
+    }
+    q.daily = step == "1d";
+    auto now = caf::make_timestamp();
+    auto to = time_param(req, res, "to", now);
+    if (!to)
+      return;
+    auto span = q.daily ? std::chrono::hours{24 * 30} : std::chrono::hours{24};
+    auto from = time_param(req, res, "from", *to - span);
+    if (!from)
+      return;
+    if (*from >= *to) {
+      json_error(res, 400, "from must be before to");
+      return;
+    }
+    q.from = *from;
+    q.to = *to;
+    ask_history(res, q, false, [&](history_answer& x) {
+      auto points = nlohmann::ordered_json::array();
+      for (auto& p : x.points)
+        points.push_back(point_json(p));
+      nlohmann::ordered_json doc{{"target", q.target},
+                                 {"step", step},
+                                 {"from", rfc3339(q.from)},
+                                 {"to", rfc3339(q.to)},
+                                 {"uptime", ratio_json(x.uptime)},
+                                 {"points", std::move(points)}};
+      res.set_content(doc.dump() + "\n", "application/json");
+    });
+  }
+
+  void transitions_route(const httplib::Request& req, httplib::Response& res) {
+    if (!has_history(res))
+      return;
+    history_query q;
+    q.target = req.matches[1];
+    auto now = caf::make_timestamp();
+    auto to = time_param(req, res, "to", now + std::chrono::seconds{1});
+    auto from = time_param(req, res, "from", caf::timestamp{});
+    auto limit = number_param(req, res, "limit", 100, 1, 10'000);
+    if (!to || !from || !limit)
+      return;
+    q.from = *from;
+    q.to = *to;
+    q.limit = static_cast<uint32_t>(*limit);
+    ask_history(res, q, true, [&](history_answer& x) {
+      auto list = nlohmann::ordered_json::array();
+      for (auto& t : x.transitions)
+        list.push_back(to_json(t));
+      nlohmann::ordered_json doc{{"target", q.target},
+                                 {"transitions", std::move(list)}};
+      res.set_content(doc.dump() + "\n", "application/json");
+    });
+  }
+
+  void uptime_badge(const httplib::Request& req, httplib::Response& res) {
+    if (!has_history(res))
+      return;
+    history_query q;
+    q.target = req.matches[1];
+    std::string window = req.matches[2];
+    auto span = window == "1h"    ? std::chrono::hours{1}
+                : window == "24h" ? std::chrono::hours{24}
+                : window == "7d"  ? std::chrono::hours{24 * 7}
+                                  : std::chrono::hours{24 * 30};
+    q.to = caf::make_timestamp();
+    q.from = q.to - span;
+    ask_history(res, q, false, [&](history_answer& x) {
+      svg(res, badge_svg("uptime " + window,
+                         x.uptime < 0 ? "no data" : percent(x.uptime),
+                         uptime_colour(x.uptime)));
+    });
+  }
+
+  void state_badge(const httplib::Request& req, httplib::Response& res) {
+    std::string name = req.matches[1];
+    ask<target_detail>(
+      res,
+      [&](target_detail& x) {
+        if (!x.found) {
+          json_error(res, 404, "no target named '" + name + "'");
+          return;
+        }
+        auto& t = x.status;
+        svg(res, badge_svg(name,
+                           std::string{to_string(t.state)} +
+                             (t.flapping ? " (flapping)" : ""),
+                           state_colour(t.state)));
+      },
+      caf::get_atom_v, name);
+  }
+
   void routes() {
     server.set_pre_routing_handler(
       [this](const httplib::Request& req, httplib::Response& res) {
@@ -113,15 +510,27 @@ struct http_api::impl {
     server.Get("/healthz", [](const httplib::Request&, httplib::Response& res) {
       res.set_content("ok\n", "text/plain");
     });
-    server.Get("/api/v1/status", [this](const httplib::Request&,
-                                        httplib::Response& res) {
-      ask<snapshot>(
-        res,
-        [&](snapshot& x) {
-          res.set_content(render(x, status_format::json), "application/json");
-        },
-        caf::get_atom_v);
-    });
+    server.Get("/api/v1/status",
+               [this](const httplib::Request& req, httplib::Response& res) {
+                 status(req, res);
+               });
+    // Before the plain target route, which would take these too.
+    server.Get(R"(/api/v1/targets/(.+)/history)",
+               [this](const httplib::Request& req, httplib::Response& res) {
+                 history_route(req, res);
+               });
+    server.Get(R"(/api/v1/targets/(.+)/transitions)",
+               [this](const httplib::Request& req, httplib::Response& res) {
+                 transitions_route(req, res);
+               });
+    server.Get(R"(/api/v1/targets/(.+)/uptime/(1h|24h|7d|30d)/badge\.svg)",
+               [this](const httplib::Request& req, httplib::Response& res) {
+                 uptime_badge(req, res);
+               });
+    server.Get(R"(/api/v1/targets/(.+)/state/badge\.svg)",
+               [this](const httplib::Request& req, httplib::Response& res) {
+                 state_badge(req, res);
+               });
     server.Get(R"(/api/v1/targets/(.+))",
                [this](const httplib::Request& req, httplib::Response& res) {
                  std::string name = req.matches[1];
@@ -166,11 +575,13 @@ struct http_api::impl {
 };
 
 http_api::http_api(caf::actor_system& sys, state_monitor_actor monitor,
-                   std::string token, reloader_actor reloader)
+                   std::string token, reloader_actor reloader,
+                   history_actor history)
   : impl_(new impl{sys,
                    std::move(monitor),
                    std::move(token),
                    std::move(reloader),
+                   std::move(history),
                    {},
                    {},
                    0}) {

@@ -2,6 +2,7 @@
 // over to run(); exit codes: 0 fine, 1 a target is down (with --urlpoll.once),
 // 2 the configuration is wrong, 3 urlpoll cannot listen where told.
 #include <algorithm>
+#include <csignal>
 #include <iostream>
 #include <string>
 #include <vector>
@@ -51,6 +52,9 @@ bool has(const std::vector<std::string>& args, const char* flag) {
 int main(int argc, char** argv) {
   // First of all: a SIGHUP that comes while urlpoll starts must not end it.
   urlpoll::block_stop_signals();
+  // A file size limit (ulimit -f) must fail a write, which the history
+  // survives, rather than end the process.
+  std::signal(SIGXFSZ, SIG_IGN);
   if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
     std::cerr << "urlpoll: libcurl failed to initialize\n";
     return 1;

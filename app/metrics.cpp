@@ -92,6 +92,31 @@ std::string to_prometheus(const snapshot& x) {
            x.config.reloads - x.config.failed_reloads);
   m.sample("urlpoll_config_reloads_total", "outcome=\"failure\"",
            x.config.failed_reloads);
+  if (x.history.enabled) {
+    auto& h = x.history;
+    m.family("urlpoll_history_writing", "gauge",
+             "1 while the history database takes writes, 0 while they fail "
+             "(what is not written waits in memory).");
+    m.sample("urlpoll_history_writing", "", h.failing ? 0 : 1);
+    m.family("urlpoll_history_write_errors_total", "counter",
+             "Writes to the history database that failed.");
+    m.sample("urlpoll_history_write_errors_total", "", h.write_errors);
+    m.family("urlpoll_history_flushes_total", "counter",
+             "Flushes of the hourly figures and open states.");
+    m.sample("urlpoll_history_flushes_total", "", h.flushes);
+    m.family("urlpoll_history_flush_duration_seconds", "gauge",
+             "How long the last flush took.");
+    m.sample("urlpoll_history_flush_duration_seconds", "",
+             h.last_flush_seconds);
+    m.family("urlpoll_history_database_bytes", "gauge",
+             "The size of the history database and its write-ahead log.");
+    m.sample("urlpoll_history_database_bytes", "",
+             static_cast<double>(h.size_bytes));
+    m.family("urlpoll_history_pending_transitions", "gauge",
+             "Transitions waiting in memory for the database.");
+    m.sample("urlpoll_history_pending_transitions", "",
+             static_cast<double>(h.pending));
+  }
   m.family("urlpoll_up", "gauge",
            "1 when the target is up or degraded, 0 when down or unknown.");
   for (auto& t : x.targets)

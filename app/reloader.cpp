@@ -176,6 +176,8 @@ std::vector<std::string> keep_restart_only(const settings& running,
        running.timer_resolution != next.timer_resolution, next.timer_resolution,
        running.timer_resolution);
   keep("urlpoll.once", running.once != next.once, next.once, running.once);
+  keep("urlpoll.history", running.history != next.history, next.history,
+       running.history);
   return changed;
 }
 
@@ -203,7 +205,9 @@ void reconcile_alerters(reloader_pointer self,
       auto log = [printer](const std::string& line) {
         caf::anon_send(printer, line);
       };
-      auto a = self->system().spawn(alerter, rule, monitor, log);
+      auto a = self->system().spawn(alerter, rule, monitor, log,
+                                    static_cast<bool>(st.parts.history),
+                                    st.parts.resume);
       self->send(monitor, subscribe_atom_v, a);
       next.emplace(rule.name, std::make_pair(rule, a));
       continue;
@@ -258,6 +262,15 @@ void apply(reloader_pointer self, settings next, reload_report report,
                      report.time);
   }
   reconcile_alerters(self, next.alerts);
+  // Only the first alerters resume open alerts.
+  parts.resume.reset();
+  if (!first && parts.history &&
+      std::tie(next.history_keeping.flush, next.history_keeping.hourly,
+               next.history_keeping.retention) !=
+        std::tie(st.running.history_keeping.flush,
+                 st.running.history_keeping.hourly,
+                 st.running.history_keeping.retention))
+    self->send(parts.history, configure_atom_v, next.history_keeping);
   if (first) {
     st.path = spawn_poll_path(self->system(), next, parts.monitor);
     self->send(parts.fleet, pollers_atom_v, st.path.pollers);

@@ -71,6 +71,10 @@ struct running_parts {
   caf::actor printer;
   /// Told of a new config file or url-file; may be invalid.
   caf::actor file_watch;
+  /// The history (may be invalid), and what it resumed at start-up, for the
+  /// first alerters.
+  history_actor history;
+  std::shared_ptr<const history_resume> resume;
 };
 
 struct reloader_state {

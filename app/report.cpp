@@ -15,6 +15,7 @@
 #include <caf/stateful_actor.hpp>
 
 #include "actors/transfer_outcome.hpp"
+#include "messages/history.hpp"
 
 namespace urlpoll {
 
@@ -149,13 +150,28 @@ public:
 
   void raw(const std::string& json) { out_ += json; }
 
+  // A ratio to six places, or null when negative (no data).
+  void ratio(double x) {
+    if (x < 0) {
+      null();
+      return;
+    }
+    char buf[32];
+    auto n = std::snprintf(buf, sizeof(buf), "%.6f", x);
+    while (n > 1 && buf[n - 1] == '0')
+      --n;
+    if (n > 1 && buf[n - 1] == '.')
+      --n;
+    out_.append(buf, static_cast<size_t>(n));
+  }
+
 private:
   std::string& out_;
   bool first_ = true;
 };
 
-void write_target(std::string& out, const target_status& t,
-                  caf::timestamp now) {
+void write_target(std::string& out, const target_status& t, caf::timestamp now,
+                  const std::vector<float>* days = nullptr) {
   auto polled = t.polls > 0;
   json_writer w{out};
   out += '{';
@@ -211,6 +227,22 @@ void write_target(std::string& out, const target_status& t,
     w.key("node").null();
   else
     w.key("node").string(t.node);
+  w.key("uptime");
+  out += '{';
+  json_writer windows{out};
+  for (size_t i = 0; i < t.uptime.size(); ++i)
+    windows.key(uptime_window_names[i]).ratio(t.uptime[i]);
+  out += '}';
+  if (days != nullptr) {
+    w.key("days");
+    out += '[';
+    for (size_t i = 0; i < days->size(); ++i) {
+      if (i > 0)
+        out += ',';
+      json_writer{out}.ratio((*days)[i]);
+    }
+    out += ']';
+  }
   if (!t.views.empty()) {
     w.key("quorum").integer(t.quorum);
     w.key("views").raw(views_json(t.views).dump());
@@ -218,9 +250,23 @@ void write_target(std::string& out, const target_status& t,
   out += '}';
 }
 
+nlohmann::ordered_json history_json(const history_status& x) {
+  if (!x.enabled)
+    return nullptr;
+  return {
+    {"path", x.path},
+    {"writing", !x.failing},
+    {"write_errors", x.write_errors},
+    {"last_error", x.last_error.empty() ? nlohmann::ordered_json(nullptr)
+                                        : nlohmann::ordered_json(x.last_error)},
+    {"size_bytes", x.size_bytes},
+  };
+}
+
 // The snapshot document as one line: the small parts through nlohmann, the
-// targets written directly.
-std::string snapshot_json(const snapshot& x) {
+// targets written directly, each with its `days` when given.
+std::string snapshot_json(const snapshot& x,
+                          const std::vector<std::vector<float>>* days) {
   auto nodes = nlohmann::ordered_json::array();
   for (auto& n : x.nodes)
     nodes.push_back({
@@ -252,6 +298,23 @@ std::string snapshot_json(const snapshot& x) {
        {"last_success", time_or_null(x.config.last_success)},
        {"errors", x.config.last_errors},
      }},
+    {"history", history_json(x.history)},
+    {"counts",
+     {
+       {"targets", x.counts.targets},
+       {"up", x.counts.up},
+       {"degraded", x.counts.degraded},
+       {"down", x.counts.down},
+       {"unknown", x.counts.unknown},
+       {"flapping", x.counts.flapping},
+     }},
+    {"page",
+     {
+       {"matched", x.page.matched},
+       {"offset", x.page.offset},
+       {"limit", x.page.limit < 0 ? nlohmann::ordered_json(nullptr)
+                                  : nlohmann::ordered_json(x.page.limit)},
+     }},
   };
   auto out = head.dump();
   out.pop_back(); // the closing '}'
@@ -260,7 +323,8 @@ std::string snapshot_json(const snapshot& x) {
   for (size_t i = 0; i < x.targets.size(); ++i) {
     if (i > 0)
       out += ',';
-    write_target(out, x.targets[i], x.time);
+    write_target(out, x.targets[i], x.time,
+                 days != nullptr && i < days->size() ? &(*days)[i] : nullptr);
   }
   out += "]}";
   return out;
@@ -275,7 +339,12 @@ nlohmann::ordered_json to_json(const target_status& t, caf::timestamp now) {
 }
 
 nlohmann::ordered_json to_json(const snapshot& x) {
-  return nlohmann::ordered_json::parse(snapshot_json(x));
+  return nlohmann::ordered_json::parse(snapshot_json(x, nullptr));
+}
+
+std::string render_page(const snapshot& x,
+                        const std::vector<std::vector<float>>& days) {
+  return snapshot_json(x, days.empty() ? nullptr : &days) + "\n";
 }
 
 nlohmann::ordered_json to_json(const transition& x) {
@@ -361,7 +430,7 @@ std::string to_text(const snapshot& x) {
 
 std::string render(const snapshot& x, status_format format) {
   if (format == status_format::json)
-    return snapshot_json(x) + "\n";
+    return snapshot_json(x, nullptr) + "\n";
   return to_text(x);
 }
 

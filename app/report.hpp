@@ -27,6 +27,11 @@ nlohmann::ordered_json to_json(const snapshot& x);
 /// A table with one line per target under a summary line.
 std::string to_text(const snapshot& x);
 
+/// The snapshot as JSON with each target's daily uptime (`days`, in the
+/// targets' order; empty: none), ending in a newline.
+std::string render_page(const snapshot& x,
+                        const std::vector<std::vector<float>>& days);
+
 /// The snapshot in `format`, ending in a newline: one line for JSON.
 std::string render(const snapshot& x, status_format format);
 

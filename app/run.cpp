@@ -18,6 +18,7 @@
 #include <caf/typed_event_based_actor.hpp>
 
 #include "actors/fleet.hpp"
+#include "actors/history.hpp"
 #include "actors/poller.hpp"
 #include "actors/state_monitor.hpp"
 #include "actors/timer_wheel.hpp"
@@ -97,6 +98,13 @@ void release_freed_memory() {
 // main waiting in receive, cause not found; a second look costs nothing.
 constexpr auto recheck = std::chrono::seconds{1};
 
+caf::timespan longest_flap_window(const settings& cfg) {
+  caf::timespan result{0};
+  for (auto& rules : cfg.state_rule_sets)
+    result = std::max(result, rules.flap_window);
+  return result;
+}
+
 bool all_up(const snapshot& x) {
   for (auto& t : x.targets)
     if (t.state != target_state::up)
@@ -154,17 +162,46 @@ int run(caf::actor_system& sys, settings cfg, std::vector<std::string> args) {
   // the status, the fleet the targets, the timer wheel their wake-ups, the
   // reloader the configuration in force (alerters and pollers included).
   auto printer = spawn_printer(sys, format, cfg.events);
+  caf::scoped_actor self{sys};
+  // The history first: a database that cannot be used stops the start-up
+  // before anything polls, listens or alerts.
+  history_actor history;
+  std::shared_ptr<const history_resume> resumed;
+  if (!cfg.history.empty()) {
+    history = spawn_history(sys, cfg.history, cfg.history_keeping, printer);
+    std::string problem;
+    self
+      ->request(history, caf::infinite, start_atom_v, longest_flap_window(cfg))
+      .receive(
+        [&](history_opened& x) {
+          problem = std::move(x.problem);
+          resumed = std::move(x.resume);
+        },
+        [&](caf::error& err) { problem = sys.render(err); });
+    if (!problem.empty()) {
+      self->send_exit(history, caf::exit_reason::user_shutdown);
+      self->send_exit(printer, caf::exit_reason::user_shutdown);
+      self->wait_for(history, printer);
+      std::cerr << "urlpoll: " << problem << std::endl;
+      return 2;
+    }
+  }
   auto monitor = sys.spawn(state_monitor, monitor_targets{},
                            once ? caf::timespan{0} : cfg.status_interval,
                            to_printer(printer));
+  if (history) {
+    self->send(monitor, resume_atom_v, history, resumed,
+               cfg.history_keeping.flush);
+    self->send(history, subscribe_atom_v, caf::actor_cast<caf::actor>(monitor));
+  }
   auto wheel = sys.spawn(timer_wheel, cfg.timer_resolution);
   auto fleet_handle = sys.spawn(fleet, resource_peers{{}, monitor, wheel});
-  running_parts parts{fleet_handle, monitor, printer, {}};
+  running_parts parts{fleet_handle, monitor, printer,
+                      {},           history, std::move(resumed)};
   auto files = watched_files(cfg);
   auto http_listen = once ? std::nullopt : cfg.http_listen;
   auto http_token = cfg.http_token;
   auto reloader = spawn_reloader(sys, std::move(cfg), std::move(args), parts);
-  caf::scoped_actor self{sys};
   auto stop_all = [&] {
     // Stop polling: first the resources, so that no poll starts and none
     // hears of its pollers' end, then the pollers (with the reloader), which
@@ -176,6 +213,22 @@ int run(caf::actor_system& sys, settings cfg, std::vector<std::string> args) {
     self->send_exit(reloader, caf::exit_reason::user_shutdown);
   };
   auto stop_output = [&] {
+    // The history writes what it holds: the monitor's last batch (every
+    // target's counters), then every hour being counted.
+    if (history) {
+      self->request(monitor, std::chrono::seconds{5}, save_atom_v)
+        .receive([](bool) {}, [](caf::error&) {});
+      self->request(history, std::chrono::seconds{60}, save_atom_v)
+        .receive([](bool) {},
+                 [&](caf::error& err) {
+                   caf::anon_send(printer,
+                                  "urlpoll: history: the last write did not "
+                                  "end: " +
+                                    sys.render(err));
+                 });
+      self->send_exit(history, caf::exit_reason::user_shutdown);
+      self->wait_for(history);
+    }
     self->send_exit(monitor, caf::exit_reason::user_shutdown);
     // Stop the printer and wait for its thread to end, so that nothing it
     // still had to write comes after the final status.
@@ -197,7 +250,8 @@ int run(caf::actor_system& sys, settings cfg, std::vector<std::string> args) {
   // a running urlpoll for its port.
   std::unique_ptr<http_api> api;
   if (http_listen) {
-    api = std::make_unique<http_api>(sys, monitor, http_token, reloader);
+    api =
+      std::make_unique<http_api>(sys, monitor, http_token, reloader, history);
     // Every line goes through the printer, the one owner of stderr: two
     // writers would interleave their words.
     auto say = [&](const std::string& line) {

@@ -98,5 +98,21 @@ CAF_BEGIN_TYPE_ID_BLOCK(urlpoll, caf::first_custom_type_id)
   CAF_ADD_ATOM(urlpoll, urlpoll, retire_atom, "retire")
   // file watch -> itself: look for changes of the watched files.
   CAF_ADD_ATOM(urlpoll, urlpoll, look_atom, "look")
+  // main -> state_monitor: what the history database resumes;
+  // state_monitor -> history, every second: a batch of news.
+  CAF_ADD_ATOM(urlpoll, urlpoll, resume_atom, "resume")
+  CAF_ADD_ATOM(urlpoll, urlpoll, history_atom, "history")
+  // history -> state_monitor: uptime figures that changed;
+  // history -> itself: time to compute them.
+  CAF_ADD_ATOM(urlpoll, urlpoll, uptime_atom, "uptime")
+  // history -> itself: time to write the hours and open states.
+  CAF_ADD_ATOM(urlpoll, urlpoll, flush_atom, "flush")
+  // history -> itself: time to roll hours into days and expire old data.
+  CAF_ADD_ATOM(urlpoll, urlpoll, housekeep_atom, "housekeep")
+  // main -> state_monitor and history at shutdown: write everything now.
+  CAF_ADD_ATOM(urlpoll, urlpoll, save_atom, "save")
+  // HTTP API -> history: a target's transitions; days of uptime.
+  CAF_ADD_ATOM(urlpoll, urlpoll, transitions_atom, "changes")
+  CAF_ADD_ATOM(urlpoll, urlpoll, daily_atom, "daily")
 CAF_END_TYPE_ID_BLOCK(urlpoll)
 // clang-format on

@@ -2,6 +2,7 @@
 // hands out by copy, and what every output of urlpoll shows.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -78,6 +79,9 @@ struct target_status {
   std::string node;
   /// Vantage mode: each node's view at the last poll.
   std::vector<node_view> views;
+  /// Uptime by time over 1h, 24h, 7d and 30d (from the history); negative:
+  /// no data.
+  std::array<float, 4> uptime{-1, -1, -1, -1};
 };
 
 template <class Inspector>
@@ -86,7 +90,60 @@ typename Inspector::result_type inspect(Inspector& f, target_status& x) {
            x.code, x.latency, x.timings, x.polls, x.failures,
            x.consecutive_failures, x.consecutive_successes, x.state_changes,
            x.last_poll, x.last_change, x.flapping, x.method, x.head_refused,
-           x.cert_expiry, x.node, x.views, x.quorum, x.name);
+           x.cert_expiry, x.node, x.views, x.quorum, x.name, x.uptime[0],
+           x.uptime[1], x.uptime[2], x.uptime[3]);
+}
+
+/// How many targets are in each state (flapping: in any state).
+struct state_counts {
+  uint64_t targets = 0;
+  uint64_t up = 0;
+  uint64_t degraded = 0;
+  uint64_t down = 0;
+  uint64_t unknown = 0;
+  uint64_t flapping = 0;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, state_counts& x) {
+  return f(caf::meta::type_name("state_counts"), x.targets, x.up, x.degraded,
+           x.down, x.unknown, x.flapping);
+}
+
+/// Which part of the targets a snapshot holds.
+struct page_info {
+  /// Targets that matched the query (all of them without one).
+  uint64_t matched = 0;
+  uint64_t offset = 0;
+  /// Negative: no limit.
+  int64_t limit = -1;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, page_info& x) {
+  return f(caf::meta::type_name("page_info"), x.matched, x.offset, x.limit);
+}
+
+/// How the history database is doing, for the snapshot and /metrics.
+struct history_status {
+  bool enabled = false;
+  std::string path;
+  uint64_t write_errors = 0;
+  /// The last write failed (the data waits in memory).
+  bool failing = false;
+  std::string last_error;
+  double last_flush_seconds = 0;
+  uint64_t flushes = 0;
+  uint64_t size_bytes = 0;
+  /// Transitions waiting in memory for the database.
+  uint64_t pending = 0;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, history_status& x) {
+  return f(caf::meta::type_name("history_status"), x.enabled, x.path,
+           x.write_errors, x.failing, x.last_error, x.last_flush_seconds,
+           x.flushes, x.size_bytes, x.pending);
 }
 
 /// How late polls started against their due time, over the recent polls.
@@ -147,13 +204,18 @@ struct snapshot {
   std::vector<alert_counter> alerts;
   /// The configuration's last reload.
   reload_status config;
+  history_status history;
+  /// All targets by state, and which of them `targets` holds.
+  state_counts counts;
+  page_info page;
   std::vector<target_status> targets;
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, snapshot& x) {
   return f(caf::meta::type_name("snapshot"), x.time, x.started, x.lateness,
-           x.lateness_seconds, x.nodes, x.alerts, x.config, x.targets);
+           x.lateness_seconds, x.nodes, x.alerts, x.config, x.history, x.counts,
+           x.page, x.targets);
 }
 
 /// One target with its last transitions, oldest first.

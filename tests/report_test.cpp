@@ -90,12 +90,30 @@ TEST_CASE("the JSON snapshot has the documented shape") {
   std::vector<std::string> keys;
   for (auto& [key, value] : up.items())
     keys.push_back(key);
-  CHECK(keys == std::vector<std::string>{
-                  "name", "url", "state", "since", "flapping", "status", "code",
-                  "latency_ms", "timings", "polls", "failures",
-                  "consecutive_failures", "consecutive_successes", "last_poll",
-                  "method", "head_refused", "cert_expires", "cert_days_left",
-                  "node"});
+  CHECK(keys == std::vector<std::string>{"name",
+                                         "url",
+                                         "state",
+                                         "since",
+                                         "flapping",
+                                         "status",
+                                         "code",
+                                         "latency_ms",
+                                         "timings",
+                                         "polls",
+                                         "failures",
+                                         "consecutive_failures",
+                                         "consecutive_successes",
+                                         "last_poll",
+                                         "method",
+                                         "head_refused",
+                                         "cert_expires",
+                                         "cert_days_left",
+                                         "node",
+                                         "uptime"});
+  // No history: no figures, and null says so.
+  for (auto window : {"1h", "24h", "7d", "30d"})
+    CHECK(up["uptime"][window].is_null());
+  CHECK(doc["history"].is_null());
   CHECK(up["node"].is_null());
   CHECK(up["name"] == "http://user:***@a.example/");
   CHECK(up["method"] == "HEAD");

@@ -33,6 +33,9 @@ public:
 
   void signal(int sig);
 
+  /// The child's process id.
+  pid_t pid() const { return pid_; }
+
   /// Waits up to `limit` for the exit, then kills the child.
   process_result wait(std::chrono::milliseconds limit);
 

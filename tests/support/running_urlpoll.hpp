@@ -54,6 +54,16 @@ public:
   /// Sends the process signal `sig`.
   void signal(int sig) { proc_->signal(sig); }
 
+  /// The process id.
+  pid_t pid() const { return proc_->pid(); }
+
+  /// Kills it with SIGKILL, as a crash would end it.
+  process_result kill() {
+    stopped_ = true;
+    proc_->signal(SIGKILL);
+    return proc_->wait(std::chrono::seconds{5});
+  }
+
   /// POSTs to `path` with no body, as `curl -X POST` does.
   httplib::Result post(const std::string& path) {
     httplib::Client client{"127.0.0.1", port};

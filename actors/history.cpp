@@ -1,0 +1,567 @@
+#include "actors/history.hpp"
+
+#include <algorithm>
+
+#include <caf/actor_system.hpp>
+#include <caf/event_based_actor.hpp>
+#include <caf/send.hpp>
+#include <caf/stateful_actor.hpp>
+#include <caf/typed_event_based_actor.hpp>
+
+#include "actors/transfer_outcome.hpp"
+
+namespace urlpoll {
+
+namespace {
+
+using history_pointer = history_actor::stateful_pointer<history_state>;
+
+/// How often uptime figures are computed again.
+constexpr auto uptime_every = std::chrono::seconds{10};
+/// How often a failing database is complained about on stderr.
+constexpr int64_t complain_every_ms = 60'000;
+/// Finished hours kept in memory while the database fails: beyond this,
+/// the oldest are dropped (and counted as write errors).
+constexpr size_t max_pending_hours = 2'000'000;
+constexpr size_t max_pending_transitions = 1'000'000;
+/// Transitions each target keeps for its flapping window after a restart.
+constexpr size_t resumed_transitions = 100;
+
+int64_t now_ms() {
+  return to_ms(caf::make_timestamp());
+}
+
+void say(history_pointer self, const std::string& line) {
+  if (self->state.printer)
+    caf::anon_send(self->state.printer, line);
+}
+
+// Counts the time since `w.mark` in its state, hour by hour: each hour that
+// ends on the way is finished and waits to be written.
+void count_until(history_state& st, history_state::watched& w, int64_t until) {
+  while (until >= (w.hour + 1) * ms_per_hour) {
+    auto end = (w.hour + 1) * ms_per_hour;
+    w.counting.spend(w.state, end - std::max(w.mark, w.hour * ms_per_hour));
+    if (!w.counting.empty())
+      st.pending_hours.emplace_back(w.name, w.hour, std::move(w.counting));
+    w.counting = aggregate{};
+    w.dirty = false;
+    w.mark = std::max(w.mark, end);
+    w.hour = until / ms_per_hour;
+  }
+  if (until > w.mark) {
+    w.counting.spend(w.state, until - w.mark);
+    w.mark = until;
+    w.dirty = true;
+  }
+}
+
+// The runs of the longest window, the current one until `now` included.
+std::vector<run_span> runs_until(const history_state& st, int64_t now) {
+  auto runs = st.runs;
+  runs.push_back(run_span{st.started, now});
+  return runs;
+}
+
+void complain(history_pointer self, const std::string& what) {
+  auto& st = self->state;
+  ++st.status.write_errors;
+  ++st.errors_since_complaint;
+  st.status.failing = true;
+  st.status.last_error = what;
+  auto now = now_ms();
+  if (now - st.last_complaint < complain_every_ms)
+    return;
+  st.last_complaint = now;
+  say(self, "urlpoll: history: cannot write to " + st.db->path() + ": " + what +
+              " (" + std::to_string(st.errors_since_complaint) +
+              " failed writes since the last word); monitoring and alerting "
+              "go on, and what is not written waits in memory (" +
+              std::to_string(st.pending_transitions.size()) + " transitions, " +
+              std::to_string(st.pending_hours.size()) +
+              " hours) until the database works again");
+  st.errors_since_complaint = 0;
+}
+
+// Bounds what waits in memory while the database fails.
+void bound_pending(history_state& st) {
+  auto drop = [&](auto& xs, size_t limit) {
+    if (xs.size() <= limit)
+      return;
+    auto n = xs.size() - limit;
+    xs.erase(xs.begin(), xs.begin() + static_cast<std::ptrdiff_t>(n));
+    st.status.write_errors += n;
+  };
+  drop(st.pending_hours, max_pending_hours);
+  drop(st.pending_transitions, max_pending_transitions);
+}
+
+void report(history_pointer self);
+
+// Writes what waits, and with `hours` the hours being counted, in one
+// transaction. On a failure nothing is lost: it all waits for the next try.
+bool write(history_pointer self, bool hours) {
+  auto& st = self->state;
+  if (!st.db)
+    return false;
+  auto began = std::chrono::steady_clock::now();
+  auto& db = *st.db;
+  std::unordered_map<std::string, int64_t> added;
+  auto id_of = [&](const std::string& name) {
+    if (auto i = st.ids.find(name); i != st.ids.end())
+      return i->second;
+    if (auto i = added.find(name); i != added.end())
+      return i->second;
+    auto id = db.target(name);
+    added.emplace(name, id);
+    return id;
+  };
+  try {
+    db.begin();
+    for (auto& t : st.pending_transitions)
+      db.add_transition(id_of(t.target), t);
+    for (auto& [name, x] : st.pending_states)
+      if (x)
+        db.save_state(id_of(name), *x);
+      else
+        db.drop_state(id_of(name));
+    for (auto& [x, open] : st.pending_alerts)
+      if (open)
+        db.save_alert(id_of(x.target), x);
+      else
+        db.drop_alert(id_of(x.target), x.alerter);
+    for (auto& [name, hour, a] : st.pending_hours)
+      db.save_hour(id_of(name), hour, a);
+    if (hours)
+      for (auto& [id, w] : st.targets)
+        if (w.dirty)
+          db.save_hour(id_of(w.name), w.hour, w.counting);
+    db.touch_run(st.run, now_ms());
+    db.commit();
+  } catch (const history_error& e) {
+    db.rollback();
+    bound_pending(st);
+    complain(self, e.what());
+    report(self);
+    return false;
+  }
+  st.ids.merge(added);
+  if (st.status.failing) {
+    say(self, "urlpoll: history: writing to " + db.path() +
+                " again; what waited in memory is written (" +
+                std::to_string(st.pending_transitions.size()) +
+                " transitions, " + std::to_string(st.pending_hours.size()) +
+                " hours)");
+    st.status.failing = false;
+    st.status.last_error.clear();
+    st.errors_since_complaint = 0;
+    st.pending_transitions.clear();
+    report(self);
+  }
+  st.pending_transitions.clear();
+  st.pending_states.clear();
+  st.pending_alerts.clear();
+  st.pending_hours.clear();
+  if (hours) {
+    for (auto& [id, w] : st.targets)
+      w.dirty = false;
+    st.status.last_flush_seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - began)
+        .count();
+    ++st.status.flushes;
+  }
+  return true;
+}
+
+void report(history_pointer self) {
+  auto& st = self->state;
+  st.status.size_bytes = st.db ? st.db->size_bytes() : 0;
+  st.status.pending = st.pending_transitions.size();
+  if (st.monitor)
+    self->send(st.monitor, history_atom_v, st.status);
+}
+
+void flush(history_pointer self) {
+  auto& st = self->state;
+  auto now = now_ms();
+  for (auto i = st.loaded_hours.begin(); i != st.loaded_hours.end();)
+    i = i->second.first < now / ms_per_hour ? st.loaded_hours.erase(i)
+                                            : std::next(i);
+  for (auto& [id, w] : st.targets)
+    count_until(st, w, now);
+  write(self, true);
+  report(self);
+}
+
+void housekeep(history_pointer self) {
+  auto& st = self->state;
+  auto now = now_ms();
+  auto hourly_ms =
+    std::chrono::duration_cast<std::chrono::milliseconds>(st.options.hourly)
+      .count();
+  auto retention_ms =
+    std::chrono::duration_cast<std::chrono::milliseconds>(st.options.retention)
+      .count();
+  // Whole days only: a day is rolled up once all its hours are old enough.
+  auto before_hour = ((now - hourly_ms) / ms_per_day) * 24;
+  try {
+    st.db->begin();
+    st.db->roll_up(before_hour);
+    st.db->expire(now - retention_ms);
+    st.db->commit();
+  } catch (const history_error& e) {
+    st.db->rollback();
+    complain(self, e.what());
+  }
+  auto cutoff = now - longest_window_ms;
+  auto& runs = st.runs;
+  runs.erase(
+    std::remove_if(runs.begin(), runs.end(),
+                   [&](const run_span& r) { return r.to_ms < cutoff; }),
+    runs.end());
+}
+
+void compute_uptime(history_pointer self) {
+  auto& st = self->state;
+  auto now = now_ms();
+  auto runs = runs_until(st, now);
+  uptime_update update;
+  for (auto& [id, w] : st.targets) {
+    prune(w.changes, now - longest_window_ms);
+    auto figures = uptime_at(w.changes, runs, now);
+    if (figures != w.sent) {
+      w.sent = figures;
+      update.figures.emplace_back(id, figures);
+    }
+  }
+  if (!update.figures.empty() && st.monitor)
+    self->send(st.monitor, uptime_atom_v, std::move(update));
+}
+
+// A target the state monitor now watches: it takes its changes and its
+// current hour as loaded at start, if any.
+void watch(history_state& st, target_id id, std::string name) {
+  auto now = now_ms();
+  // A new id under a known name (its URL changed): the same history goes
+  // on under the new id.
+  if (auto old = st.by_name.find(name);
+      old != st.by_name.end() && old->second != id) {
+    auto node = st.targets.extract(old->second);
+    node.key() = id;
+    st.targets.insert(std::move(node));
+    old->second = id;
+    return;
+  }
+  auto& w = st.targets[id];
+  w.name = std::move(name);
+  w.hour = now / ms_per_hour;
+  if (auto i = st.loaded_changes.find(w.name); i != st.loaded_changes.end()) {
+    w.changes = std::move(i->second);
+    st.loaded_changes.erase(i);
+  }
+  if (auto i = st.loaded_hours.find(w.name); i != st.loaded_hours.end()) {
+    if (i->second.first == w.hour)
+      w.counting = std::move(i->second.second);
+    st.loaded_hours.erase(i);
+  }
+  w.state = w.changes.empty() ? target_state::unknown : w.changes.back().to;
+  // Time counts from the start of this run on, never across a gap.
+  w.mark = std::max(st.started, w.changes.empty() ? now : w.changes.back().ms);
+  w.mark = std::min(w.mark, now);
+  st.by_name[w.name] = id;
+}
+
+void take(history_pointer self, history_batch& batch) {
+  auto& st = self->state;
+  for (auto& [id, name] : batch.named)
+    watch(st, id, std::move(name));
+  // Known targets have their figures at once, not after uptime_every.
+  if (!batch.named.empty())
+    compute_uptime(self);
+  for (auto& x : batch.samples) {
+    auto i = st.targets.find(x.id);
+    if (i == st.targets.end())
+      continue;
+    auto& w = i->second;
+    count_until(st, w, std::max(w.mark, to_ms(x.time)));
+    w.counting.add(x);
+    w.dirty = true;
+  }
+  for (auto& t : batch.transitions) {
+    auto ms = to_ms(t.time);
+    if (auto id = st.by_name.find(t.target); id != st.by_name.end()) {
+      auto& w = st.targets[id->second];
+      count_until(st, w, std::max(w.mark, ms));
+      w.state = t.to;
+      if (t.from != t.to)
+        w.changes.push_back(state_change{ms, t.to});
+    }
+    st.pending_transitions.push_back(std::move(t));
+  }
+  for (auto& x : batch.alerts) {
+    auto open =
+      x.told == target_state::down || x.told == target_state::degraded;
+    st.pending_alerts.emplace_back(std::move(x), open);
+  }
+  for (auto& x : batch.states) {
+    auto name = x.name;
+    st.pending_states[name] = std::move(x);
+  }
+  for (auto id : batch.gone) {
+    auto i = st.targets.find(id);
+    if (i == st.targets.end())
+      continue;
+    auto& w = i->second;
+    count_until(st, w, to_ms(batch.time));
+    if (!w.counting.empty()) {
+      st.loaded_hours[w.name] = std::make_pair(w.hour, w.counting);
+      st.pending_hours.emplace_back(w.name, w.hour, std::move(w.counting));
+    }
+    st.pending_states[w.name] = std::nullopt;
+    if (auto n = st.by_name.find(w.name);
+        n != st.by_name.end() && n->second == id)
+      st.by_name.erase(n);
+    st.targets.erase(i);
+  }
+  write(self, false);
+}
+
+// The aggregates of target `name` in [from, to), per hour or per day: the
+// database's, with the hours still in memory (finished but not written, and
+// the one being counted) in place of what the database has of them.
+std::vector<std::pair<int64_t, aggregate>> aggregates(history_pointer self,
+                                                      const std::string& name,
+                                                      int64_t from, int64_t to,
+                                                      bool daily, int64_t now) {
+  auto& st = self->state;
+  // The hour being counted holds all of that hour (a removed target's count
+  // taken back included); finished hours wait to be written.
+  std::vector<std::pair<int64_t, aggregate>> in_memory;
+  int64_t counting = -1;
+  if (auto i = st.by_name.find(name); i != st.by_name.end()) {
+    auto& w = st.targets[i->second];
+    count_until(st, w, now);
+    in_memory.emplace_back(w.hour, w.counting);
+    counting = w.hour;
+  }
+  for (auto& [n, hour, a] : st.pending_hours)
+    if (n == name && hour != counting)
+      in_memory.emplace_back(hour, a);
+  std::vector<int64_t> skip;
+  for (auto& [hour, a] : in_memory)
+    skip.push_back(hour);
+  std::vector<std::pair<int64_t, aggregate>> points;
+  if (auto id = st.ids.find(name); id != st.ids.end() && st.db) {
+    try {
+      points = st.db->points(id->second, from, to, daily, skip);
+    } catch (const history_error& e) {
+      say(self, std::string{"urlpoll: history: reading failed: "} + e.what());
+    }
+  }
+  auto step = daily ? ms_per_day : ms_per_hour;
+  for (auto& [hour, a] : in_memory) {
+    auto start = (hour * ms_per_hour / step) * step;
+    if (start + step <= from || start >= to || a.empty())
+      continue;
+    auto i = std::find_if(points.begin(), points.end(),
+                          [&](auto& p) { return p.first == start; });
+    if (i == points.end())
+      points.emplace_back(start, a);
+    else
+      i->second.merge(a);
+  }
+  std::sort(points.begin(), points.end(),
+            [](auto& x, auto& y) { return x.first < y.first; });
+  return points;
+}
+
+history_answer ask(history_pointer self, const history_query& q) {
+  auto& st = self->state;
+  history_answer answer;
+  auto from = to_ms(q.from);
+  auto to = to_ms(q.to);
+  auto now = now_ms();
+  auto id = st.ids.find(q.target);
+  auto watched = st.by_name.find(q.target);
+  answer.found = id != st.ids.end() || watched != st.by_name.end();
+  if (!answer.found)
+    return answer;
+  for (auto& [start, a] : aggregates(self, q.target, from, to, q.daily, now))
+    answer.points.push_back(a.point(from_ms(start)));
+  // Uptime by time over [from, to): the changes and runs written, with the
+  // current run and the changes still in memory.
+  std::vector<state_change> changes;
+  std::vector<run_span> runs;
+  if (id != st.ids.end() && st.db) {
+    try {
+      changes = st.db->changes(id->second, from, to);
+      for (auto& r : st.db->runs_since(from))
+        if (r.from_ms != st.started)
+          runs.push_back(r);
+    } catch (const history_error& e) {
+      say(self, std::string{"urlpoll: history: reading failed: "} + e.what());
+    }
+  }
+  runs.push_back(run_span{st.started, now});
+  for (auto& t : st.pending_transitions) {
+    auto ms = to_ms(t.time);
+    if (t.target == q.target && ms < to && t.from != t.to &&
+        (changes.empty() || ms > changes.back().ms))
+      changes.push_back(state_change{ms, t.to});
+  }
+  answer.uptime = time_up(changes, runs, from, std::min(to, now)).ratio();
+  if (watched != st.by_name.end()) {
+    auto& w = st.targets[watched->second];
+    answer.figures = uptime_at(w.changes, runs_until(st, now), now);
+  }
+  return answer;
+}
+
+history_opened open(history_pointer self, const std::string& path,
+                    caf::timespan flap_window) {
+  auto& st = self->state;
+  history_opened result;
+  auto resume = std::make_shared<history_resume>();
+  try {
+    st.db = std::make_unique<history_store>(path);
+    auto& db = *st.db;
+    auto now = now_ms();
+    st.started = now;
+    resume->last_seen = from_ms(db.last_seen());
+    st.runs = db.runs_since(now - longest_window_ms);
+    st.ids = db.targets();
+    resume->states = db.open_states();
+    resume->alerts = db.open_alerts();
+    auto window =
+      std::chrono::duration_cast<std::chrono::milliseconds>(flap_window)
+        .count();
+    resume->recent = db.transitions_since(now - window, resumed_transitions);
+    std::unordered_map<int64_t, std::string> names;
+    for (auto& [name, id] : st.ids)
+      names.emplace(id, name);
+    db.changes_since(now - longest_window_ms, [&](int64_t id, state_change c) {
+      if (auto i = names.find(id); i != names.end())
+        st.loaded_changes[i->second].push_back(c);
+    });
+    for (auto& [name, changes] : st.loaded_changes)
+      std::stable_sort(changes.begin(), changes.end(),
+                       [](auto& x, auto& y) { return x.ms < y.ms; });
+    auto hour = now / ms_per_hour;
+    db.hour_rows(hour, [&](int64_t id, aggregate a) {
+      if (auto i = names.find(id); i != names.end())
+        st.loaded_hours.emplace(i->second, std::make_pair(hour, std::move(a)));
+    });
+    st.run = db.begin_run(now);
+  } catch (const history_error& e) {
+    st.db.reset();
+    result.problem = e.what();
+    return result;
+  }
+  st.status.enabled = true;
+  st.status.path = path;
+  result.resume = std::move(resume);
+  return result;
+}
+
+history_actor::behavior_type history(history_pointer self, std::string path,
+                                     history_options options,
+                                     caf::actor printer) {
+  auto& st = self->state;
+  st.options = options;
+  st.printer = std::move(printer);
+  return {
+    [=](start_atom, caf::timespan flap_window) {
+      auto result = open(self, path, flap_window);
+      if (self->state.db) {
+        housekeep(self);
+        self->delayed_send(self, self->state.options.flush, flush_atom_v);
+        self->delayed_send(self, uptime_every, uptime_atom_v);
+        self->delayed_send(self, std::chrono::hours{1}, housekeep_atom_v);
+      }
+      return result;
+    },
+    [=](subscribe_atom, caf::actor& monitor) {
+      self->state.monitor = caf::actor_cast<state_monitor_actor>(monitor);
+      compute_uptime(self);
+      report(self);
+    },
+    [=](history_batch& batch) { take(self, batch); },
+    [=](flush_atom) {
+      flush(self);
+      self->delayed_send(self, self->state.options.flush, flush_atom_v);
+    },
+    [=](uptime_atom) {
+      compute_uptime(self);
+      self->delayed_send(self, uptime_every, uptime_atom_v);
+    },
+    [=](housekeep_atom) {
+      housekeep(self);
+      self->delayed_send(self, std::chrono::hours{1}, housekeep_atom_v);
+    },
+    [=](save_atom) {
+      flush(self);
+      return !self->state.status.failing;
+    },
+    [=](configure_atom, history_options& x) { self->state.options = x; },
+    [=](caf::get_atom, const history_query& q) { return ask(self, q); },
+    [=](transitions_atom, const history_query& q) {
+      auto& st = self->state;
+      history_answer answer;
+      auto from = to_ms(q.from);
+      auto to = to_ms(q.to);
+      auto id = st.ids.find(q.target);
+      answer.found = id != st.ids.end() || st.by_name.count(q.target) > 0;
+      // Newest first: what waits in memory is newer than what is written.
+      for (auto i = st.pending_transitions.rbegin();
+           i != st.pending_transitions.rend() &&
+           answer.transitions.size() < q.limit;
+           ++i) {
+        auto ms = to_ms(i->time);
+        if (i->target == q.target && ms >= from && ms < to)
+          answer.transitions.push_back(*i);
+      }
+      if (id != st.ids.end() && st.db && answer.transitions.size() < q.limit) {
+        try {
+          auto more = st.db->transitions(id->second, q.target, from, to,
+                                         q.limit - answer.transitions.size());
+          answer.transitions.insert(answer.transitions.end(), more.begin(),
+                                    more.end());
+        } catch (const history_error& e) {
+          say(self,
+              std::string{"urlpoll: history: reading failed: "} + e.what());
+        }
+      }
+      return answer;
+    },
+    [=](daily_atom, const daily_query& q) {
+      daily_answer answer;
+      auto now = now_ms();
+      auto first = now / ms_per_day - static_cast<int64_t>(q.days) + 1;
+      for (auto& name : q.targets) {
+        std::vector<aggregate> days(q.days);
+        for (auto& [start, a] :
+             aggregates(self, name, first * ms_per_day, now + 1, true, now)) {
+          auto d = start / ms_per_day - first;
+          if (d >= 0 && d < static_cast<int64_t>(q.days))
+            days[static_cast<size_t>(d)] = std::move(a);
+        }
+        std::vector<float> ratios;
+        ratios.reserve(days.size());
+        for (auto& d : days)
+          ratios.push_back(static_cast<float>(d.uptime()));
+        answer.days.push_back(std::move(ratios));
+      }
+      return answer;
+    },
+  };
+}
+
+} // namespace
+
+history_actor spawn_history(caf::actor_system& sys, std::string path,
+                            history_options options, caf::actor printer) {
+  return sys.spawn<caf::detached>(history, std::move(path), options,
+                                  std::move(printer));
+}
+
+} // namespace urlpoll

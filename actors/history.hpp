@@ -1,0 +1,107 @@
+// history: the sole owner of the history database (SQLite).
+//
+// Owns:     the database (history_store), on a thread of its own: its I/O
+//           never blocks a scheduler thread; per target it watches, the
+//           hour being counted (polls by verdict, time in each state,
+//           latency) and its state changes of the last 30 days, from which
+//           it computes uptime by time; what waits for the database while
+//           a write fails.
+// Receives: (start_atom, longest flap window) -> history_opened from main:
+//           open the database, begin a run, answer what a restart resumes;
+//           (subscribe_atom, monitor) from main: where uptime goes;
+//           history_batch from the state monitor, once a second: samples,
+//           transitions, open states;
+//           saved_alert from the alerters: what a webhook was last told;
+//           (get_atom, query) / (transitions_atom, query) / (daily_atom,
+//           query) from the HTTP API;
+//           (save_atom) -> bool from main at shutdown: write everything;
+//           (configure_atom, options) from the reloader;
+//           (flush_atom), (uptime_atom), (housekeep_atom) from itself.
+// Sends:    (uptime_atom, figures that changed) and (history_atom, status)
+//           to the state monitor; a line to the printer when writes fail
+//           (once a minute at most) and when they work again.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include <caf/fwd.hpp>
+#include <caf/typed_actor.hpp>
+
+#include "actors/history_model.hpp"
+#include "actors/history_store.hpp"
+#include "actors/interfaces.hpp"
+
+namespace urlpoll {
+
+/// How the history keeps its data.
+struct history_options {
+  /// How often hours and open states are written (transitions: every
+  /// second).
+  caf::timespan flush = std::chrono::minutes{1};
+  /// Hours are rolled into days after this long.
+  caf::timespan hourly = std::chrono::hours{24 * 14};
+  /// Days, transitions and runs are kept this long.
+  caf::timespan retention = std::chrono::hours{24 * 400};
+};
+
+/// The answer to start_atom: the problem in words (the database cannot be
+/// used), or what a restart resumes.
+struct history_opened {
+  std::string problem;
+  std::shared_ptr<const history_resume> resume;
+};
+
+struct history_state {
+  /// One target the state monitor watches.
+  struct watched {
+    std::string name;
+    /// The hour `hour` counts (hours since the epoch).
+    int64_t hour = 0;
+    aggregate counting;
+    bool dirty = false;
+    /// The state since `mark`, up to which time is counted.
+    target_state state = target_state::unknown;
+    int64_t mark = 0;
+    /// State changes of the last 30 days, and the last one before.
+    std::vector<state_change> changes;
+    uptime_figures sent{-2, -2, -2, -2};
+  };
+  std::unique_ptr<history_store> db;
+  history_options options;
+  int64_t run = 0;
+  int64_t started = 0;
+  /// Earlier runs within the longest window.
+  std::vector<run_span> runs;
+  std::unordered_map<target_id, watched> targets;
+  std::unordered_map<std::string, target_id> by_name;
+  /// Loaded at start, taken by targets as they are named.
+  std::unordered_map<std::string, std::vector<state_change>> loaded_changes;
+  /// Hours being counted of targets not watched now (loaded at start, or
+  /// left by a removed target): taken back if it returns within the hour.
+  std::unordered_map<std::string, std::pair<int64_t, aggregate>> loaded_hours;
+  // What waits for the database.
+  std::vector<transition> pending_transitions;
+  /// name -> state to save, or none: drop it.
+  std::map<std::string, std::optional<saved_state>> pending_states;
+  std::vector<std::tuple<std::string, int64_t, aggregate>> pending_hours;
+  std::vector<std::pair<saved_alert, bool>> pending_alerts;
+  std::unordered_map<std::string, int64_t> ids;
+  history_status status;
+  int64_t last_complaint = 0;
+  uint64_t errors_since_complaint = 0;
+  state_monitor_actor monitor;
+  caf::actor printer;
+  static inline const char* name = "history";
+};
+
+/// Spawns the history on its own thread; nothing is opened before
+/// start_atom.
+history_actor spawn_history(caf::actor_system& sys, std::string path,
+                            history_options options, caf::actor printer);
+
+} // namespace urlpoll

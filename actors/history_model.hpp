@@ -1,0 +1,109 @@
+// What the history computes, as pure functions tested without a database or
+// a clock: a target's uptime by time from its state changes, and the
+// aggregates of an hour or a day (answers by state, seconds in each state,
+// latency with a small histogram for its percentiles).
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "messages/history.hpp"
+
+namespace urlpoll {
+
+/// Milliseconds since the epoch: how the history stores time.
+int64_t to_ms(caf::timestamp x);
+caf::timestamp from_ms(int64_t ms);
+
+constexpr int64_t ms_per_hour = 3'600'000;
+constexpr int64_t ms_per_day = 24 * ms_per_hour;
+
+/// A target's state from `ms` on.
+struct state_change {
+  int64_t ms = 0;
+  target_state to = target_state::unknown;
+};
+
+/// A time urlpoll ran: [from_ms, to_ms).
+struct run_span {
+  int64_t from_ms = 0;
+  int64_t to_ms = 0;
+};
+
+/// Time up (or degraded) and time known within a window, in milliseconds.
+struct time_known {
+  int64_t up_ms = 0;
+  int64_t known_ms = 0;
+
+  /// up / known, or -1 where nothing was known.
+  double ratio() const;
+};
+
+/// The time a target was up or degraded, and the time its state was known,
+/// within [from, to): its state holds from each change (sorted by time) to
+/// the next, is unknown before the first, and counts only while urlpoll ran
+/// (`runs`, sorted, not overlapping). Time while urlpoll was stopped is no
+/// data, neither up nor down.
+time_known time_up(const std::vector<state_change>& changes,
+                   const std::vector<run_span>& runs, int64_t from, int64_t to);
+
+/// The 1h, 24h, 7d and 30d figures at `now`.
+uptime_figures uptime_at(const std::vector<state_change>& changes,
+                         const std::vector<run_span>& runs, int64_t now);
+
+/// The longest uptime window: what a target's changes must reach back to.
+constexpr int64_t longest_window_ms = 30 * ms_per_day;
+
+/// Drops the changes no window needs any longer: those before `cutoff`,
+/// but the last of them (the state at `cutoff`).
+void prune(std::vector<state_change>& changes, int64_t cutoff);
+
+/// A sparse latency histogram: bucket i holds latencies up to
+/// latency_bound(i) microseconds (100 us times 2^(i/4): within 19% of any
+/// latency from 100 us to 100 s), with counts of the buckets that have any.
+struct latency_digest {
+  std::vector<std::pair<uint8_t, uint32_t>> bins;
+
+  void add(uint32_t us, uint32_t count = 1);
+  void merge(const latency_digest& other);
+  /// The q-quantile's bucket bound, clamped to [min, max].
+  uint32_t quantile(double q, uint32_t min, uint32_t max) const;
+  /// As stored: varint pairs of bucket and count.
+  std::string encode() const;
+  static latency_digest decode(const void* data, size_t size);
+};
+
+uint32_t latency_bound(size_t bucket);
+uint8_t latency_bucket(uint32_t us);
+
+/// One target's hour or day.
+struct aggregate {
+  /// Polls by verdict (unknown: no node could poll).
+  uint32_t unknown = 0;
+  uint32_t up = 0;
+  uint32_t degraded = 0;
+  uint32_t down = 0;
+  /// Milliseconds spent up, degraded and down.
+  int64_t up_ms = 0;
+  int64_t degraded_ms = 0;
+  int64_t down_ms = 0;
+  uint32_t latency_count = 0;
+  uint64_t latency_sum_us = 0;
+  uint32_t latency_min_us = 0;
+  uint32_t latency_max_us = 0;
+  latency_digest latency;
+
+  bool empty() const;
+  void add(const poll_sample& x);
+  /// Time spent in `state` (unknown: not counted).
+  void spend(target_state state, int64_t ms);
+  void merge(const aggregate& other);
+  /// As the API shows it, starting at `time`.
+  history_point point(caf::timestamp time) const;
+  /// Uptime by time within it: -1 where nothing was known.
+  double uptime() const;
+};
+
+} // namespace urlpoll

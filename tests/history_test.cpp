@@ -1,0 +1,240 @@
+// The history: uptime by time and the aggregates as pure functions, the
+// SQLite store on real files (refusals, migration, roll-up), and real
+// urlpoll processes that stop, crash and start again.
+#include <filesystem>
+#include <fstream>
+
+#include <doctest/doctest.h>
+#include <nlohmann/json.hpp>
+
+#include "actors/history_model.hpp"
+#include "actors/history_store.hpp"
+#include "support/process.hpp"
+#include "support/temp_dir.hpp"
+
+using namespace urlpoll;
+using namespace urlpoll::test;
+using namespace std::chrono_literals;
+
+namespace {
+
+constexpr int64_t minute = 60'000;
+
+bool contains(const std::string& text, const std::string& part) {
+  return text.find(part) != std::string::npos;
+}
+
+std::string slurp(const std::string& path) {
+  std::ifstream in{path, std::ios::binary};
+  return {std::istreambuf_iterator<char>{in}, {}};
+}
+
+} // namespace
+
+// -- uptime by time -----------------------------------------------------------
+
+TEST_CASE("uptime is the time up or degraded over the time known, with the "
+          "time urlpoll was stopped as no data") {
+  int64_t t0 = 1'000 * minute;
+  // Up 30 min, down 15 min, degraded from then on; urlpoll ran for the
+  // first 50 minutes and again from minute 55 to 70.
+  std::vector<state_change> changes{{t0, target_state::up},
+                                    {t0 + 30 * minute, target_state::down},
+                                    {t0 + 45 * minute, target_state::degraded}};
+  std::vector<run_span> runs{{t0, t0 + 50 * minute},
+                             {t0 + 55 * minute, t0 + 70 * minute}};
+  auto x = time_up(changes, runs, t0, t0 + 70 * minute);
+  CHECK(x.known_ms == 65 * minute);
+  // 30 up, then 5 and 15 degraded.
+  CHECK(x.up_ms == 50 * minute);
+  CHECK(x.ratio() == doctest::Approx(50.0 / 65.0));
+  // A window inside the outage: all known, none up.
+  CHECK(time_up(changes, runs, t0 + 31 * minute, t0 + 44 * minute).ratio() ==
+        0.0);
+  // A window while urlpoll was stopped: no data, not zero.
+  CHECK(time_up(changes, runs, t0 + 51 * minute, t0 + 54 * minute).ratio() < 0);
+  // Before the first known state: no data.
+  CHECK(time_up(changes, runs, t0 - 10 * minute, t0).ratio() < 0);
+  // A state back to unknown (removed, URL changed) is no data either.
+  changes.push_back({t0 + 60 * minute, target_state::unknown});
+  auto y = time_up(changes, runs, t0 + 55 * minute, t0 + 70 * minute);
+  CHECK(y.known_ms == 5 * minute);
+  CHECK(y.ratio() == 1.0);
+}
+
+TEST_CASE("the 1h, 24h, 7d and 30d figures, and pruning keeps the state at "
+          "the cutoff") {
+  int64_t now = 100 * ms_per_day;
+  std::vector<state_change> changes{{now - 40 * ms_per_day, target_state::up},
+                                    {now - 30 * minute, target_state::down}};
+  std::vector<run_span> runs{{now - 40 * ms_per_day, now}};
+  auto figures = uptime_at(changes, runs, now);
+  CHECK(figures[0] == doctest::Approx(0.5));
+  CHECK(figures[1] == doctest::Approx(1.0 - 30.0 / (24 * 60)));
+  CHECK(figures[3] == doctest::Approx(1.0 - 30.0 / (30 * 24 * 60)));
+  prune(changes, now - longest_window_ms);
+  REQUIRE(changes.size() == 2);
+  CHECK(uptime_at(changes, runs, now) == figures);
+  changes.insert(changes.begin(),
+                 state_change{now - 50 * ms_per_day, target_state::down});
+  prune(changes, now - longest_window_ms);
+  CHECK(changes.size() == 2);
+  CHECK(changes.front().ms == now - 40 * ms_per_day);
+}
+
+TEST_CASE("an hour's aggregate: answers by state, latency percentiles within "
+          "a bucket, and the histogram as stored") {
+  aggregate a;
+  for (uint32_t ms = 1; ms <= 100; ++ms) {
+    poll_sample x;
+    x.verdict = ms <= 90 ? target_state::up : target_state::down;
+    x.answered = true;
+    x.latency_us = ms * 1000;
+    a.add(x);
+  }
+  poll_sample lost;
+  lost.verdict = target_state::down;
+  a.add(lost);
+  a.spend(target_state::up, 45 * minute);
+  a.spend(target_state::down, 15 * minute);
+  auto p = a.point(caf::timestamp{});
+  CHECK(p.polls == 101);
+  CHECK(p.up == 90);
+  CHECK(p.down == 11);
+  CHECK(p.latency_count == 100);
+  CHECK(p.latency_min_us == 1000);
+  CHECK(p.latency_max_us == 100'000);
+  CHECK(p.latency_avg_us == doctest::Approx(50'500));
+  // Buckets are 2^(1/4) apart: within 19% of the true quantile.
+  CHECK(p.latency_p50_us == doctest::Approx(50'000).epsilon(0.19));
+  CHECK(p.latency_p95_us == doctest::Approx(95'000).epsilon(0.19));
+  CHECK(p.latency_p99_us == doctest::Approx(99'000).epsilon(0.19));
+  CHECK(a.uptime() == doctest::Approx(0.75));
+  auto stored = a.latency.encode();
+  CHECK(stored.size() < 80);
+  auto back = latency_digest::decode(stored.data(), stored.size());
+  CHECK(back.bins == a.latency.bins);
+  aggregate b = a;
+  b.merge(a);
+  CHECK(b.point(caf::timestamp{}).polls == 202);
+  CHECK(b.latency.quantile(0.5, 1000, 100'000) == p.latency_p50_us);
+}
+
+// -- the store ----------------------------------------------------------------
+
+TEST_CASE("the history database refuses what is not its own, and changes "
+          "nothing in it") {
+  temp_dir dir;
+  SUBCASE("a file that is not a database") {
+    std::string garbage(8192, 'x');
+    auto path = dir.write("notes.db", garbage);
+    try {
+      history_store store{path};
+      FAIL("opened a file of garbage");
+    } catch (const history_error& e) {
+      CHECK(contains(e.what(), path));
+      CHECK(contains(e.what(), "not a SQLite database"));
+      CHECK(contains(e.what(), "urlpoll did not change it"));
+    }
+    CHECK(slurp(path) == garbage);
+  }
+  SUBCASE("another program's database") {
+    auto path = dir.path + "/other.db";
+    child make{"/usr/bin/sqlite3",
+               {path, "CREATE TABLE t(x); INSERT INTO t VALUES (1);"},
+               dir.path};
+    REQUIRE(make.wait(10s).exit_code == 0);
+    auto before = slurp(path);
+    try {
+      history_store store{path};
+      FAIL("opened another program's database");
+    } catch (const history_error& e) {
+      CHECK(contains(e.what(), "not urlpoll's history"));
+    }
+    CHECK(slurp(path) == before);
+  }
+  SUBCASE("a newer schema") {
+    auto path = dir.path + "/newer.db";
+    { history_store store{path}; }
+    child bump{"/usr/bin/sqlite3", {path, "PRAGMA user_version=99;"}, dir.path};
+    REQUIRE(bump.wait(10s).exit_code == 0);
+    try {
+      history_store store{path};
+      FAIL("opened a newer schema");
+    } catch (const history_error& e) {
+      CHECK(contains(e.what(), "schema version is 99"));
+      CHECK(contains(e.what(), "newer"));
+    }
+  }
+  SUBCASE("a file another urlpoll holds") {
+    auto path = dir.path + "/held.db";
+    history_store first{path};
+    try {
+      history_store second{path};
+      FAIL("two owners of one database");
+    } catch (const history_error& e) {
+      CHECK(contains(e.what(), "another process holds it"));
+    }
+  }
+}
+
+TEST_CASE("an older history schema is migrated, keeping what it holds") {
+  temp_dir dir;
+  auto path = dir.path + "/old.db";
+  {
+    history_store store{path};
+    store.begin();
+    transition t;
+    t.time = caf::make_timestamp();
+    t.target = "api";
+    t.to = target_state::up;
+    store.add_transition(store.target("api"), t);
+    store.commit();
+  }
+  // Version 1 had no open alerts and no index by time.
+  child downgrade{"/usr/bin/sqlite3",
+                  {path, "DROP TABLE open_alerts; DROP INDEX "
+                         "transitions_by_time; PRAGMA user_version=1;"},
+                  dir.path};
+  REQUIRE(downgrade.wait(10s).exit_code == 0);
+  history_store store{path};
+  CHECK(store.schema_version() == history_schema_version);
+  CHECK(store.open_alerts().empty());
+  CHECK(
+    store.transitions(store.target("api"), "api", 0, INT64_MAX, 10).size() ==
+    1);
+}
+
+TEST_CASE("hours roll into days: counts add up, histograms merge, the hours "
+          "go") {
+  temp_dir dir;
+  history_store store{dir.path + "/roll.db"};
+  auto day = int64_t{20'000};
+  store.begin();
+  auto id = store.target("api");
+  for (int h = 0; h < 30; ++h) {
+    aggregate a;
+    poll_sample x;
+    x.verdict = target_state::up;
+    x.answered = true;
+    x.latency_us = 2000;
+    a.add(x);
+    a.spend(target_state::up, ms_per_hour);
+    store.save_hour(id, day * 24 + h, a);
+  }
+  store.commit();
+  store.begin();
+  CHECK(store.roll_up((day + 1) * 24) == 24);
+  store.commit();
+  auto days = store.points(id, day * ms_per_day, (day + 2) * ms_per_day, true);
+  REQUIRE(days.size() == 2);
+  CHECK(days[0].first == day * ms_per_day);
+  CHECK(days[0].second.up == 24);
+  CHECK(days[0].second.up_ms == ms_per_day);
+  CHECK(days[0].second.latency_count == 24);
+  // The next day, not rolled yet, from its hours.
+  CHECK(days[1].second.up == 6);
+  auto hours =
+    store.points(id, day * ms_per_day, (day + 2) * ms_per_day, false);
+  CHECK(hours.size() == 6);
+}

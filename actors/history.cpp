@@ -131,11 +131,11 @@ bool write(history_pointer self, bool hours) {
       else
         db.drop_alert(id_of(x.target), x.alerter);
     for (auto& [name, hour, a] : st.pending_hours)
-      db.save_hour(id_of(name), hour, a);
+      db.save_hour(id_of(name), hour, a, true);
     if (hours)
       for (auto& [id, w] : st.targets)
         if (w.dirty)
-          db.save_hour(id_of(w.name), w.hour, w.counting);
+          db.save_hour(id_of(w.name), w.hour, w.counting, false);
     db.touch_run(st.run, now_ms());
     db.commit();
   } catch (const history_error& e) {

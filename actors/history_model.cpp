@@ -72,13 +72,13 @@ void prune(std::vector<state_change>& changes, int64_t cutoff) {
 
 uint32_t latency_bound(size_t bucket) {
   return static_cast<uint32_t>(
-    std::lround(100.0 * std::pow(2.0, static_cast<double>(bucket) / 4.0)));
+    std::lround(100.0 * std::pow(2.0, static_cast<double>(bucket) / 2.0)));
 }
 
 uint8_t latency_bucket(uint32_t us) {
   if (us <= 100)
     return 0;
-  auto i = std::ceil(4.0 * std::log2(static_cast<double>(us) / 100.0));
+  auto i = std::ceil(2.0 * std::log2(static_cast<double>(us) / 100.0));
   auto bucket = static_cast<size_t>(std::min(i, 255.0));
   // Rounding of the bound: the bucket is the first whose bound holds `us`.
   while (bucket > 0 && latency_bound(bucket - 1) >= us)
@@ -124,8 +124,13 @@ uint32_t latency_digest::quantile(double q, uint32_t min, uint32_t max) const {
   uint64_t seen = 0;
   for (auto& [bucket, count] : bins) {
     seen += count;
-    if (seen >= rank)
-      return std::clamp(latency_bound(bucket), min, std::max(min, max));
+    if (seen >= rank) {
+      // The bucket's geometric middle: within 2^(1/4) (19%) of any latency
+      // in it.
+      auto middle = static_cast<uint32_t>(
+        std::lround(static_cast<double>(latency_bound(bucket)) / 1.189207));
+      return std::clamp(middle, min, std::max(min, max));
+    }
   }
   return max;
 }
@@ -224,6 +229,124 @@ void aggregate::spend(target_state state, int64_t ms) {
   }
 }
 
+void aggregate::keep_percentiles_only() {
+  if (latency.bins.empty())
+    return;
+  percentiles = {latency.quantile(0.50, latency_min_us, latency_max_us),
+                 latency.quantile(0.95, latency_min_us, latency_max_us),
+                 latency.quantile(0.99, latency_min_us, latency_max_us)};
+  latency.bins.clear();
+}
+
+namespace {
+
+// The fields an aggregate is stored as, in order.
+constexpr size_t stored_fields = 11;
+
+// Bits 0-10: which of the stored fields follow (the others are 0: a stable
+// target's down answers and seconds cost nothing); bit 11: a histogram
+// follows; bit 12: percentiles follow.
+constexpr uint64_t with_histogram = uint64_t{1} << stored_fields;
+constexpr uint64_t with_percentiles = with_histogram << 1;
+
+} // namespace
+
+std::string encode(const aggregate& x) {
+  auto seconds = [](int64_t ms) {
+    return static_cast<uint64_t>(std::max<int64_t>(0, (ms + 500) / 1000));
+  };
+  // Polls without a latency rather than with one (mostly 0), the sum in
+  // units of 10 us (a day's fits in 3 bytes).
+  uint64_t polls = uint64_t{x.unknown} + x.up + x.degraded + x.down;
+  uint64_t unanswered = polls - std::min<uint64_t>(polls, x.latency_count);
+  uint64_t fields[stored_fields] = {x.up,
+                                    seconds(x.up_ms),
+                                    (x.latency_sum_us + 5) / 10,
+                                    x.latency_min_us,
+                                    x.latency_max_us,
+                                    x.unknown,
+                                    x.degraded,
+                                    x.down,
+                                    seconds(x.degraded_ms),
+                                    seconds(x.down_ms),
+                                    unanswered};
+  uint64_t mask = x.latency.bins.empty()
+                    ? (x.latency_count > 0 ? with_percentiles : 0)
+                    : with_histogram;
+  for (size_t i = 0; i < stored_fields; ++i)
+    if (fields[i] != 0)
+      mask |= uint64_t{1} << i;
+  std::string out;
+  put_varint(out, mask);
+  for (size_t i = 0; i < stored_fields; ++i)
+    if (fields[i] != 0)
+      put_varint(out, fields[i]);
+  if (mask & with_histogram) {
+    put_varint(out, x.latency.bins.size());
+    // Buckets as steps from the one before: one byte each.
+    uint64_t last = 0;
+    for (auto& [bucket, count] : x.latency.bins) {
+      put_varint(out, bucket - last);
+      put_varint(out, count);
+      last = bucket;
+    }
+  } else if (mask & with_percentiles) {
+    for (auto p : x.percentiles)
+      put_varint(out, p);
+  }
+  return out;
+}
+
+aggregate decode_aggregate(const void* data, size_t size) {
+  aggregate x;
+  auto p = static_cast<const unsigned char*>(data);
+  auto end = p + size;
+  uint64_t mask = 0;
+  if (!get_varint(p, end, mask))
+    return x;
+  uint64_t v[stored_fields] = {};
+  for (size_t i = 0; i < stored_fields; ++i)
+    if ((mask & (uint64_t{1} << i)) != 0 && !get_varint(p, end, v[i]))
+      return aggregate{};
+  auto u32 = [](uint64_t y) {
+    return static_cast<uint32_t>(std::min<uint64_t>(y, UINT32_MAX));
+  };
+  x.up = u32(v[0]);
+  x.up_ms = static_cast<int64_t>(v[1]) * 1000;
+  x.latency_sum_us = v[2] * 10;
+  x.latency_min_us = u32(v[3]);
+  x.latency_max_us = u32(v[4]);
+  x.unknown = u32(v[5]);
+  x.degraded = u32(v[6]);
+  x.down = u32(v[7]);
+  x.degraded_ms = static_cast<int64_t>(v[8]) * 1000;
+  x.down_ms = static_cast<int64_t>(v[9]) * 1000;
+  auto polls = v[0] + v[5] + v[6] + v[7];
+  x.latency_count = u32(polls - std::min(polls, v[10]));
+  if (mask & with_histogram) {
+    uint64_t n = 0;
+    uint64_t bucket = 0;
+    if (!get_varint(p, end, n))
+      return x;
+    for (uint64_t i = 0; i < n && i < 256; ++i) {
+      uint64_t step = 0;
+      uint64_t count = 0;
+      if (!get_varint(p, end, step) || !get_varint(p, end, count))
+        break;
+      bucket += step;
+      if (bucket < 256 && count > 0)
+        x.latency.bins.emplace_back(static_cast<uint8_t>(bucket), u32(count));
+    }
+  } else if (mask & with_percentiles) {
+    for (auto& q : x.percentiles) {
+      uint64_t y = 0;
+      if (get_varint(p, end, y))
+        q = u32(y);
+    }
+  }
+  return x;
+}
+
 void aggregate::merge(const aggregate& other) {
   unknown += other.unknown;
   up += other.up;
@@ -240,6 +363,9 @@ void aggregate::merge(const aggregate& other) {
   }
   latency_count += other.latency_count;
   latency_sum_us += other.latency_sum_us;
+  // Percentiles alone do not merge: the larger stands for both.
+  for (size_t i = 0; i < percentiles.size(); ++i)
+    percentiles[i] = std::max(percentiles[i], other.percentiles[i]);
   latency.merge(other.latency);
 }
 
@@ -258,7 +384,15 @@ history_point aggregate::point(caf::timestamp time) const {
   p.degraded_seconds = static_cast<uint64_t>(degraded_ms / 1000);
   p.down_seconds = static_cast<uint64_t>(down_ms / 1000);
   p.latency_count = latency_count;
-  if (latency_count > 0) {
+  if (latency_count > 0 && latency.bins.empty()) {
+    p.latency_avg_us =
+      static_cast<double>(latency_sum_us) / static_cast<double>(latency_count);
+    p.latency_min_us = latency_min_us;
+    p.latency_max_us = latency_max_us;
+    p.latency_p50_us = percentiles[0];
+    p.latency_p95_us = percentiles[1];
+    p.latency_p99_us = percentiles[2];
+  } else if (latency_count > 0) {
     p.latency_avg_us =
       static_cast<double>(latency_sum_us) / static_cast<double>(latency_count);
     p.latency_min_us = latency_min_us;

@@ -4,6 +4,7 @@
 // latency with a small histogram for its percentiles).
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <string>
 #include <utility>
@@ -61,14 +62,16 @@ constexpr int64_t longest_window_ms = 30 * ms_per_day;
 void prune(std::vector<state_change>& changes, int64_t cutoff);
 
 /// A sparse latency histogram: bucket i holds latencies up to
-/// latency_bound(i) microseconds (100 us times 2^(i/4): within 19% of any
-/// latency from 100 us to 100 s), with counts of the buckets that have any.
+/// latency_bound(i) microseconds (100 us times 2^(i/2); a quantile is told
+/// as its bucket's geometric middle, within 19% of the true one), with
+/// counts of the buckets that have any. Few buckets keep an hour's row
+/// small on disk.
 struct latency_digest {
   std::vector<std::pair<uint8_t, uint32_t>> bins;
 
   void add(uint32_t us, uint32_t count = 1);
   void merge(const latency_digest& other);
-  /// The q-quantile's bucket bound, clamped to [min, max].
+  /// The q-quantile (its bucket's middle), clamped to [min, max].
   uint32_t quantile(double q, uint32_t min, uint32_t max) const;
   /// As stored: varint pairs of bucket and count.
   std::string encode() const;
@@ -94,6 +97,9 @@ struct aggregate {
   uint32_t latency_min_us = 0;
   uint32_t latency_max_us = 0;
   latency_digest latency;
+  /// p50, p95 and p99 kept without the histogram (a day rolled up from its
+  /// hours): used when `latency` is empty.
+  std::array<uint32_t, 3> percentiles{0, 0, 0};
 
   bool empty() const;
   void add(const poll_sample& x);
@@ -104,6 +110,13 @@ struct aggregate {
   history_point point(caf::timestamp time) const;
   /// Uptime by time within it: -1 where nothing was known.
   double uptime() const;
+  /// Replaces the histogram by the percentiles it gives (a day kept for
+  /// long needs no more).
+  void keep_percentiles_only();
 };
+
+/// An aggregate as stored: one blob of varints, time in whole seconds.
+std::string encode(const aggregate& x);
+aggregate decode_aggregate(const void* data, size_t size);
 
 } // namespace urlpoll

@@ -67,7 +67,8 @@ public:
   /// before it: target id -> changes, oldest first.
   void changes_since(int64_t since,
                      const std::function<void(int64_t, state_change)>& each);
-  /// The stored aggregates of `hour` (hours since the epoch).
+  /// The aggregates of `hour` (hours since the epoch) being counted when the
+  /// last run ended; older ones left counting are finished first.
   void hour_rows(int64_t hour,
                  const std::function<void(int64_t, aggregate)>& each);
 
@@ -84,8 +85,10 @@ public:
   void drop_state(int64_t target);
   void save_alert(int64_t target, const saved_alert& x);
   void drop_alert(int64_t target, const std::string& alerter);
-  /// Stores the aggregate of `hour` (replacing what was there).
-  void save_hour(int64_t target, int64_t hour, const aggregate& x);
+  /// Stores the aggregate of `hour` (replacing what was there): a
+  /// `finished` hour for good, else as the hour being counted.
+  void save_hour(int64_t target, int64_t hour, const aggregate& x,
+                 bool finished);
   void touch_run(int64_t run, int64_t now);
 
   // -- housekeeping -----------------------------------------------------------

@@ -111,9 +111,30 @@ TEST_CASE("an hour's aggregate: answers by state, latency percentiles within "
   CHECK(p.latency_p99_us == doctest::Approx(99'000).epsilon(0.19));
   CHECK(a.uptime() == doctest::Approx(0.75));
   auto stored = a.latency.encode();
-  CHECK(stored.size() < 80);
+  CHECK(stored.size() < 40);
   auto back = latency_digest::decode(stored.data(), stored.size());
   CHECK(back.bins == a.latency.bins);
+  // As stored: whole seconds, the sum in 10 us, fields that are 0 left out.
+  auto row = encode(a);
+  CHECK(row.size() < 64);
+  auto read = decode_aggregate(row.data(), row.size());
+  auto q = read.point(caf::timestamp{});
+  CHECK(q.polls == p.polls);
+  CHECK(q.up == 90);
+  CHECK(q.down == 11);
+  CHECK(q.latency_count == 100);
+  CHECK(q.latency_avg_us == p.latency_avg_us);
+  CHECK(q.latency_p95_us == p.latency_p95_us);
+  CHECK(q.up_seconds == 45 * 60);
+  CHECK(q.down_seconds == 15 * 60);
+  // A day keeps its percentiles without the histogram.
+  auto day = a;
+  day.keep_percentiles_only();
+  auto kept = encode(day);
+  CHECK(kept.size() < row.size());
+  auto back_day = decode_aggregate(kept.data(), kept.size()).point({});
+  CHECK(back_day.latency_p50_us == p.latency_p50_us);
+  CHECK(back_day.latency_p99_us == p.latency_p99_us);
   aggregate b = a;
   b.merge(a);
   CHECK(b.point(caf::timestamp{}).polls == 202);
@@ -220,7 +241,7 @@ TEST_CASE("hours roll into days: counts add up, histograms merge, the hours "
     x.latency_us = 2000;
     a.add(x);
     a.spend(target_state::up, ms_per_hour);
-    store.save_hour(id, day * 24 + h, a);
+    store.save_hour(id, day * 24 + h, a, true);
   }
   store.commit();
   store.begin();

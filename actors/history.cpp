@@ -221,19 +221,29 @@ void housekeep(history_pointer self) {
     runs.end());
 }
 
-void compute_uptime(history_pointer self) {
+// Computes the uptime figures of every target (or of `only`) and sends the
+// state monitor those that changed.
+void compute_uptime(history_pointer self,
+                    const std::vector<target_id>* only = nullptr) {
   auto& st = self->state;
   auto now = now_ms();
   auto runs = runs_until(st, now);
   uptime_update update;
-  for (auto& [id, w] : st.targets) {
+  auto one = [&](target_id id, history_state::watched& w) {
     prune(w.changes, now - longest_window_ms);
     auto figures = uptime_at(w.changes, runs, now);
     if (figures != w.sent) {
       w.sent = figures;
       update.figures.emplace_back(id, figures);
     }
-  }
+  };
+  if (only == nullptr)
+    for (auto& [id, w] : st.targets)
+      one(id, w);
+  else
+    for (auto id : *only)
+      if (auto i = st.targets.find(id); i != st.targets.end())
+        one(id, i->second);
   if (!update.figures.empty() && st.monitor)
     self->send(st.monitor, uptime_atom_v, std::move(update));
 }
@@ -287,17 +297,23 @@ void take(history_pointer self, history_batch& batch) {
     w.counting.add(x);
     w.dirty = true;
   }
+  std::vector<target_id> changed;
   for (auto& t : batch.transitions) {
     auto ms = to_ms(t.time);
     if (auto id = st.by_name.find(t.target); id != st.by_name.end()) {
       auto& w = st.targets[id->second];
       count_until(st, w, std::max(w.mark, ms));
       w.state = t.to;
-      if (t.from != t.to)
+      if (t.from != t.to) {
         w.changes.push_back(state_change{ms, t.to});
+        changed.push_back(id->second);
+      }
     }
     st.pending_transitions.push_back(std::move(t));
   }
+  // A target whose state changed has new figures at once.
+  if (!changed.empty())
+    compute_uptime(self, &changed);
   for (auto& x : batch.alerts) {
     auto open =
       x.told == target_state::down || x.told == target_state::degraded;

@@ -167,7 +167,8 @@ const std::vector<option_doc>& option_docs() {
     {"`http-listen`", "`\"127.0.0.1:9180\"`",
      "the HTTP API, `/metrics` and the status page; empty: off"},
     {"`http-token`", "`\"\"`",
-     "require `Authorization: Bearer TOKEN` on every endpoint but `/healthz`"},
+     "require `Authorization: Bearer TOKEN` on every endpoint but `/healthz` "
+     "and the page itself"},
     {"`watch-config`", "`false`",
      "reload when the config file or the `url-file` changes on disk, as SIGHUP "
      "and `POST /-/reload` do (see [Changing the "

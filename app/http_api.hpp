@@ -18,7 +18,8 @@
 // Request handlers run on cpp-httplib's threads and only talk to actors:
 // each asks the state monitor (or the history) by request/response with a
 // timeout and renders the answer; none touches actor state. With a token, every
-// endpoint but /healthz wants "Authorization: Bearer TOKEN".
+// endpoint but /healthz and the page itself (/) wants "Authorization: Bearer
+// TOKEN".
 #pragma once
 
 #include <memory>

@@ -112,7 +112,14 @@ TEST_CASE("with http-token every endpoint but /healthz wants the token, and "
     {"--urlpoll.targets=[{name=\"api\", url=\"" + url +
        "\", headers={Authorization=\"Bearer header-secret\"}}]",
      "--urlpoll.http-token=" + token, "--urlpoll.poll-interval=500ms"}};
-  for (auto path : {"/", "/api/v1/status", "/api/v1/targets/api", "/metrics"}) {
+  // The page itself holds no data: it loads without the token and asks
+  // for it (#token=) to read the API.
+  auto page = up.get("/");
+  REQUIRE(page);
+  CHECK(page->status == 200);
+  for (auto path : {"/api/v1/status", "/api/v1/targets/api", "/metrics",
+                    "/api/v1/targets/api/history",
+                    "/api/v1/targets/api/uptime/24h/badge.svg"}) {
     auto denied = up.get(path);
     REQUIRE(denied);
     CHECK_MESSAGE(denied->status == 401, path);
@@ -242,7 +249,8 @@ TEST_CASE("the status page in headless Chromium shows a target that went "
   CHECK(contains(dom.out, "class=\"target up\" data-name=\"catalog\""));
   // The screenshot, kept as a test artifact next to the test binary.
   std::filesystem::create_directories(URLPOLL_ARTIFACT_DIR);
-  auto shot = std::string{URLPOLL_ARTIFACT_DIR} + "/status-page.png";
+  auto shot =
+    std::string{URLPOLL_ARTIFACT_DIR} + "/status-page-two-targets.png";
   std::filesystem::remove(shot);
   auto shot_args = browser;
   shot_args.push_back("--window-size=1200,700");

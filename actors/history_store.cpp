@@ -178,6 +178,8 @@ history_store::history_store(const std::string& path) : path_(path) {
     shown = path;
   path_ = shown;
   auto refuse = [&](const std::string& why, const std::string& what_to_do) {
+    // No destructor runs for a constructor that throws: let go here.
+    release();
     throw history_error{"cannot use the history database '" + shown +
                         "': " + why + " (" + what_to_do + ")"};
   };
@@ -263,12 +265,21 @@ history_store::history_store(const std::string& path) : path_(path) {
 }
 
 history_store::~history_store() {
+  release();
+}
+
+void history_store::release() {
   for (auto& [sql, stmt] : statements_)
     sqlite3_finalize(stmt);
+  statements_.clear();
   if (db_ != nullptr)
     sqlite3_close_v2(db_);
+  db_ = nullptr;
+  // After SQLite let go of the file: closing another descriptor of it first
+  // would drop SQLite's own locks.
   if (lock_fd_ >= 0)
     ::close(lock_fd_);
+  lock_fd_ = -1;
 }
 
 sqlite3_stmt* history_store::prepare(const char* sql) {

@@ -121,6 +121,7 @@ private:
   sqlite3_stmt* prepare(const char* sql);
   void exec(const char* sql);
   [[noreturn]] void fail(const std::string& what);
+  void release();
 
   std::string path_;
   sqlite3* db_ = nullptr;

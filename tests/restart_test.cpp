@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <fstream>
 #include <sys/resource.h>
+#include <unistd.h>
 
 #include <doctest/doctest.h>
 #include <nlohmann/json.hpp>
@@ -255,6 +256,26 @@ TEST_CASE("a history database that is damaged or held by another urlpoll is "
     CHECK(contains(r.err, "another process holds it"));
     // The first goes on.
     CHECK(first.status()["targets"].size() == 1);
+  }
+  SUBCASE("read-only") {
+    // Made by a run, then made read-only. Root writes to any file whatever
+    // its mode, so as root the check runs urlpoll as nobody.
+    { running_urlpoll first{dir.path, args}; }
+    auto path = dir.path + "/urlpoll-history.db";
+    REQUIRE(std::filesystem::exists(path));
+    std::filesystem::permissions(dir.path, std::filesystem::perms{0755});
+    std::filesystem::permissions(path, std::filesystem::perms{0444});
+    std::vector<std::string> as_nobody{"--reuid=65534", "--regid=65534",
+                                       "--clear-groups", URLPOLL_BINARY};
+    as_nobody.insert(as_nobody.end(), args.begin(), args.end());
+    as_nobody.push_back("--urlpoll.http-listen=");
+    child run{geteuid() == 0 ? "/usr/bin/setpriv" : URLPOLL_BINARY,
+              geteuid() == 0 ? as_nobody : args, dir.path};
+    auto r = run.wait(20s);
+    CHECK(r.exit_code == 2);
+    CHECK(contains(r.err, path));
+    CHECK(contains(r.err, "Permission denied"));
+    CHECK(contains(r.err, "give urlpoll.history a file urlpoll may write"));
   }
   SUBCASE("a folder") {
     std::filesystem::create_directory(dir.path + "/hist");

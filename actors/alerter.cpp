@@ -222,8 +222,8 @@ void tell(alerter_pointer self, alerter_state::per_target& target) {
   }
 }
 
-// After a restart: the open alerts this alerter had, the states the targets
-// resume, and what differs between them told now.
+// After a restart: the open alerts this alerter had, and the states the
+// targets resume.
 void resume(alerter_pointer self, const history_resume& from) {
   auto& st = self->state;
   for (auto& a : from.alerts) {
@@ -259,9 +259,10 @@ void resume(alerter_pointer self, const history_resume& from) {
       target.last.views.clear();
     }
   }
-  for (auto& [name, target] : st.targets)
-    if (!target.flapping)
-      tell(self, target);
+  // Nothing is told yet: what a target resumed may be stale. Its first
+  // result after the restart confirms it (the state monitor sends that
+  // result even when nothing changed) or changes it, and then what differs
+  // from what the webhook was told goes out.
 }
 
 } // namespace

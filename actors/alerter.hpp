@@ -23,10 +23,11 @@
 // its state then is alerted if it differs from what was last sent.
 //
 // After a restart it starts from what the history resumed: the open alerts
-// it had, and the states the targets resume. What differs is told at once: a
-// target down whose alert never went out is alerted, an open alert whose
-// target is up again is resolved; an outage alerted before is not alerted
-// again.
+// it had, and the states the targets resume. Once a target's first result
+// after the restart confirms or changes its state, what differs from what
+// the webhook was told goes out: a target still down whose alert never went
+// out is alerted, an open alert whose target is up is resolved; an outage
+// alerted before is not alerted again.
 #pragma once
 
 #include <deque>

@@ -126,7 +126,9 @@ bool write(history_pointer self, bool hours) {
       else
         db.drop_state(id_of(name));
     for (auto& [x, open] : st.pending_alerts)
-      if (open)
+      if (x.target.empty())
+        db.drop_alerts(x.alerter);
+      else if (open)
         db.save_alert(id_of(x.target), x);
       else
         db.drop_alert(id_of(x.target), x.alerter);

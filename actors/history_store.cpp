@@ -552,6 +552,11 @@ void history_store::drop_alert(int64_t target, const std::string& alerter) {
   q.bind(alerter).bind(target).run();
 }
 
+void history_store::drop_alerts(const std::string& alerter) {
+  statement q{this, db_, prepare("DELETE FROM open_alerts WHERE alerter = ?")};
+  q.bind(alerter).run();
+}
+
 void history_store::save_hour(int64_t target, int64_t hour, const aggregate& x,
                               bool finished) {
   if (!finished) {

@@ -85,6 +85,8 @@ public:
   void drop_state(int64_t target);
   void save_alert(int64_t target, const saved_alert& x);
   void drop_alert(int64_t target, const std::string& alerter);
+  /// Every open alert of `alerter` (it left the configuration).
+  void drop_alerts(const std::string& alerter);
   /// Stores the aggregate of `hour` (replacing what was there): a
   /// `finished` hour for good, else as the hour being counted.
   void save_hour(int64_t target, int64_t hour, const aggregate& x,

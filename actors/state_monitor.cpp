@@ -138,6 +138,7 @@ saved_state saved_of(const target_status& t) {
 }
 
 void resume_from(target_status& t, const saved_state& x) {
+  t.resumed = true;
   t.state = x.state;
   t.flapping = x.flapping;
   t.head_refused = x.head_refused;
@@ -179,6 +180,27 @@ void publish(monitor_pointer self, const transition& change,
   for (auto& a : st.subscribers)
     self->send(a, change);
   keep(st, change, target);
+}
+
+// The first result of a target resumed after a restart, when it changed
+// nothing: the alerters hear that its state holds (what it resumed may have
+// been stale), and tell their webhooks what differs from what they told.
+// Not a transition: the events and the history get nothing.
+void confirm(monitor_pointer self, const target_status& t,
+             const poll_result& result) {
+  transition same;
+  same.time = result.time;
+  same.target = display_name(t);
+  same.from = t.state;
+  same.to = t.state;
+  same.flapping = t.flapping;
+  same.status = t.status;
+  same.code = t.code;
+  same.latency = t.latency;
+  same.node = t.node;
+  same.views = t.views;
+  for (auto& a : self->state.subscribers)
+    self->send(a, same);
 }
 
 // A target that left the configuration: the events say so, an alerter
@@ -440,6 +462,12 @@ state_monitor_actor::behavior_type state_monitor(monitor_pointer self,
         ++target.state_changes;
       if (change)
         publish(self, *change, &target);
+      // A result that says something of the target (some node could poll).
+      if (target.resumed && classify(result) != target_state::unknown) {
+        if (!change)
+          confirm(self, target, result);
+        target.resumed = false;
+      }
       if (st.archive)
         st.batch.samples.push_back(
           poll_sample{result.time, id,

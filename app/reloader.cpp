@@ -223,6 +223,13 @@ void reconcile_alerters(reloader_pointer self,
   for (auto& [name, entry] : st.alerters) {
     self->send(monitor, unsubscribe_atom_v, entry.second);
     self->send_exit(entry.second, caf::exit_reason::user_shutdown);
+    // Its open alerts end with it: a restart must not resume them. (A
+    // saved_alert without a target stands for all of them.)
+    if (st.parts.history) {
+      saved_alert gone;
+      gone.alerter = name;
+      self->send(monitor, std::move(gone));
+    }
   }
   st.alerters = std::move(next);
 }

@@ -46,7 +46,8 @@ struct saved_state {
 };
 
 /// What one alerter last told its webhook about one target (what an open
-/// alert is): `told` down or degraded while the alert is open.
+/// alert is): `told` down or degraded while the alert is open. Without a
+/// target: the alerter left the configuration, and its open alerts with it.
 struct saved_alert {
   std::string alerter;
   std::string target;

@@ -57,6 +57,9 @@ struct target_status {
   http_method method = http_method::head;
   /// HEAD was answered 405 or 501, so polls use GET.
   bool head_refused = false;
+  /// Resumed from the history, and no result since (local to the state
+  /// monitor: not inspected).
+  bool resumed = false;
   /// The last HTTP status code, 0 when there was none.
   uint16_t code = 0;
   /// Vantage mode: the quorum of the last poll.

@@ -183,6 +183,45 @@ TEST_CASE("an outage across a kill -9 and a restart alerts down once and "
   }));
 }
 
+TEST_CASE("an alert removed from the configuration leaves no open alert "
+          "for a restart to resume") {
+  http_server server;
+  temp_dir dir;
+  auto target = "targets = [{name=\"shop\", url=\"" + server.url("/switch") +
+                "\", interval=200ms}]\n";
+  auto with = "[urlpoll]\n" + target + "alerts = [{name=\"ops\", url=\"" +
+              server.url("/hook") + "\", repeat-interval=0s}]\n";
+  auto conf = dir.write("urlpoll.conf", with);
+  auto db = dir.path + "/urlpoll-history.db";
+  {
+    running_urlpoll up{dir.path, {"--config-file=" + conf}};
+    REQUIRE(up.wait_until([](const nlohmann::json& x) {
+      return x["targets"][0]["state"] == "up";
+    }));
+    server.switch_code = 503;
+    REQUIRE(eventually([&] {
+      return query(dir.path, db, "SELECT count(*) FROM open_alerts") == "1";
+    }));
+    dir.write("urlpoll.conf", "[urlpoll]\n" + target);
+    REQUIRE(up.post("/-/reload")->status == 200);
+    CHECK(eventually([&] {
+      return query(dir.path, db, "SELECT count(*) FROM open_alerts") == "0";
+    }));
+    REQUIRE(up.stop(10s).exit_code == 0);
+  }
+  // Back with the alert, and the target up again: nothing was open, so
+  // nothing is resolved.
+  server.switch_code = 200;
+  dir.write("urlpoll.conf", with);
+  running_urlpoll up{dir.path, {"--config-file=" + conf}};
+  REQUIRE(up.wait_until([](const nlohmann::json& x) {
+    return x["targets"][0]["state"] == "up" &&
+           x["targets"][0]["consecutive_successes"] >= 5;
+  }));
+  CHECK(count_of(server.hooks(), "down") == 1);
+  CHECK(count_of(server.hooks(), "resolved") == 0);
+}
+
 TEST_CASE("a target removed from the configuration and added again keeps "
           "its history") {
   http_server server;

@@ -390,5 +390,5 @@ TEST_CASE("a reload adds a worker to a running coordinator, and its targets "
   REQUIRE(node_named(status, "a") != nullptr);
   REQUIRE(node_named(status, "b") != nullptr);
   for (auto& t : status["targets"])
-    CHECK(t["state"] == "up");
+    CHECK_MESSAGE(t["state"] == "up", t.dump());
 }

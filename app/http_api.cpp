@@ -575,6 +575,18 @@ struct http_api::impl {
   }
 };
 
+namespace {
+
+// SO_REUSEADDR only: cpp-httplib's default also sets SO_REUSEPORT, with
+// which a second urlpoll on the same http-listen binds too and the two
+// answer at random. With this, the second one's bind fails: port in use.
+void exclusive_port(socket_t sock) {
+  int yes = 1;
+  setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes));
+}
+
+} // namespace
+
 http_api::http_api(caf::actor_system& sys, state_monitor_actor monitor,
                    std::string token, reloader_actor reloader,
                    history_actor history)
@@ -586,6 +598,7 @@ http_api::http_api(caf::actor_system& sys, state_monitor_actor monitor,
                    {},
                    {},
                    0}) {
+  impl_->server.set_socket_options(exclusive_port);
   impl_->routes();
 }
 

@@ -300,3 +300,23 @@ TEST_CASE("a flapping target alerts nothing until it settles") {
     [&](const nlohmann::json&) { return !server.hooks().empty(); }));
   CHECK(events_of(server.hooks()) == std::vector<std::string>{"down"});
 }
+
+TEST_CASE("a second urlpoll on the same http-listen exits 3 instead of "
+          "sharing the port") {
+  http_server server;
+  temp_dir dir;
+  temp_dir other;
+  std::vector<std::string> args{"--urlpoll.urls=[\"" + server.url("/ok") +
+                                "\"]"};
+  running_urlpoll first{dir.path, args};
+  auto second = args;
+  second.push_back("--urlpoll.http-listen=127.0.0.1:" +
+                   std::to_string(first.port));
+  auto r = run_urlpoll(second, other.path);
+  CHECK(r.exit_code == 3);
+  CHECK(contains(r.err,
+                 "cannot listen on 127.0.0.1:" + std::to_string(first.port)));
+  CHECK(contains(r.err, "is another process using the port?"));
+  // The first one still answers, alone.
+  CHECK(first.status()["targets"].size() == 1);
+}

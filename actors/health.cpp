@@ -87,11 +87,14 @@ bool flaps(const std::vector<transition>& history, caf::timestamp now,
     return false;
   // A state goes back to unknown only when the target starts over (its URL
   // changed): what came before is another target's flapping.
+  // The first result out of unknown is no change of the target: it does
+  // not count.
   uint32_t changes = 0;
   for (auto i = history.rbegin(); i != history.rend(); ++i) {
     if (i->to == target_state::unknown)
       break;
-    if (i->from != i->to && now - i->time <= rules.flap_window)
+    if (i->from != i->to && i->from != target_state::unknown &&
+        now - i->time <= rules.flap_window)
       ++changes;
   }
   return changes >= rules.flap_threshold;

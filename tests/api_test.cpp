@@ -268,8 +268,10 @@ TEST_CASE("a flapping target alerts nothing until it settles") {
   temp_dir dir;
   running_urlpoll up{
     dir.path,
+    // flap-threshold=1: its first real change (up to down) makes it flap
+    // (the first result, out of unknown, is no change).
     {"--urlpoll.targets=[{name=\"flappy\", url=\"" + server.url("/switch") +
-       "\", interval=100ms, retry-interval=100ms, flap-threshold=2, "
+       "\", interval=100ms, retry-interval=100ms, flap-threshold=1, "
        "flap-window=2s}]",
      "--urlpoll.alerts=[{name=\"ops\", url=\"" + server.url("/hook") +
        "\", repeat-interval=0s}]"}};

@@ -218,27 +218,29 @@ TEST_CASE("state machine: flapping after flap-threshold changes within "
   machine m;
   m.rules.flap_threshold = 4;
   m.rules.flap_window = 10min;
-  // A change every minute: up, down, up, down.
+  // A change every minute: up, down, up, down, up. The first, out of
+  // unknown, is no change of the target: it does not count.
   m.feed(target_state::up);
   m.feed(target_state::down);
   m.feed(target_state::up);
+  m.feed(target_state::down);
   CHECK_FALSE(m.status.flapping);
-  m.feed(target_state::down);
+  m.feed(target_state::up);
   CHECK(m.status.flapping);
   CHECK(m.changes.back().flapping);
   CHECK(m.history.back().flapping);
   // Steady for longer than the window: the flag goes, in a transition of
   // its own (from == to).
-  // Changes at 0, 1, 2 and 3 minutes: at 10 minutes all four are within
-  // the window, at 11 the first is not.
+  // Changes at 1, 2, 3 and 4 minutes: at 11 minutes all four are within
+  // the window, at 12 the first is not.
   auto before = m.changes.size();
-  m.feed(target_state::down, 7);
+  m.feed(target_state::up, 7);
   CHECK(m.status.flapping);
-  m.feed(target_state::down);
+  m.feed(target_state::up);
   CHECK_FALSE(m.status.flapping);
   REQUIRE(m.changes.size() == before + 1);
-  CHECK(m.changes.back().from == target_state::down);
-  CHECK(m.changes.back().to == target_state::down);
+  CHECK(m.changes.back().from == target_state::up);
+  CHECK(m.changes.back().to == target_state::up);
   CHECK_FALSE(m.changes.back().flapping);
   // flap-threshold 0: never flapping.
   machine calm;
@@ -246,6 +248,22 @@ TEST_CASE("state machine: flapping after flap-threshold changes within "
   for (int i = 0; i < 10; ++i)
     calm.feed(i % 2 == 0 ? target_state::up : target_state::down);
   CHECK_FALSE(calm.status.flapping);
+}
+
+TEST_CASE("state machine: one outage after start-up is no flapping, with "
+          "flap-threshold 3") {
+  machine m;
+  m.rules.flap_threshold = 3;
+  // unknown -> up -> down -> up: two changes of the target.
+  m.feed(target_state::up);
+  m.feed(target_state::down);
+  m.feed(target_state::up);
+  CHECK_FALSE(m.status.flapping);
+  for (auto& t : m.changes)
+    CHECK_FALSE(t.flapping);
+  // A third real change is.
+  m.feed(target_state::down);
+  CHECK(m.status.flapping);
 }
 
 TEST_CASE("state machine: a transition says what caused it, and history keeps "

@@ -137,6 +137,13 @@ void remember(alerter_pointer self, const delivery& d) {
   self->send(st.monitor, std::move(x));
 }
 
+// A webhook's URL in words: scheme, host and port (its path is often its
+// secret).
+std::string shown_url(const std::string& url) {
+  auto origin = origin_of(url);
+  return origin.empty() ? std::string{"the webhook"} : origin;
+}
+
 caf::timespan backoff(uint32_t attempts) {
   auto seconds = std::min<int64_t>(60, int64_t{1} << std::min(attempts, 6u));
   return std::chrono::seconds{seconds / 2};
@@ -172,7 +179,7 @@ void send_next(alerter_pointer self) {
         st.retry_at = caf::make_timestamp() + wait;
         if (st.log)
           st.log("urlpoll: alert '" + st.rule.name + "': delivery to " +
-                 redact(st.rule.url) + " failed (attempt " +
+                 shown_url(st.rule.url) + " failed (attempt " +
                  std::to_string(d.attempts) + " of " +
                  std::to_string(st.rule.max_attempts) + "): " + problem +
                  "; retrying in " + format_duration(wait));

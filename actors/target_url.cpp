@@ -4,6 +4,7 @@
 #include <cctype>
 #include <cstdint>
 #include <memory>
+#include <tuple>
 #include <vector>
 
 #include <curl/curl.h>
@@ -228,6 +229,27 @@ std::string redact(const std::string& url) {
   result.replace(span.password_begin, span.password_end - span.password_begin,
                  "***");
   return result;
+}
+
+std::string origin_of(const std::string& url) {
+  std::unique_ptr<CURLU, decltype(&curl_url_cleanup)> parsed{curl_url(),
+                                                             curl_url_cleanup};
+  if (!parsed ||
+      curl_url_set(parsed.get(), CURLUPART_URL, url.c_str(), 0) != CURLUE_OK)
+    return {};
+  std::string out;
+  for (auto [part, flags, before] :
+       {std::tuple{CURLUPART_SCHEME, 0u, ""},
+        std::tuple{CURLUPART_HOST, 0u, "://"},
+        std::tuple{CURLUPART_PORT, unsigned{CURLU_DEFAULT_PORT}, ":"}}) {
+    char* x = nullptr;
+    if (curl_url_get(parsed.get(), part, &x, flags) == CURLUE_OK && x) {
+      out += before;
+      out += x;
+    }
+    curl_free(x);
+  }
+  return out;
 }
 
 std::string redact_password_in(std::string text, const std::string& url) {

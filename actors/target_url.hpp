@@ -25,6 +25,11 @@ std::string punycode_host(const std::string& host);
 /// "http://user:secret@host/" becomes "http://user:***@host/".
 std::string redact(const std::string& url);
 
+/// Scheme, host and port only: "https://hooks.slack.com:443". How a
+/// webhook's URL is shown, since its path is often its secret (Slack's
+/// /services/T000/B000/XXXX). Empty when `url` does not parse.
+std::string origin_of(const std::string& url);
+
 /// `text` with every occurrence of the password in `url` replaced by `***`,
 /// for error texts that might quote the URL.
 std::string redact_password_in(std::string text, const std::string& url);

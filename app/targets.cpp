@@ -530,7 +530,13 @@ void read_alerts(const caf::config_value::list& entries,
         in.fail("url", "every alert needs a url, e.g. url = "
                        "\"https://hooks.example/x\"");
       else if (auto problem = check_url(rule.url))
-        in.fail("url", "'" + redact(rule.url) + "': " + *problem);
+        // A webhook's path is often its secret: scheme, host and port only
+        // (a URL that does not even parse is shown, without its password).
+        in.fail("url",
+                "'" +
+                  (origin_of(rule.url).empty() ? redact(rule.url)
+                                               : origin_of(rule.url) + "/...") +
+                  "': " + *problem);
       if (auto v = in.find("on")) {
         auto list = caf::get_if<caf::config_value::list>(v);
         rule.on.clear();

@@ -322,3 +322,29 @@ TEST_CASE("a second urlpoll on the same http-listen exits 3 instead of "
   // The first one still answers, alone.
   CHECK(first.status()["targets"].size() == 1);
 }
+
+TEST_CASE("a webhook that fails is named by scheme, host and port: its "
+          "secret path appears nowhere") {
+  http_server server;
+  temp_dir dir;
+  // A path the test server does not know: every delivery fails (404).
+  auto hook = server.url("/services/T000/B000/XXXXs3cret");
+  running_urlpoll up{dir.path,
+                     {"--urlpoll.targets=[{name=\"api\", url=\"" +
+                        server.url("/unavailable") + "\", interval=200ms}]",
+                      "--urlpoll.alerts=[{name=\"chat\", url=\"" + hook +
+                        "\", max-attempts=2}]"}};
+  std::string said;
+  REQUIRE(up.wait_for_output(
+    [&](const std::string&, const std::string& err) {
+      said = err;
+      return contains(err, "gave up on the down alert");
+    },
+    15s));
+  CHECK(contains(said, "delivery to http://127.0.0.1:" +
+                         std::to_string(server.port) + " failed"));
+  CHECK_FALSE(contains(said, "XXXXs3cret"));
+  auto status = up.get("/api/v1/status")->body;
+  CHECK_FALSE(contains(status, "XXXXs3cret"));
+  CHECK_FALSE(contains(up.get("/metrics")->body, "XXXXs3cret"));
+}

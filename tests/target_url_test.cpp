@@ -59,3 +59,12 @@ TEST_CASE("an international host name is refused with its punycode form "
   CHECK_FALSE(check_url("http://xn--bcher-kva.example/", false));
   CHECK_FALSE(check_url("http://bücher.example/", true));
 }
+
+TEST_CASE("a webhook is shown by scheme, host and port: its path may be its "
+          "secret") {
+  CHECK(urlpoll::origin_of("https://hooks.slack.com/services/T000/B000/XXXX") ==
+        "https://hooks.slack.com:443");
+  CHECK(urlpoll::origin_of("http://user:pw@127.0.0.1:8080/hook?key=s3cret") ==
+        "http://127.0.0.1:8080");
+  CHECK(urlpoll::origin_of("not a url").empty());
+}

@@ -14,7 +14,7 @@ namespace {
 
 const char* reason_phrase(long code) {
   switch (code) {
-    // clang-format off
+  // clang-format off
     case 100: return "Continue";
     case 101: return "Switching Protocols";
     case 200: return "OK";
@@ -141,7 +141,11 @@ std::string describe_error(const transfer_report& report) {
     return "more than " + std::to_string(report.max_redirects) +
            " redirects: a redirect loop?";
   case CURLE_UNSUPPORTED_PROTOCOL:
-    // Only a redirect gets here: configured URLs are checked at start-up.
+    // libcurl refuses an answer without a status line as HTTP/0.9.
+    if (details.find("HTTP/0.9") != std::string::npos)
+      return "the answer is not HTTP: no status line (HTTP/0.9, or another "
+             "protocol on this port)";
+    // Else only a redirect gets here: configured URLs are checked at start-up.
     return "redirected to an unsupported scheme (" +
            (details.empty() ? std::string{"not http or https"} : details) + ")";
   case CURLE_PEER_FAILED_VERIFICATION:

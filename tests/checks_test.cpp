@@ -260,3 +260,15 @@ TEST_CASE_FIXTURE(checks_fixture, "hostile answers end within the timeout "
   CHECK_MESSAGE(answered[3] < 1s, "the healthy target was answered after "
                                     << format_duration(answered[3]));
 }
+
+TEST_CASE_FIXTURE(checks_fixture, "an answer that is not HTTP at all says "
+                                  "so, not 'an unsupported scheme'") {
+  scripted_server ssh{[](int fd, const std::atomic<bool>&) {
+    send_all(fd, "SSH-2.0-OpenSSH_9.2p1 Debian-2\r\n");
+  }};
+  auto r = poll(request(ssh.url()));
+  CHECK(r.verdict == target_state::down);
+  CHECK(r.status ==
+        "the answer is not HTTP: no status line (HTTP/0.9, or another "
+        "protocol on this port)");
+}

@@ -11,6 +11,7 @@
 
 #include "actors/target_url.hpp"
 #include "actors/transfer_outcome.hpp"
+#include "actors/vantage.hpp"
 
 namespace urlpoll {
 
@@ -41,12 +42,7 @@ std::string alert_body(const alert_rule& rule, const alert& x) {
       text += " (resolved)";
     return nlohmann::json{{"text", text}}.dump();
   }
-  auto views = nlohmann::json::array();
-  for (auto& v : t.views)
-    views.push_back({{"node", v.node},
-                     {"state", to_string(v.state)},
-                     {"status", v.status},
-                     {"code", v.code}});
+  auto views = views_json(t.views);
   nlohmann::ordered_json doc{
     {"alert", rule.name},
     {"event", x.event},

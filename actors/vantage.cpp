@@ -105,4 +105,23 @@ poll_result combine(const std::vector<node_poll>& polls, uint32_t quorum) {
   return out;
 }
 
+nlohmann::ordered_json views_json(const std::vector<node_view>& views) {
+  // Milliseconds with microsecond precision, as every latency is shown.
+  auto ms = [](caf::timespan x) {
+    return static_cast<double>(x.count() / 1000) / 1000.0;
+  };
+  auto out = nlohmann::ordered_json::array();
+  for (auto& v : views)
+    out.push_back({
+      {"node", v.node},
+      {"state", to_string(v.state)},
+      {"status", v.status},
+      {"code", v.code != 0 ? nlohmann::ordered_json(v.code)
+                           : nlohmann::ordered_json(nullptr)},
+      {"latency_ms", v.code != 0 ? nlohmann::ordered_json(ms(v.latency))
+                                 : nlohmann::ordered_json(nullptr)},
+    });
+  return out;
+}
+
 } // namespace urlpoll

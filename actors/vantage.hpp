@@ -9,6 +9,8 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "messages/poll.hpp"
 
 namespace urlpoll {
@@ -25,6 +27,11 @@ uint32_t effective_quorum(uint32_t configured, size_t polled);
 /// up, degraded when the views that are not down are; unknown when no node
 /// could poll (a node's own failure is never the target's).
 target_state verdict(const std::vector<node_view>& views, uint32_t quorum);
+
+/// Each node's view as JSON, the one vocabulary of the snapshot, the events
+/// and the webhooks: [{"node", "state", "status", "code", "latency_ms"}],
+/// with code and latency null where the node got no HTTP answer.
+nlohmann::ordered_json views_json(const std::vector<node_view>& views);
 
 /// The verdict once it can no longer change, with `up` and `down` views in
 /// and `open` nodes still to answer: down once `quorum` nodes see it down; up

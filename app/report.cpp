@@ -15,6 +15,7 @@
 #include <caf/stateful_actor.hpp>
 
 #include "actors/transfer_outcome.hpp"
+#include "actors/vantage.hpp"
 #include "messages/history.hpp"
 
 namespace urlpoll {
@@ -63,22 +64,6 @@ std::string rfc3339(caf::timestamp x) {
                 utc.tm_year + 1900, utc.tm_mon + 1, utc.tm_mday, utc.tm_hour,
                 utc.tm_min, utc.tm_sec, static_cast<int>(millis.count()));
   return buf;
-}
-
-static nlohmann::ordered_json views_json(const std::vector<node_view>& views) {
-  auto out = nlohmann::ordered_json::array();
-  for (auto& v : views)
-    out.push_back({
-      {"node", v.node},
-      {"state", to_string(v.state)},
-      {"status", v.status},
-      {"code", v.code != 0 ? nlohmann::ordered_json(v.code)
-                           : nlohmann::ordered_json(nullptr)},
-      {"latency_ms", v.code != 0
-                       ? nlohmann::ordered_json(milliseconds(v.latency))
-                       : nlohmann::ordered_json(nullptr)},
-    });
-  return out;
 }
 
 namespace {

@@ -36,6 +36,17 @@ TEST_CASE("an alert is urlpoll's JSON document, with each node's view") {
   CHECK(doc["code"] == 503);
   REQUIRE(doc["views"].size() == 1);
   CHECK(doc["views"][0]["node"] == "probe-a");
+  // One vocabulary with the snapshot: no answer is null, not 0 or "".
+  CHECK(doc["views"][0]["latency_ms"] == 0.0);
+  auto lost = down_alert();
+  lost.cause.code = 0;
+  lost.cause.views = {
+    node_view{"probe-b", target_state::unknown, 0, "lost (gone)", {}}};
+  auto none = nlohmann::json::parse(alert_body(rule, lost));
+  CHECK(none["code"].is_null());
+  CHECK(none["node"].is_null());
+  CHECK(none["views"][0]["code"].is_null());
+  CHECK(none["views"][0]["latency_ms"].is_null());
 }
 
 TEST_CASE("format = slack makes a Slack-compatible text message") {

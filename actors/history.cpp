@@ -148,22 +148,22 @@ bool write(history_pointer self, bool hours) {
     return false;
   }
   st.ids.merge(added);
-  if (st.status.failing) {
+  if (st.status.failing)
     say(self, "urlpoll: history: writing to " + db.path() +
                 " again; what waited in memory is written (" +
                 std::to_string(st.pending_transitions.size()) +
                 " transitions, " + std::to_string(st.pending_hours.size()) +
                 " hours)");
-    st.status.failing = false;
-    st.status.last_error.clear();
-    st.errors_since_complaint = 0;
-    st.pending_transitions.clear();
-    report(self);
-  }
   st.pending_transitions.clear();
   st.pending_states.clear();
   st.pending_alerts.clear();
   st.pending_hours.clear();
+  if (st.status.failing) {
+    st.status.failing = false;
+    st.status.last_error.clear();
+    st.errors_since_complaint = 0;
+    report(self);
+  }
   if (hours) {
     for (auto& [id, w] : st.targets)
       w.dirty = false;

@@ -452,6 +452,7 @@ state_monitor_actor::behavior_type state_monitor(monitor_pointer self,
       auto first_result = target.polls == 0;
       auto& rules = st.rule_sets[i < st.rules.size() ? st.rules[i] : 0];
       auto change = record(target, st.history[i], result, rules);
+      auto verdict = classify(result);
       record_lateness(st, result.lateness);
       count_node_polls(st, result);
       if (first_result) {
@@ -463,7 +464,7 @@ state_monitor_actor::behavior_type state_monitor(monitor_pointer self,
       if (change)
         publish(self, *change, &target);
       // A result that says something of the target (some node could poll).
-      if (target.resumed && classify(result) != target_state::unknown) {
+      if (target.resumed && verdict != target_state::unknown) {
         if (!change)
           confirm(self, target, result);
         target.resumed = false;
@@ -476,8 +477,8 @@ state_monitor_actor::behavior_type state_monitor(monitor_pointer self,
                           result.latency)
                           .count(),
                         UINT32_MAX)),
-                      classify(result), result.code != 0});
-      if (classify(result) == target_state::down && st.output.failure)
+                      verdict, result.code != 0});
+      if (verdict == target_state::down && st.output.failure)
         st.output.failure(target);
     },
     [=](track_atom, monitor_targets& next) { track(self, std::move(next)); },

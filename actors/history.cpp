@@ -476,7 +476,7 @@ history_opened open(history_pointer self, const std::string& path,
     return result;
   }
   st.status.enabled = true;
-  st.status.path = path;
+  st.status.path = st.db->path();
   result.resume = std::move(resume);
   return result;
 }

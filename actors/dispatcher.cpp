@@ -114,8 +114,11 @@ void retry_spread(dispatcher_pointer self, uint64_t id,
 // A node's part of a vantage poll ended. The poll ends when every part has,
 // or as soon as the parts still open cannot change the verdict: a slow node
 // never holds up a clear answer.
+// A lost node's part stays open for the verdict: its last view, which the
+// state monitor lets stand, could be down.
 void close_part(dispatcher_pointer self, uint64_t id, size_t part,
-                std::optional<poll_result> result, std::string problem) {
+                std::optional<poll_result> result, std::string problem,
+                bool lost = false) {
   auto& st = self->state;
   auto i = st.pending.find(id);
   if (i == st.pending.end() || !i->second.part_open[part])
@@ -125,10 +128,13 @@ void close_part(dispatcher_pointer self, uint64_t id, size_t part,
   --poll.open;
   if (result)
     ++(classify(*result) == target_state::down ? poll.down : poll.up);
+  if (lost)
+    ++poll.standing;
   poll.parts[part].result = std::move(result);
   poll.parts[part].problem = std::move(problem);
-  if (poll.open > 0 &&
-      !early_verdict(poll.up, poll.down, poll.open, poll.quorum))
+  poll.parts[part].lost = lost;
+  if (poll.open > 0 && !early_verdict(poll.up, poll.down,
+                                      poll.open + poll.standing, poll.quorum))
     return;
   for (size_t k = 0; k < poll.parts.size(); ++k)
     if (poll.part_open[k])
@@ -199,22 +205,40 @@ void dispatch(dispatcher_pointer self, uint64_t id) {
     send_to(self, id, index, -1);
     return;
   }
-  std::vector<size_t> targets;
-  for (size_t i = 0; i < st.nodes.size(); ++i)
-    if (st.nodes[i].status.connected)
-      targets.push_back(i);
-  if (targets.empty()) {
+  // Every connected node polls; a node lost within lost_node_expiry has a
+  // part too, closed at once, where its last view will stand.
+  auto now = self->clock().now();
+  std::vector<size_t> live;
+  std::vector<size_t> counted;
+  for (size_t i = 0; i < st.nodes.size(); ++i) {
+    auto& node = st.nodes[i];
+    if (node.status.connected)
+      live.push_back(i);
+    else if (!node.lost_at || now - *node.lost_at >= st.cfg.lost_node_expiry)
+      continue;
+    counted.push_back(i);
+  }
+  if (live.empty()) {
     finish(self, id, no_node_result("no poller node is connected"));
     return;
   }
-  poll.quorum = effective_quorum(st.cfg.quorum, targets.size());
-  poll.open = targets.size();
-  poll.part_send.assign(targets.size(), 0);
-  poll.part_open.assign(targets.size(), true);
-  for (auto i : targets)
-    poll.parts.push_back(node_poll{st.nodes[i].status.name, std::nullopt, {}});
-  for (size_t k = 0; k < targets.size(); ++k)
-    send_to(self, id, targets[k], static_cast<ptrdiff_t>(k));
+  poll.quorum = effective_quorum(st.cfg.quorum, counted.size());
+  poll.open = live.size();
+  poll.part_send.assign(counted.size(), 0);
+  poll.part_open.assign(counted.size(), true);
+  for (auto i : counted) {
+    auto& node = st.nodes[i];
+    poll.parts.push_back(node_poll{node.status.name, std::nullopt, {}, false});
+    if (!node.status.connected) {
+      poll.part_open[poll.parts.size() - 1] = false;
+      poll.parts.back().problem = "lost (" + node.status.problem + ")";
+      poll.parts.back().lost = true;
+      ++poll.standing;
+    }
+  }
+  for (size_t k = 0; k < counted.size(); ++k)
+    if (poll.part_open[k])
+      send_to(self, id, counted[k], static_cast<ptrdiff_t>(k));
 }
 
 // -- connections
@@ -279,6 +303,7 @@ void node_lost(dispatcher_pointer self, size_t index, const std::string& why) {
     return;
   node.status.connected = false;
   node.status.since = caf::make_timestamp();
+  node.lost_at = self->clock().now();
   node.status.problem = why;
   node.handle = nullptr;
   auto sends = std::move(node.sends);
@@ -298,7 +323,7 @@ void node_lost(dispatcher_pointer self, size_t index, const std::string& why) {
     // One part per node; closing it may end the poll and erase `poll`.
     for (size_t k = 0; k < poll.part_send.size(); ++k)
       if (poll.part_send[k] == send) {
-        close_part(self, id, k, std::nullopt, reason);
+        close_part(self, id, k, std::nullopt, reason, true);
         break;
       }
   }
@@ -324,6 +349,7 @@ void connected(dispatcher_pointer self, size_t index, worker_actor worker,
   node.status.connected = true;
   node.status.since = caf::make_timestamp();
   node.status.problem.clear();
+  node.lost_at.reset();
   node.backoff = caf::timespan{0};
   node.handle = caf::actor_cast<poller_actor>(worker);
   node.tried = true;

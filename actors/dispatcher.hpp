@@ -21,9 +21,12 @@
 //          node dies or times out goes to the next node, so no target misses
 //          a poll for a node's fault while another node is connected.
 // vantage: each poll goes to every connected node; the answer carries every
-//          node's view and the quorum (see vantage.hpp). A node that dies or
-//          times out counts as that node's failure in that poll's views,
-//          never as the target's.
+//          node's view and the quorum (see vantage.hpp). A node that times
+//          out counts as that node's failure in that poll's views, never as
+//          the target's. A node that is lost (it died, its link broke) keeps
+//          a part, marked lost, in every poll for lost_node_expiry: the state
+//          monitor lets its last view of the target stand there, so that
+//          losing a node never changes a verdict by itself.
 //
 //   worker:  [connecting] --(hello answered)--> [connected]
 //               ^   |  (failed)                      | (down)
@@ -33,11 +36,13 @@
 
 #include <cstdint>
 #include <deque>
+#include <optional>
 #include <string>
 #include <unordered_map>
 #include <unordered_set>
 #include <vector>
 
+#include <caf/actor_clock.hpp>
 #include <caf/fwd.hpp>
 #include <caf/typed_response_promise.hpp>
 
@@ -61,6 +66,11 @@ struct dispatcher_config {
   dispatch_mode mode = dispatch_mode::spread;
   /// Vantage mode: nodes that must see a target down; 0 is a majority.
   uint32_t quorum = 0;
+  /// Vantage mode: how long a lost node still counts, its last view of each
+  /// target standing in for the polls it cannot make (so that losing a node
+  /// never changes a verdict by itself). After that the quorum is taken
+  /// over the nodes left.
+  caf::timespan lost_node_expiry = std::chrono::minutes{5};
   std::vector<worker_address> workers;
   /// Poller pools in this process, each one node: the coordinator's own
   /// pollers (none with local-pollers off). A local pool that dies is a node
@@ -92,6 +102,8 @@ struct pending_poll {
   std::vector<uint64_t> part_send;
   std::vector<bool> part_open;
   size_t open = 0;
+  /// Parts of lost nodes: their last views stand, and could be down.
+  size_t standing = 0;
   size_t up = 0;
   size_t down = 0;
   uint32_t quorum = 0;
@@ -107,6 +119,9 @@ struct node_entry {
   caf::timespan backoff{0};
   /// A connection attempt ended, or the node is local.
   bool tried = false;
+  /// When the node was lost after it had been connected (steady clock);
+  /// its last views stand until lost_node_expiry after that.
+  std::optional<caf::actor_clock::time_point> lost_at;
   /// What this node has in flight: send id -> poll id.
   std::unordered_map<uint64_t, uint64_t> sends;
 };

@@ -104,8 +104,11 @@ bool flaps(const std::vector<transition>& history, caf::timestamp now,
 
 std::optional<transition> record(target_status& status,
                                  std::vector<transition>& history,
-                                 const poll_result& result,
+                                 const poll_result& polled,
                                  const state_rules& rules) {
+  // Vantage mode: a lost node's last view stands (vantage.hpp).
+  auto standing = with_standing_views(polled, status.views);
+  auto& result = standing ? *standing : polled;
   auto verdict = classify(result);
   ++status.polls;
   status.node = result.node;

@@ -54,8 +54,9 @@ target_state classify(const poll_result& result);
 /// Folds one result into a target's status: counters, the state machine
 /// with `rules`, and the flapping flag from the state changes in `history`
 /// (the target's last transitions, oldest first, at most
-/// transition_history; a new one is appended). Returns the transition, if
-/// the state or the flapping flag changed.
+/// transition_history; a new one is appended). In vantage mode a lost
+/// node's view is its last one in `status` (with_standing_views). Returns
+/// the transition, if the state or the flapping flag changed.
 std::optional<transition> record(target_status& status,
                                  std::vector<transition>& history,
                                  const poll_result& result,

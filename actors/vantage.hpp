@@ -29,8 +29,9 @@ uint32_t effective_quorum(uint32_t configured, size_t polled);
 target_state verdict(const std::vector<node_view>& views, uint32_t quorum);
 
 /// Each node's view as JSON, the one vocabulary of the snapshot, the events
-/// and the webhooks: [{"node", "state", "status", "code", "latency_ms"}],
-/// with code and latency null where the node got no HTTP answer.
+/// and the webhooks: [{"node", "state", "status", "code", "latency_ms",
+/// "lost"}], with code and latency null where the node got no HTTP answer,
+/// and lost true where a lost node's last view stands.
 nlohmann::ordered_json views_json(const std::vector<node_view>& views);
 
 /// The verdict once it can no longer change, with `up` and `down` views in
@@ -46,6 +47,8 @@ struct node_poll {
   std::optional<poll_result> result;
   /// Why there is no result: "lost: ...", "no answer within 12s".
   std::string problem;
+  /// The node was lost: its last view of the target stands for this part.
+  bool lost = false;
 };
 
 /// One result out of every node's: the views, the quorum, and code, status,
@@ -53,5 +56,15 @@ struct node_poll {
 /// status says how many nodes disagree, e.g. "503 Service Unavailable (down
 /// on 2 of 3 nodes)" or "200 OK (down on 1 of 3 nodes: b)".
 poll_result combine(const std::vector<node_poll>& polls, uint32_t quorum);
+
+/// A lost node's last view stands: each view of `result` marked lost takes
+/// the same node's view from `previous` (the target's views after its last
+/// poll) when that one knew the target's state, and the verdict, status,
+/// code and latency are taken again over the views. nullopt when no view
+/// stood in, or when no node still polling saw the target (old views alone
+/// make no verdict): then `result` holds as it is.
+std::optional<poll_result>
+with_standing_views(const poll_result& result,
+                    const std::vector<node_view>& previous);
 
 } // namespace urlpoll

@@ -154,6 +154,10 @@ const std::vector<option_doc>& option_docs() {
     {"`quorum`", "`0`",
      "vantage: nodes that must see a target down for it to be down; 0 is a "
      "majority of the nodes polled"},
+    {"`lost-node-expiry`", "`5min`",
+     "vantage: how long a lost node's last view of each target stands in "
+     "for it (losing a node never changes a verdict by itself); then the "
+     "quorum is taken over the nodes left"},
     {"`targets`", "`[]`",
      "targets with their own rules, see [Per-target rules](#per-target-rules)"},
     // The defaults of every target's rules: one row, written from
@@ -235,6 +239,7 @@ config::config()
     .add(local_pollers, "local-pollers", option_help("local-pollers"))
     .add(dispatch, "dispatch", option_help("dispatch"))
     .add(quorum, "quorum", option_help("quorum"))
+    .add(lost_node_expiry, "lost-node-expiry", option_help("lost-node-expiry"))
     .add(method, "method", rule_help("method"))
     .add(follow_redirects, "follow-redirects", rule_help("follow-redirects"))
     .add(max_redirects, "max-redirects", rule_help("max-redirects"))
@@ -1095,6 +1100,7 @@ void check_roles(const config& cfg, settings& out, Fail& fail) {
            std::to_string(nodes) + " (the workers" +
            (cfg.local_pollers ? " and the local pollers" : "") + ")");
   out.quorum = static_cast<uint32_t>(cfg.quorum);
+  out.lost_node_expiry = cfg.lost_node_expiry;
   // TLS: all of certificate, key and CA file, or none.
   std::vector<std::pair<const char*, std::string>> tls{
     {"openssl.certificate", cfg.openssl_certificate},
@@ -1282,6 +1288,7 @@ std::vector<std::string> make_settings(const config& cfg, settings& out) {
   };
   positive("urlpoll.status-interval", cfg.status_interval);
   positive("urlpoll.timer-resolution", cfg.timer_resolution);
+  positive("urlpoll.lost-node-expiry", cfg.lost_node_expiry);
   if (cfg.timer_resolution > 1s)
     fail("urlpoll.timer-resolution",
          "must be at most 1s, not " + format_duration(cfg.timer_resolution));

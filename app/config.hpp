@@ -67,6 +67,8 @@ struct settings {
   bool local_pollers = true;
   dispatch_mode dispatch = dispatch_mode::spread;
   uint32_t quorum = 0;
+  /// vantage: how long a lost node's last views stand.
+  caf::timespan lost_node_expiry = std::chrono::minutes{5};
   /// Links between nodes use TLS with mutual certificate checks.
   bool tls = false;
   /// openssl.certificate, .key and .cafile, as given.
@@ -115,6 +117,7 @@ public:
   bool local_pollers = true;
   std::string dispatch;
   size_t quorum = 0;
+  caf::timespan lost_node_expiry = std::chrono::minutes{5};
   // Defaults of every target's rules.
   std::string method;
   bool follow_redirects = false;

@@ -33,6 +33,7 @@ poll_path spawn_poll_path(caf::actor_system& sys, const settings& cfg,
     dispatcher_config dc;
     dc.mode = cfg.dispatch;
     dc.quorum = cfg.quorum;
+    dc.lost_node_expiry = cfg.lost_node_expiry;
     dc.workers = cfg.workers;
     if (result.local)
       dc.local.emplace_back(cfg.node_name, result.local);
@@ -188,6 +189,7 @@ bool same_poll_path(const settings& x, const settings& y) {
     return true;
   return x.node_name == y.node_name && x.local_pollers == y.local_pollers &&
          x.dispatch == y.dispatch && x.quorum == y.quorum &&
+         x.lost_node_expiry == y.lost_node_expiry &&
          addresses(x.workers) == addresses(y.workers);
 }
 

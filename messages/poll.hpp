@@ -128,12 +128,16 @@ struct node_view {
   uint16_t code = 0;
   std::string status;
   caf::timespan latency{0};
+  /// The node was lost when the poll went out or during it: state, code,
+  /// status and latency are its last view, standing in (unknown when it had
+  /// none).
+  bool lost = false;
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, node_view& x) {
   return f(caf::meta::type_name("node_view"), x.node, x.state, x.code, x.status,
-           x.latency);
+           x.latency, x.lost);
 }
 
 /// The outcome of one poll: an HTTP answer or a transport error.

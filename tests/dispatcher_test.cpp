@@ -188,14 +188,48 @@ TEST_CASE_FIXTURE(dispatcher_fixture, "vantage: a node that dies counts as "
   CHECK(classify(r) == target_state::up);
   CHECK(r.views[0].state == target_state::unknown);
   CHECK(r.views[0].status.rfind("lost (", 0) == 0);
+  CHECK(r.views[0].lost);
   // The next poll goes to the two nodes left, majority 2.
   mock(1).script.push_back(unavailable_result());
   mock(2).script.push_back(unavailable_result());
   poll();
   REQUIRE(answers->size() == 2);
-  CHECK((*answers)[1].views.size() == 2);
   CHECK((*answers)[1].quorum == 2);
   CHECK(classify((*answers)[1]) == target_state::down);
+}
+
+TEST_CASE_FIXTURE(dispatcher_fixture, "vantage: a lost node keeps its part, "
+                                      "where its last view stands, until "
+                                      "lost-node-expiry") {
+  start(dispatch_mode::vantage,
+        {{ok_result()}, {unavailable_result()}, {unavailable_result()}});
+  poll();
+  REQUIRE(answers->size() == 1);
+  kill(0);
+  // a is lost: it keeps its part, closed at once, and counts in the quorum
+  // of 3 nodes (2). Its view could be down, so b's up alone decides
+  // nothing early: the poll waits for c.
+  mock(1).script.push_back(ok_result());
+  poll();
+  CHECK(answers->size() == 1);
+  caf::anon_send(mocks[2], release_atom::value, unavailable_result());
+  run();
+  REQUIRE(answers->size() == 2);
+  auto& r = (*answers)[1];
+  REQUIRE(r.views.size() == 3);
+  CHECK(r.quorum == 2);
+  CHECK(r.views[0].lost);
+  CHECK(r.views[0].node == "a");
+  CHECK(r.views[0].status.rfind("lost (", 0) == 0);
+  CHECK(mock(1).requests.size() == 2);
+  // After lost-node-expiry (5min) a no longer counts: 2 nodes, quorum 2.
+  advance(5min);
+  mock(1).script.push_back(ok_result());
+  mock(2).script.push_back(ok_result());
+  poll();
+  REQUIRE(answers->size() == 3);
+  CHECK((*answers)[2].views.size() == 2);
+  CHECK((*answers)[2].quorum == 2);
 }
 
 TEST_CASE_FIXTURE(dispatcher_fixture, "vantage: a configured quorum of 1 "

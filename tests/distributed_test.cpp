@@ -197,6 +197,93 @@ TEST_CASE("vantage: one node's failure keeps a target up, two of three make "
   CHECK(server.visits().size() >= 4);
 }
 
+TEST_CASE("vantage: kill -9 of one of the two nodes that see a target down "
+          "keeps it down until lost-node-expiry") {
+  http_server server;
+  temp_dir dir;
+  worker_process a{"a", dir.path};
+  auto b = std::make_unique<worker_process>("b", dir.path);
+  worker_process c{"c", dir.path};
+  child coordinator{
+    URLPOLL_BINARY,
+    {"--urlpoll.role=coordinator", "--urlpoll.local-pollers=false",
+     "--urlpoll.dispatch=vantage",
+     list_option("workers", {a.address(), b->address(), c.address()}),
+     list_option("urls", {server.url("/node?t=1&fail=a,b")}),
+     "--urlpoll.poll-interval=300ms", "--urlpoll.retry-interval=300ms",
+     "--urlpoll.start-spread=0s", "--urlpoll.lost-node-expiry=4s",
+     "--urlpoll.status-format=json", "--urlpoll.status-interval=100ms"},
+    dir.path};
+  auto target = [](const std::string& out) {
+    auto status = last_status(out);
+    return status.is_object() ? status["targets"][0] : nlohmann::json{};
+  };
+  REQUIRE(coordinator.wait_for(
+    [&](auto& out, auto&) { return target(out)["state"] == "down"; }, 15s));
+  b->kill();
+  size_t lost_at = 0;
+  REQUIRE(coordinator.wait_for(
+    [&](auto& out, auto&) {
+      auto status = last_status(out);
+      auto* n = node_named(status, "b");
+      lost_at = out.size();
+      return n != nullptr && (*n)["connected"] == false;
+    },
+    10s));
+  // Polls go on with a and c (a sees it down, c up): b's last view stands,
+  // so the target stays down, for every status printed meanwhile.
+  int64_t polls_at_loss = -1;
+  nlohmann::json seen;
+  auto polled = coordinator.wait_for(
+    [&](auto& out, auto&) {
+      seen = target(out);
+      if (!seen.is_object())
+        return false;
+      if (polls_at_loss < 0)
+        polls_at_loss = seen["polls"].template get<int64_t>();
+      return seen["polls"].template get<int64_t>() >= polls_at_loss + 4;
+    },
+    10s);
+  REQUIRE_MESSAGE(polled, seen.dump());
+  std::string shown;
+  nlohmann::json t;
+  coordinator.wait_for(
+    [&](auto& out, auto&) {
+      shown = out.substr(lost_at);
+      t = target(out);
+      return true;
+    },
+    0ms);
+  int documents = 0;
+  for (size_t at = 0, end; (end = shown.find('\n', at)) != std::string::npos;
+       at = end + 1) {
+    auto doc =
+      nlohmann::json::parse(shown.substr(at, end - at), nullptr, false);
+    if (!doc.is_object() || !doc.contains("targets"))
+      continue;
+    ++documents;
+    CHECK_MESSAGE(doc["targets"][0]["state"] == "down",
+                  doc["targets"][0].dump());
+  }
+  CHECK(documents >= 4);
+  REQUIRE(t["views"].size() == 3);
+  CHECK(t["views"][1]["node"] == "b");
+  CHECK(t["views"][1]["lost"] == true);
+  CHECK(t["views"][1]["state"] == "down");
+  CHECK(t["views"][1]["code"] == 503);
+  CHECK(t["status"] == "503 Service Unavailable (down on 2 of 3 nodes)");
+  // After lost-node-expiry b no longer counts: a and c, quorum 2, decide it
+  // up (a down, c up), as the rule says.
+  CHECK(coordinator.wait_for(
+    [&](auto& out, auto&) {
+      auto t = target(out);
+      return t.is_object() && t["state"] == "up" && t["views"].size() == 2;
+    },
+    15s));
+  coordinator.signal(SIGTERM);
+  CHECK(coordinator.wait(5s).exit_code == 0);
+}
+
 TEST_CASE("kill -9 of a worker: no target misses more than one interval, and "
           "the worker is used again after its restart") {
   http_server server;

@@ -114,3 +114,81 @@ TEST_CASE("the node that speaks for the target brings its certificate and "
   CHECK(r.views.size() == 3);
   CHECK(r.quorum == 2);
 }
+
+namespace {
+
+node_poll gone(const std::string& node) {
+  return {node, std::nullopt, "lost (connection closed)", true};
+}
+
+} // namespace
+
+TEST_CASE("a lost node's last view stands: losing one of the two nodes that "
+          "saw a target down keeps it down") {
+  target_status status;
+  std::vector<transition> history;
+  record(status, history,
+         combine({unavailable("a"), unavailable("b"), ok("c")}, 2));
+  REQUIRE(status.state == target_state::down);
+  // b is lost: a alone sees it down, c up. Without b's standing view that
+  // would be "up"; with it, nothing changed.
+  auto next = combine({unavailable("a"), gone("b"), ok("c")}, 2);
+  CHECK(classify(next) == target_state::up);
+  auto change = record(status, history, next);
+  CHECK_FALSE(change);
+  CHECK(status.state == target_state::down);
+  CHECK(status.status == "503 Service Unavailable (down on 2 of 3 nodes)");
+  REQUIRE(status.views.size() == 3);
+  CHECK(status.views[1].lost);
+  CHECK(status.views[1].state == target_state::down);
+  CHECK(status.views[1].code == 503);
+  CHECK(status.views[1].status ==
+        "lost (connection closed); its last view stands: 503 Service "
+        "Unavailable");
+  // While b stays lost its view keeps standing, in the same words.
+  record(status, history, combine({unavailable("a"), gone("b"), ok("c")}, 2));
+  CHECK(status.state == target_state::down);
+  CHECK(status.views[1].status ==
+        "lost (connection closed); its last view stands: 503 Service "
+        "Unavailable");
+  // b back, seeing it up: now the target is up, by the nodes' own views.
+  record(status, history, combine({unavailable("a"), ok("b"), ok("c")}, 2));
+  CHECK(status.state == target_state::up);
+  CHECK_FALSE(status.views[1].lost);
+}
+
+TEST_CASE("a lost node's standing view also keeps a target up, and speaks "
+          "when the nodes still polling disagree") {
+  // a and b saw it up, c down; a is lost and b now sees it down: one fresh
+  // down, one fresh up, a's up standing: up, as before.
+  std::vector<node_view> previous = {
+    {"a", target_state::up, 200, "200 OK", std::chrono::milliseconds{3}},
+    {"b", target_state::up, 200, "200 OK", std::chrono::milliseconds{4}},
+    {"c", target_state::down, 503, "503 Service Unavailable", {}}};
+  auto next = combine({gone("a"), unavailable("b"), unavailable("c")}, 2);
+  CHECK(classify(next) == target_state::down);
+  auto stood = with_standing_views(next, previous);
+  REQUIRE(stood);
+  CHECK(classify(*stood) == target_state::down);
+  // Quorum 3 (all must agree): a's standing up view now makes it up, and a
+  // speaks, being the only node that saw it so.
+  next = combine({gone("a"), unavailable("b"), unavailable("c")}, 3);
+  stood = with_standing_views(next, previous);
+  REQUIRE(stood);
+  CHECK(classify(*stood) == target_state::up);
+  CHECK(stood->node == "a");
+  CHECK(stood->code == 200);
+  CHECK(stood->status == "200 OK (down on 2 of 3 nodes: b, c)");
+}
+
+TEST_CASE("standing views alone make no verdict, and a node that never saw "
+          "the target has none to stand") {
+  std::vector<node_view> previous = {
+    {"a", target_state::down, 503, "503 Service Unavailable", {}}};
+  // Only a's old view, b lost too: nothing fresh.
+  auto none = combine({gone("a"), lost("b")}, 2);
+  CHECK_FALSE(with_standing_views(none, previous));
+  // b has no earlier view: nothing stands for it, the result holds.
+  auto fresh = combine({ok("a"), gone("b")}, 2);
+  CHECK_FALSE(with_standing_views(fresh, previous));
+}

@@ -166,19 +166,21 @@ void send_next(alerter_pointer self) {
         st.queue.pop_front();
       } else if (++d.attempts >= st.rule.max_attempts) {
         if (st.log)
-          st.log("urlpoll: alert '" + st.rule.name + "': gave up on the " +
-                 d.event + " alert for " + d.target + " after " +
-                 std::to_string(d.attempts) + " attempts: " + problem);
+          st.log({log_level::error,
+                  "urlpoll: alert '" + st.rule.name + "': gave up on the " +
+                    d.event + " alert for " + d.target + " after " +
+                    std::to_string(d.attempts) + " attempts: " + problem});
         st.queue.pop_front();
       } else {
         auto wait = backoff(d.attempts);
         st.retry_at = caf::make_timestamp() + wait;
         if (st.log)
-          st.log("urlpoll: alert '" + st.rule.name + "': delivery to " +
-                 shown_url(st.rule.url) + " failed (attempt " +
-                 std::to_string(d.attempts) + " of " +
-                 std::to_string(st.rule.max_attempts) + "): " + problem +
-                 "; retrying in " + format_duration(wait));
+          st.log({log_level::warning,
+                  "urlpoll: alert '" + st.rule.name + "': delivery to " +
+                    shown_url(st.rule.url) + " failed (attempt " +
+                    std::to_string(d.attempts) + " of " +
+                    std::to_string(st.rule.max_attempts) + "): " + problem +
+                    "; retrying in " + format_duration(wait)});
         return;
       }
       send_next(self);
@@ -272,7 +274,7 @@ void resume(alerter_pointer self, const history_resume& from) {
 
 alerter_actor::behavior_type
 alerter(alerter_pointer self, alert_rule rule, state_monitor_actor monitor,
-        std::function<void(const std::string&)> log, bool remembers,
+        std::function<void(log_line)> log, bool remembers,
         std::shared_ptr<const history_resume> resumed) {
   auto& st = self->state;
   st.rule = std::move(rule);

@@ -37,6 +37,8 @@
 #include <string>
 #include <vector>
 
+#include "messages/log.hpp"
+
 #include <caf/fwd.hpp>
 #include <caf/typed_actor.hpp>
 
@@ -106,7 +108,7 @@ struct alerter_state {
   state_monitor_actor monitor;
   /// Whether there is a history that keeps open alerts.
   bool remembers = false;
-  std::function<void(const std::string&)> log;
+  std::function<void(log_line)> log;
   static inline const char* name = "alerter";
 };
 
@@ -116,7 +118,7 @@ struct alerter_state {
 alerter_actor::behavior_type
 alerter(alerter_actor::stateful_pointer<alerter_state> self, alert_rule rule,
         state_monitor_actor monitor,
-        std::function<void(const std::string&)> log, bool remembers = false,
+        std::function<void(log_line)> log, bool remembers = false,
         std::shared_ptr<const history_resume> resumed = nullptr);
 
 } // namespace urlpoll

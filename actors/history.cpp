@@ -31,9 +31,9 @@ int64_t now_ms() {
   return to_ms(caf::make_timestamp());
 }
 
-void say(history_pointer self, const std::string& line) {
+void say(history_pointer self, log_level level, const std::string& line) {
   if (self->state.printer)
-    caf::anon_send(self->state.printer, line);
+    caf::anon_send(self->state.printer, log_line{level, line});
 }
 
 // Counts the time since `w.mark` in its state, hour by hour: each hour that
@@ -73,13 +73,14 @@ void complain(history_pointer self, const std::string& what) {
   if (now - st.last_complaint < complain_every_ms)
     return;
   st.last_complaint = now;
-  say(self, "urlpoll: history: cannot write to " + st.db->path() + ": " + what +
-              " (" + std::to_string(st.errors_since_complaint) +
-              " failed writes since the last word); monitoring and alerting "
-              "go on, and what is not written waits in memory (" +
-              std::to_string(st.pending_transitions.size()) + " transitions, " +
-              std::to_string(st.pending_hours.size()) +
-              " hours) until the database works again");
+  say(self, log_level::error,
+      "urlpoll: history: cannot write to " + st.db->path() + ": " + what +
+        " (" + std::to_string(st.errors_since_complaint) +
+        " failed writes since the last word); monitoring and alerting "
+        "go on, and what is not written waits in memory (" +
+        std::to_string(st.pending_transitions.size()) + " transitions, " +
+        std::to_string(st.pending_hours.size()) +
+        " hours) until the database works again");
   st.errors_since_complaint = 0;
 }
 
@@ -149,11 +150,11 @@ bool write(history_pointer self, bool hours) {
   }
   st.ids.merge(added);
   if (st.status.failing)
-    say(self, "urlpoll: history: writing to " + db.path() +
-                " again; what waited in memory is written (" +
-                std::to_string(st.pending_transitions.size()) +
-                " transitions, " + std::to_string(st.pending_hours.size()) +
-                " hours)");
+    say(self, log_level::notice,
+        "urlpoll: history: writing to " + db.path() +
+          " again; what waited in memory is written (" +
+          std::to_string(st.pending_transitions.size()) + " transitions, " +
+          std::to_string(st.pending_hours.size()) + " hours)");
   st.pending_transitions.clear();
   st.pending_states.clear();
   st.pending_alerts.clear();
@@ -373,7 +374,8 @@ std::vector<std::pair<int64_t, aggregate>> aggregates(history_pointer self,
     try {
       points = st.db->points(id->second, from, to, daily, skip);
     } catch (const history_error& e) {
-      say(self, std::string{"urlpoll: history: reading failed: "} + e.what());
+      say(self, log_level::error,
+          std::string{"urlpoll: history: reading failed: "} + e.what());
     }
   }
   auto step = daily ? ms_per_day : ms_per_hour;
@@ -417,7 +419,8 @@ history_answer ask(history_pointer self, const history_query& q) {
         if (r.from_ms != st.started)
           runs.push_back(r);
     } catch (const history_error& e) {
-      say(self, std::string{"urlpoll: history: reading failed: "} + e.what());
+      say(self, log_level::error,
+          std::string{"urlpoll: history: reading failed: "} + e.what());
     }
   }
   runs.push_back(run_span{st.started, now});
@@ -545,7 +548,7 @@ history_actor::behavior_type history(history_pointer self, std::string path,
           answer.transitions.insert(answer.transitions.end(), more.begin(),
                                     more.end());
         } catch (const history_error& e) {
-          say(self,
+          say(self, log_level::error,
               std::string{"urlpoll: history: reading failed: "} + e.what());
         }
       }

@@ -88,7 +88,8 @@ using state_monitor_actor = caf::typed_actor<
   caf::reacts_to<history_atom>, caf::reacts_to<history_atom, history_status>,
   caf::reacts_to<uptime_atom, uptime_update>, caf::reacts_to<saved_alert>,
   caf::replies_to<save_atom>::with<bool>,
-  caf::replies_to<caf::get_atom, status_query>::with<snapshot>>;
+  caf::replies_to<caf::get_atom, status_query>::with<snapshot>,
+  caf::replies_to<ping_atom>::with<bool>>;
 
 /// The fleet: the set of resource actors, keyed by target name.
 struct fleet_plan;

@@ -188,6 +188,8 @@ public:
           [&](poll_atom, poll_request& request) {
             accept(std::move(request), make_response_promise());
           },
+          // The watchdog's question: this loop still turns.
+          [&](ping_atom) { return true; },
           [&](caf::exit_msg& msg) {
             fail_state(std::move(msg.reason));
             running = false;

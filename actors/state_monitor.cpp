@@ -532,6 +532,7 @@ state_monitor_actor::behavior_type state_monitor(monitor_pointer self,
     [=](caf::get_atom, const status_query& q) {
       return make_page(self->state, q);
     },
+    [=](ping_atom) { return true; },
     [=](saved_alert& x) {
       // In the batch after the transition it was about: a crash never
       // keeps an alert without its cause.

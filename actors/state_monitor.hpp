@@ -32,7 +32,9 @@
 //           (uptime_atom, figures) and (history_atom, status) from the
 //           history, for the snapshot;
 //           (get_atom, status_query) -> snapshot: the counts by state and
-//           one page of the targets that match, for the HTTP API;
+//           one page of the targets that match, for the HTTP API and the
+//           service's status line;
+//           (ping_atom) -> true from the service: the watchdog's question;
 //           saved_alert from the alerters: what a webhook was told, for the
 //           history's next batch.
 //           Each target's state follows its results through the state

@@ -168,6 +168,12 @@ const std::vector<option_doc>& option_docs() {
     {"`events`", "`\"\"`",
      "write each transition as a JSON line: `\"stdout\"`, or a file path "
      "(appended to); empty: nowhere"},
+    {"`log-level`", "`\"info\"`",
+     "the least urgent log lines written to stderr: `\"error\"` (urlpoll's "
+     "own failures), `\"warning\"` (and each failed poll, each alert "
+     "retried), `\"notice\"` (and reloads, a database writable again) or "
+     "`\"info\"` (everything); under systemd each line carries its "
+     "priority for `journalctl -p`"},
     {"`http-listen`", "`\"127.0.0.1:9180\"`",
      "the HTTP API, `/metrics` and the status page; empty: off"},
     {"`http-token`", "`\"\"`",
@@ -258,6 +264,7 @@ config::config()
     .add(http_token, "http-token", option_help("http-token"))
     .add(watch_config, "watch-config", option_help("watch-config"))
     .add(events, "events", option_help("events"))
+    .add(log_level, "log-level", option_help("log-level"))
     .add(history, "history", option_help("history"))
     .add(history_flush, "history-flush", option_help("history-flush"))
     .add(history_hourly, "history-hourly", option_help("history-hourly"))
@@ -1184,6 +1191,12 @@ std::vector<std::string> make_settings(const config& cfg, settings& out) {
                              "[{ name = \"ops\", type = \"webhook\", url = "
                              "\"https://hooks.example/x\" }]");
   }
+  if (auto level = parse_log_level(cfg.log_level))
+    out.log_threshold = *level;
+  else
+    fail("urlpoll.log-level", "'" + cfg.log_level +
+                                "' is no level: use \"error\", \"warning\", "
+                                "\"notice\" or \"info\"");
   if (!out.events.empty() && out.events != "stdout") {
     std::error_code ec;
     if (std::filesystem::is_directory(out.events, ec))

@@ -21,6 +21,7 @@
 #include "actors/health.hpp"
 #include "actors/history.hpp"
 #include "actors/resource.hpp"
+#include "app/logging.hpp"
 
 namespace urlpoll {
 
@@ -45,6 +46,8 @@ struct settings {
   std::vector<state_rules> state_rule_sets;
   /// Where transitions go as JSON lines: "", "stdout" or a file path.
   std::string events;
+  /// Log lines above this priority are not written.
+  log_level log_threshold = log_level::info;
   /// The HTTP API and status page; none when http_listen is empty.
   std::optional<worker_address> http_listen;
   std::string http_token;
@@ -134,6 +137,7 @@ public:
   size_t flap_threshold = 5;
   caf::timespan flap_window;
   std::string events;
+  std::string log_level = "info";
   std::string http_listen;
   std::string http_token;
   bool watch_config = false;

@@ -11,6 +11,7 @@
 #include <curl/curl.h>
 
 #include "app/config.hpp"
+#include "app/logging.hpp"
 #include "app/run.hpp"
 #include "app/targets.hpp"
 
@@ -21,11 +22,15 @@ namespace {
 constexpr size_t shown_errors = 20;
 
 int config_error(const std::vector<std::string>& errors) {
+  using urlpoll::log_level;
   for (size_t i = 0; i < errors.size() && i < shown_errors; ++i)
-    std::cerr << "urlpoll: configuration error: " << errors[i] << '\n';
+    urlpoll::write_log(log_level::error,
+                       "urlpoll: configuration error: " + errors[i]);
   if (errors.size() > shown_errors)
-    std::cerr << "urlpoll: ... and " << errors.size() - shown_errors
-              << " more configuration errors\n";
+    urlpoll::write_log(log_level::error,
+                       "urlpoll: ... and " +
+                         std::to_string(errors.size() - shown_errors) +
+                         " more configuration errors");
   return 2;
 }
 
@@ -37,7 +42,7 @@ int check_config(const std::vector<std::string>& args) {
   if (!loaded.errors.empty())
     return config_error(loaded.errors);
   for (auto& warning : loaded.values.warnings)
-    std::cerr << "urlpoll: " << warning << '\n';
+    urlpoll::write_log(urlpoll::log_level::warning, "urlpoll: " + warning);
   std::cout << "configuration OK: " << loaded.values.targets.size()
             << " targets, " << loaded.values.alerts.size() << " alerts\n";
   return 0;

@@ -146,8 +146,8 @@ std::string address(const std::optional<worker_address>& x) {
   return x ? to_string(*x) : std::string{};
 }
 
-void log(reloader_pointer self, const std::string& line) {
-  caf::anon_send(self->state.parts.printer, line);
+void log(reloader_pointer self, log_level level, const std::string& line) {
+  caf::anon_send(self->state.parts.printer, log_line{level, line});
 }
 
 // The settings only a restart applies: named in the answer, and left as they
@@ -204,8 +204,8 @@ void reconcile_alerters(reloader_pointer self,
   for (auto& rule : rules) {
     auto i = st.alerters.find(rule.name);
     if (i == st.alerters.end()) {
-      auto log = [printer](const std::string& line) {
-        caf::anon_send(printer, line);
+      auto log = [printer](log_line line) {
+        caf::anon_send(printer, std::move(line));
       };
       auto a = self->system().spawn(alerter, rule, monitor, log,
                                     static_cast<bool>(st.parts.history),
@@ -245,7 +245,15 @@ caf::timespan longest_timeout(const settings& cfg) {
 
 void deliver(reloader_pointer self, reload_report report) {
   auto& st = self->state;
-  log(self, reload_line(report));
+  // Refused: urlpoll failed to do what it was asked. Applied: news.
+  auto start_up = report.trigger == "start-up";
+  log(self,
+      !report.ok ? log_level::error
+      : start_up ? log_level::info
+                 : log_level::notice,
+      reload_line(report));
+  if (st.parts.service && !start_up)
+    self->send(st.parts.service, reloaded_atom_v, report.ok);
   for (auto& promise : st.waiting)
     promise.deliver(report);
   st.waiting.clear();
@@ -263,7 +271,8 @@ void apply(reloader_pointer self, settings next, reload_report report,
       self->send(parts.monitor, configure_atom_v, next.status_interval);
     // Every time: after logrotate moved the events file away, a reload (its
     // postrotate SIGHUP) opens a new one.
-    caf::anon_send(parts.printer, configure_atom_v, next.format, next.events);
+    caf::anon_send(parts.printer, configure_atom_v, next.format, next.events,
+                   next.log_threshold);
     // Every time too: watch-config may have been turned on or off, a file
     // may now be another, and a symlink may lead elsewhere.
     if (parts.file_watch)
@@ -283,12 +292,16 @@ void apply(reloader_pointer self, settings next, reload_report report,
   if (first) {
     st.path = spawn_poll_path(self->system(), next, parts.monitor);
     self->send(parts.fleet, pollers_atom_v, st.path.pollers);
+    if (parts.service)
+      self->send(parts.service, pollers_atom_v, st.path.local);
   } else if (!same_poll_path(st.running, next)) {
     // A new path for the next polls; the old one answers those in flight.
     auto drain = longest_timeout(next) + drain_grace;
     auto old = st.path;
     st.path = spawn_poll_path(self->system(), next, parts.monitor);
     self->send(parts.fleet, pollers_atom_v, st.path.pollers);
+    if (parts.service)
+      self->send(parts.service, pollers_atom_v, st.path.local);
     if (old.nodes)
       self->send(old.nodes, retire_atom_v);
     for (auto part : {caf::actor_cast<caf::actor>(old.nodes),
@@ -334,8 +347,9 @@ void apply(reloader_pointer self, settings next, reload_report report,
     self->request(st.path.nodes, limit, ready_atom_v)
       .await([=](bool) mutable { hand_over(); },
              [=](caf::error&) mutable {
-               log(self, "urlpoll: not every worker answered within " +
-                           format_duration(limit) + "; starting anyway");
+               log(self, log_level::warning,
+                   "urlpoll: not every worker answered within " +
+                     format_duration(limit) + "; starting anyway");
                hand_over();
              });
     return;
@@ -352,6 +366,8 @@ void run_reload(reloader_pointer self) {
   for (auto& t : st.triggers)
     report.trigger += (report.trigger.empty() ? "" : ", ") + t;
   st.triggers.clear();
+  if (st.parts.service)
+    self->send(st.parts.service, reload_atom_v, report.trigger);
   auto loaded = load_settings(st.args);
   ++st.status.reloads;
   st.status.last_time = began;

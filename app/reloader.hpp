@@ -22,6 +22,9 @@
 //           (subscribe_atom / unsubscribe_atom, alerter) to the state
 //           monitor for alerters that come and go;
 //           (reloaded_atom, reload_status) to the state monitor;
+//           (reload_atom, trigger) and (reloaded_atom, ok) to the service
+//           around every reload, and (pollers_atom, local pollers) when the
+//           poll path changes;
 //           one line per reload, and each error, to the printer.
 //
 // It runs on a thread of its own: reading a file of 100,000 URLs must not
@@ -38,6 +41,7 @@
 
 #include "actors/interfaces.hpp"
 #include "app/config.hpp"
+#include "app/service.hpp"
 
 namespace urlpoll {
 
@@ -75,6 +79,9 @@ struct running_parts {
   /// first alerters.
   history_actor history;
   std::shared_ptr<const history_resume> resume;
+  /// Told of reloads and of the pollers in use, under systemd; may be
+  /// invalid.
+  service_actor service;
 };
 
 struct reloader_state {

@@ -439,6 +439,10 @@ struct printer_state {
   /// The events file, opened for appending; stdout for "stdout".
   std::string events;
   std::shared_ptr<std::ostream> sink;
+  /// Log lines above this priority are not written.
+  log_level level = log_level::info;
+  /// stderr is the journal: each line gets its priority prefix.
+  bool journal = stderr_is_journal();
   static inline const char* name = "printer";
 
   // Opens `path` again even when it is the same: logrotate may have moved
@@ -454,22 +458,38 @@ struct printer_state {
 };
 
 caf::behavior printer(caf::stateful_actor<printer_state>* self,
-                      status_format format, std::string events) {
+                      status_format format, std::string events,
+                      log_level level) {
   self->state.format = format;
   self->state.open(std::move(events));
+  self->state.level = level;
+  auto write = [=](const log_line& x) {
+    if (x.level <= self->state.level)
+      std::cerr << render_log(x, self->state.journal) << std::flush;
+  };
   return {
     [=](const snapshot& x) {
       std::cout << render(x, self->state.format) << std::flush;
     },
-    [](const target_status& x) { std::cerr << failure_line(x) << std::flush; },
+    [=](const target_status& x) {
+      auto line = failure_line(x);
+      if (!line.empty() && line.back() == '\n')
+        line.pop_back();
+      write(log_line{log_level::warning, std::move(line)});
+    },
     [=](const transition& x) {
       if (auto& sink = self->state.sink)
         *sink << to_json(x).dump() << std::endl;
     },
-    [](const std::string& line) { std::cerr << line << std::endl; },
-    [=](configure_atom, status_format format, std::string& events) {
+    [=](const log_line& x) { write(x); },
+    [=](const std::string& line) {
+      write(log_line{log_level::info, line});
+    },
+    [=](configure_atom, status_format format, std::string& events,
+        log_level level) {
       self->state.format = format;
       self->state.open(std::move(events));
+      self->state.level = level;
     },
   };
 }
@@ -491,10 +511,10 @@ monitor_output to_printer(caf::actor printer) {
 }
 
 caf::actor spawn_printer(caf::actor_system& sys, status_format format,
-                         std::string events) {
+                         std::string events, log_level level) {
   // With arguments, not captures: CAF 0.17 dereferences a null argument
   // tuple for actors spawned without one (UBSan reports it).
-  return sys.spawn<caf::detached>(printer, format, std::move(events));
+  return sys.spawn<caf::detached>(printer, format, std::move(events), level);
 }
 
 } // namespace urlpoll

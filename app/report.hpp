@@ -11,6 +11,7 @@
 
 #include "actors/state_monitor.hpp"
 #include "app/config.hpp"
+#include "app/logging.hpp"
 #include "messages/snapshot.hpp"
 
 namespace urlpoll {
@@ -55,8 +56,10 @@ nlohmann::ordered_json to_json(const transition& x);
 monitor_output to_printer(caf::actor printer);
 
 caf::actor spawn_printer(caf::actor_system& sys, status_format format,
-                         std::string events = {});
+                         std::string events = {},
+                         log_level level = log_level::info);
 
 } // namespace urlpoll
 
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(urlpoll::status_format)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(urlpoll::log_level)

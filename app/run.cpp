@@ -26,6 +26,7 @@
 #include "actors/worker.hpp"
 #include "app/file_watch.hpp"
 #include "app/http_api.hpp"
+#include "app/logging.hpp"
 #include "app/reloader.hpp"
 #include "app/report.hpp"
 
@@ -126,9 +127,10 @@ int run_worker(caf::actor_system& sys, const settings& cfg) {
     self->send_exit(pollers, caf::exit_reason::user_shutdown);
   };
   if (!port) {
-    std::cerr << "urlpoll: cannot listen on " << to_string(cfg.listen) << ": "
-              << sys.render(port.error())
-              << " (is another process using the port? set urlpoll.listen)\n";
+    write_log(log_level::error,
+              "urlpoll: cannot listen on " + to_string(cfg.listen) + ": " +
+                sys.render(port.error()) +
+                " (is another process using the port? set urlpoll.listen)");
     stop();
     return 3;
   }
@@ -152,7 +154,7 @@ void block_stop_signals() {
 
 int run(caf::actor_system& sys, settings cfg, std::vector<std::string> args) {
   for (auto& warning : cfg.warnings)
-    std::cerr << "urlpoll: " << warning << '\n';
+    write_log(log_level::warning, "urlpoll: " + warning);
   if (cfg.role == node_role::worker)
     return run_worker(sys, cfg);
   // once: poll every target once, print JSON, answer by exit code.
@@ -161,7 +163,7 @@ int run(caf::actor_system& sys, settings cfg, std::vector<std::string> args) {
   // Who owns what: the printer owns stdout and stderr, the state monitor
   // the status, the fleet the targets, the timer wheel their wake-ups, the
   // reloader the configuration in force (alerters and pollers included).
-  auto printer = spawn_printer(sys, format, cfg.events);
+  auto printer = spawn_printer(sys, format, cfg.events, cfg.log_threshold);
   caf::scoped_actor self{sys};
   // The history first: a database that cannot be used stops the start-up
   // before anything polls, listens or alerts.
@@ -182,7 +184,7 @@ int run(caf::actor_system& sys, settings cfg, std::vector<std::string> args) {
       self->send_exit(history, caf::exit_reason::user_shutdown);
       self->send_exit(printer, caf::exit_reason::user_shutdown);
       self->wait_for(history, printer);
-      std::cerr << "urlpoll: " << problem << std::endl;
+      write_log(log_level::error, "urlpoll: " + problem);
       return 2;
     }
   }
@@ -196,8 +198,10 @@ int run(caf::actor_system& sys, settings cfg, std::vector<std::string> args) {
   }
   auto wheel = sys.spawn(timer_wheel, cfg.timer_resolution);
   auto fleet_handle = sys.spawn(fleet, resource_peers{{}, monitor, wheel});
-  running_parts parts{fleet_handle, monitor, printer,
-                      {},           history, std::move(resumed)};
+  // Under systemd (Type=notify): readiness, reloads, status, watchdog.
+  auto service = once ? service_actor{} : spawn_service(sys, monitor, printer);
+  running_parts parts{fleet_handle,       monitor, printer, {}, history,
+                      std::move(resumed), service};
   auto files = watched_files(cfg);
   auto http_listen = once ? std::nullopt : cfg.http_listen;
   auto http_token = cfg.http_token;
@@ -222,9 +226,10 @@ int run(caf::actor_system& sys, settings cfg, std::vector<std::string> args) {
         .receive([](bool) {},
                  [&](caf::error& err) {
                    caf::anon_send(printer,
-                                  "urlpoll: history: the last write did not "
-                                  "end: " +
-                                    sys.render(err));
+                                  log_line{log_level::error,
+                                           "urlpoll: history: the last write "
+                                           "did not end: " +
+                                             sys.render(err)});
                  });
       self->send_exit(history, caf::exit_reason::user_shutdown);
       self->wait_for(history);
@@ -254,20 +259,21 @@ int run(caf::actor_system& sys, settings cfg, std::vector<std::string> args) {
       std::make_unique<http_api>(sys, monitor, http_token, reloader, history);
     // Every line goes through the printer, the one owner of stderr: two
     // writers would interleave their words.
-    auto say = [&](const std::string& line) {
-      caf::anon_send(printer, line);
+    auto say = [&](log_level level, const std::string& line) {
+      caf::anon_send(printer, log_line{level, line});
     };
     if (auto problem = api->start(*http_listen)) {
-      say("urlpoll: " + *problem);
+      say(log_level::error, "urlpoll: " + *problem);
       api.reset();
       stop_all();
       stop_output();
       return 3;
     }
-    say("urlpoll: HTTP API, /metrics and the status page on http://" +
-        to_string(worker_address{http_listen->host,
-                                 static_cast<uint16_t>(api->port())}) +
-        "/");
+    say(log_level::info,
+        "urlpoll: HTTP API, /metrics and the status page on http://" +
+          to_string(worker_address{http_listen->host,
+                                   static_cast<uint16_t>(api->port())}) +
+          "/");
   }
   // There but with once, watching nothing without watch-config: a reload
   // may turn it on.
@@ -277,6 +283,9 @@ int run(caf::actor_system& sys, settings cfg, std::vector<std::string> args) {
     self->send(reloader, configure_atom_v, file_watch);
   }
   signal_watcher watcher{caf::actor{self}, once ? reloader_actor{} : reloader};
+  // The first polls are scheduled and the HTTP API listens.
+  if (service)
+    self->send(service, ready_atom_v);
   if (once)
     sys.spawn(forward_all_polled, monitor, caf::actor{self});
   std::optional<snapshot> final_status;
@@ -287,6 +296,9 @@ int run(caf::actor_system& sys, settings cfg, std::vector<std::string> args) {
         stopped = true;
       },
       [&](stop_atom) { stopped = true; }, caf::after(recheck) >> [] {});
+  // STOPPING=1, and the service ends.
+  if (service)
+    self->send(service, stop_atom_v);
   if (file_watch)
     self->send_exit(file_watch, caf::exit_reason::user_shutdown);
   stop_all();
@@ -294,8 +306,9 @@ int run(caf::actor_system& sys, settings cfg, std::vector<std::string> args) {
     self->request(monitor, std::chrono::seconds{1}, caf::get_atom::value)
       .receive([&](snapshot& x) { final_status = std::move(x); },
                [&](caf::error& err) {
-                 caf::anon_send(printer,
-                                "urlpoll: no final status: " + sys.render(err));
+                 caf::anon_send(printer, log_line{log_level::error,
+                                                  "urlpoll: no final status: " +
+                                                    sys.render(err)});
                });
   api.reset();
   stop_output();

@@ -8,6 +8,7 @@
 #include <caf/atom.hpp>
 #include <caf/type_id.hpp>
 
+#include "messages/log.hpp"
 #include "messages/node.hpp"
 #include "messages/poll.hpp"
 #include "messages/snapshot.hpp"
@@ -35,6 +36,7 @@ CAF_BEGIN_TYPE_ID_BLOCK(urlpoll, caf::first_custom_type_id)
   CAF_ADD_TYPE_ID(urlpoll, (urlpoll::reload_status))
   CAF_ADD_TYPE_ID(urlpoll, (urlpoll::snapshot))
   CAF_ADD_TYPE_ID(urlpoll, (urlpoll::target_detail))
+  CAF_ADD_TYPE_ID(urlpoll, (urlpoll::log_line))
   // resource -> pollers: poll this target now.
   CAF_ADD_ATOM(urlpoll, urlpoll, poll_atom, "poll")
   // timer wheel -> resource: the next poll is due.
@@ -114,5 +116,9 @@ CAF_BEGIN_TYPE_ID_BLOCK(urlpoll, caf::first_custom_type_id)
   // HTTP API -> history: a target's transitions; days of uptime.
   CAF_ADD_ATOM(urlpoll, urlpoll, transitions_atom, "changes")
   CAF_ADD_ATOM(urlpoll, urlpoll, daily_atom, "daily")
+  // service -> state monitor, pollers: are you working? (the watchdog)
+  CAF_ADD_ATOM(urlpoll, urlpoll, ping_atom, "ping")
+  // service -> itself: time for the watchdog's check.
+  CAF_ADD_ATOM(urlpoll, urlpoll, watchdog_atom, "watchdog")
 CAF_END_TYPE_ID_BLOCK(urlpoll)
 // clang-format on

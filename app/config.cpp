@@ -187,7 +187,8 @@ const std::vector<option_doc>& option_docs() {
     {"`history`", "`\"urlpoll-history.db\"`",
      "the SQLite file that keeps transitions, hourly and daily figures, and "
      "what a restart resumes (state, counters, open alerts); a relative path "
-     "is relative to the config file's folder; empty: no history (see "
+     "is relative to the config file's folder, or under systemd to its "
+     "`StateDirectory` (`/var/lib/urlpoll`); empty: no history (see "
      "[History and uptime](#history-and-uptime)); `once` keeps none"},
     {"`history-flush`", "`1min`",
      "how often the hour's figures and every target's counters are written "
@@ -765,11 +766,21 @@ void resolve_paths(config& cfg) {
   if (cfg.events != "stdout")
     resolve("urlpoll.events", cfg.events);
   resolve("urlpoll.ca-file", cfg.ca_file);
-  // The history's default lives next to the config file, as if set there.
-  if (cfg.origins.count("urlpoll.history") == 0)
+  // Under systemd (StateDirectory=), a relative history path is in the state
+  // directory: /etc is read-only there, and state belongs in /var/lib.
+  // Otherwise the history's default lives next to the config file, as if
+  // set there.
+  auto* state_dir = std::getenv("STATE_DIRECTORY");
+  if (state_dir != nullptr && *state_dir != '\0' && !cfg.history.empty() &&
+      cfg.history.front() != '/') {
+    std::string dir = state_dir;
+    dir = dir.substr(0, dir.find(':')); // the first, when several
+    cfg.history = dir + "/" + cfg.history;
+  } else if (cfg.origins.count("urlpoll.history") == 0) {
     cfg.history = resolve_path(cfg.history, cfg.file + ":", cfg.file);
-  else
+  } else {
     resolve("urlpoll.history", cfg.history);
+  }
   resolve("openssl.certificate", cfg.openssl_certificate);
   resolve("openssl.key", cfg.openssl_key);
   resolve("openssl.cafile", cfg.openssl_cafile);

@@ -16,6 +16,7 @@
 #include <caf/send.hpp>
 #include <caf/stateful_actor.hpp>
 #include <caf/typed_event_based_actor.hpp>
+#include <systemd/sd-daemon.h>
 
 #include "actors/fleet.hpp"
 #include "actors/history.hpp"
@@ -138,9 +139,13 @@ int run_worker(caf::actor_system& sys, const settings& cfg) {
   shown.port = *port;
   std::cout << "urlpoll worker " << cfg.node_name << " listening on "
             << to_string(shown) << (cfg.tls ? " (TLS)" : "") << std::endl;
+  // Under systemd (urlpoll-worker@.service): ready once it listens. A
+  // worker's state is its pollers, which its coordinators watch.
+  sd_notify(0, ("READY=1\nSTATUS=listening on " + to_string(shown)).c_str());
   // A worker has nothing to reload: SIGHUP changes nothing.
   signal_watcher watcher{caf::actor{self}, {}};
   self->receive([](stop_atom) {});
+  sd_notify(0, "STOPPING=1");
   stop();
   return 0;
 }

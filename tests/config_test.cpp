@@ -1,5 +1,6 @@
 #include <algorithm>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <iterator>
 #include <sstream>
@@ -707,4 +708,26 @@ TEST_CASE("the README's table of [urlpoll] options is the one urlpoll "
                   shown << " is missing from the README's options");
     CHECK_MESSAGE(!opt.description().empty(), shown << " has no help text");
   }
+}
+
+TEST_CASE("under systemd a relative history path is in the StateDirectory; "
+          "elsewhere next to the config file") {
+  temp_dir dir;
+  auto file = dir.write("u.conf", "[urlpoll]\nurls = [\"http://a/\"]\n");
+  auto state = dir.path + "/state";
+  std::filesystem::create_directories(state);
+  auto by_default = load_settings({"--config-file=" + file});
+  REQUIRE(by_default.errors.empty());
+  CHECK(by_default.values.history == dir.path + "/urlpoll-history.db");
+  ::setenv("STATE_DIRECTORY", state.c_str(), 1);
+  auto managed = load_settings({"--config-file=" + file});
+  auto named = load_settings(
+    {"--config-file=" + file, "--urlpoll.history=other.db"});
+  auto absolute = load_settings(
+    {"--config-file=" + file, "--urlpoll.history=" + dir.path + "/abs.db"});
+  ::unsetenv("STATE_DIRECTORY");
+  REQUIRE(managed.errors.empty());
+  CHECK(managed.values.history == state + "/urlpoll-history.db");
+  CHECK(named.values.history == state + "/other.db");
+  CHECK(absolute.values.history == dir.path + "/abs.db");
 }

@@ -1,0 +1,127 @@
+// What a package installs: `cmake --install` into a folder of the test's
+// (DESTDIR), the man page help2man wrote from `urlpoll --help`, and the
+// systemd units checked by systemd-analyze as systemd itself would.
+#include <fstream>
+#include <sstream>
+
+#include <doctest/doctest.h>
+
+#include "support/process.hpp"
+#include "support/temp_dir.hpp"
+
+using namespace urlpoll::test;
+using namespace std::chrono_literals;
+
+namespace {
+
+bool contains(const std::string& text, const std::string& part) {
+  return text.find(part) != std::string::npos;
+}
+
+std::string read_file(const std::string& path) {
+  std::ifstream in{path};
+  std::stringstream out;
+  out << in.rdbuf();
+  return out.str();
+}
+
+process_result sh(const std::string& cmd, const std::string& dir) {
+  child c{"/bin/sh", {"-c", cmd}, dir};
+  return c.wait(60s);
+}
+
+bool exists(const std::string& path) {
+  return std::ifstream{path}.good();
+}
+
+// A unit of packaging/ with the built binary and `conf` in place of the
+// installed ones, so that systemd-analyze finds what it names.
+std::string unit_for_test(const std::string& name, const std::string& dir,
+                          const std::string& conf) {
+  auto text = read_file(URLPOLL_SOURCE_DIR "/packaging/" + name + ".in");
+  auto put = [&](const std::string& key, const std::string& value) {
+    for (size_t at; (at = text.find(key)) != std::string::npos;)
+      text.replace(at, key.size(), value);
+  };
+  put("@URLPOLL_BIN@", URLPOLL_BINARY);
+  put("@URLPOLL_CONF@", conf);
+  put("@URLPOLL_CONFDIR@", dir);
+  auto path = dir + "/" + name;
+  std::ofstream{path} << text;
+  return path;
+}
+
+} // namespace
+
+TEST_CASE("cmake --install puts the binary, the man page, the units and "
+          "/etc/urlpoll/urlpoll.conf in place") {
+  temp_dir dir;
+  // The build's own prefix (/usr/local unless configured otherwise); the
+  // configuration goes to /etc/urlpoll whatever the prefix.
+  auto r = sh("DESTDIR='" + dir.path +
+                "' cmake --install '" URLPOLL_BUILD_DIR "' 2>&1",
+              dir.path);
+  REQUIRE_MESSAGE(r.exit_code == 0, r.out);
+  std::string prefix = URLPOLL_INSTALL_PREFIX;
+  CHECK(exists(dir.path + prefix + "/bin/urlpoll"));
+  CHECK(exists(dir.path + prefix + "/share/man/man1/urlpoll.1.gz"));
+  auto units =
+    dir.path + (prefix == "/usr" ? "" : prefix) + "/lib/systemd/system/";
+  CHECK(exists(units + "urlpoll-worker@.service"));
+  CHECK(read_file(dir.path + "/etc/urlpoll/urlpoll.conf") ==
+        read_file(URLPOLL_SOURCE_DIR "/caf-application.conf"));
+  auto unit = read_file(units + "urlpoll.service");
+  CHECK(contains(unit, "ExecStart=" + prefix +
+                         "/bin/urlpoll "
+                         "--config-file=/etc/urlpoll/urlpoll.conf\n"));
+  CHECK(contains(unit, "Type=notify\n"));
+}
+
+TEST_CASE("the man page has every option of urlpoll --help, the exit codes, "
+          "the signals and the files") {
+  temp_dir dir;
+  auto man = sh("zcat '" URLPOLL_BUILD_DIR "/urlpoll.1.gz'", dir.path);
+  REQUIRE(man.exit_code == 0);
+  auto help = run_urlpoll({"--help"}, dir.path);
+  REQUIRE(help.exit_code == 0);
+  int options = 0;
+  std::istringstream lines{help.out};
+  for (std::string line; std::getline(lines, line);) {
+    if (line.rfind("  --urlpoll.", 0) != 0)
+      continue;
+    auto name = line.substr(12, line.find_first_of("=[", 12) - 12);
+    // As help2man writes it: "\fB\-\-urlpoll\fR.max\-in\-flight=1000".
+    std::string escaped = "\\fB\\-\\-urlpoll\\fR.";
+    for (auto c : name)
+      escaped += c == '-' ? std::string{"\\-"} : std::string(1, c);
+    ++options;
+    CHECK_MESSAGE(contains(man.out, escaped), name);
+  }
+  CHECK(options > 40);
+  for (auto section : {".SH \"EXIT STATUS\"", ".SH SIGNALS", ".SH FILES"})
+    CHECK_MESSAGE(contains(man.out, section), section);
+  CHECK(contains(man.out, "SIGHUP"));
+}
+
+TEST_CASE("the systemd units pass systemd-analyze verify, and the service's "
+          "exposure stays low") {
+  temp_dir dir;
+  auto conf = dir.path + "/urlpoll.conf";
+  std::ofstream{conf} << "[urlpoll]\nurls = [\"http://127.0.0.1:9/\"]\n";
+  std::ofstream{dir.path + "/w1.conf"} << "[urlpoll]\nrole = \"worker\"\n";
+  auto service = unit_for_test("urlpoll.service", dir.path, conf);
+  auto worker = unit_for_test("urlpoll-worker@.service", dir.path, conf);
+  auto instance = dir.path + "/urlpoll-worker@w1.service";
+  sh("ln -s '" + worker + "' '" + instance + "'", dir.path);
+  for (auto& unit : {service, instance}) {
+    auto r = sh("systemd-analyze verify '" + unit + "' 2>&1", dir.path);
+    CHECK_MESSAGE(r.exit_code == 0, unit << ": " << r.out);
+    CHECK_MESSAGE(r.out.empty(), unit << ": " << r.out);
+  }
+  auto r = sh("systemd-analyze security --offline=true --threshold=20 '" +
+                service + "' 2>&1 | tail -1",
+              dir.path);
+  CHECK_MESSAGE(r.exit_code == 0, r.out);
+  CHECK_MESSAGE(
+    contains(r.out, "Overall exposure level for urlpoll.service: 1."), r.out);
+}

@@ -12,6 +12,7 @@
 #include <regex>
 #include <set>
 #include <sstream>
+#include <sys/resource.h>
 #include <thread>
 #include <unistd.h>
 #include <unordered_set>
@@ -754,6 +755,36 @@ std::vector<std::string> join_config_file(int argc, char** argv,
   return result;
 }
 
+// The transfers in flight at once, all pollers together, must leave file
+// descriptors for the rest (the history, the HTTP API's connections, CAF,
+// the files read): past the limit libcurl could not open a socket and every
+// poll then would fail as if its target were down. Instead, polls wait.
+size_t fit_file_limit(size_t pollers, size_t max_in_flight, uint64_t limit,
+                      std::vector<std::string>& warnings) {
+  auto reserve = std::min<uint64_t>(256, limit / 2);
+  auto per_poller = std::max<uint64_t>(1, (limit - reserve) / pollers);
+  if (max_in_flight <= per_poller)
+    return max_in_flight;
+  warnings.push_back(
+    "the open file limit (" + std::to_string(limit) +
+    ", ulimit -n) is lower "
+    "than pollers x max-in-flight (" +
+    std::to_string(pollers) + " x " + std::to_string(max_in_flight) +
+    ") plus " + std::to_string(reserve) + " for the rest: at most " +
+    std::to_string(per_poller) +
+    " transfers per poller run at once, the other polls wait (their wait "
+    "shows as lateness); raise the limit (LimitNOFILE= under systemd) to "
+    "poll more at once");
+  return static_cast<size_t>(per_poller);
+}
+
+uint64_t open_file_limit() {
+  rlimit r{};
+  if (::getrlimit(RLIMIT_NOFILE, &r) != 0 || r.rlim_cur == RLIM_INFINITY)
+    return std::numeric_limits<uint32_t>::max();
+  return static_cast<uint64_t>(r.rlim_cur);
+}
+
 // Makes every relative path set in the config file relative to its folder;
 // those from the command line stay relative to the working directory.
 void resolve_paths(config& cfg) {
@@ -1324,7 +1355,8 @@ std::vector<std::string> make_settings(const config& cfg, settings& out) {
          {{"text", status_format::text}, {"json", status_format::json}},
          out.format, fail);
   out.pollers = cfg.pollers;
-  out.max_in_flight = cfg.max_in_flight;
+  out.max_in_flight = fit_file_limit(cfg.pollers, cfg.max_in_flight,
+                                     open_file_limit(), out.warnings);
   out.timer_resolution = cfg.timer_resolution;
   out.status_interval = cfg.status_interval;
   out.once = cfg.once;

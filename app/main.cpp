@@ -60,6 +60,9 @@ int main(int argc, char** argv) {
   // A file size limit (ulimit -f) must fail a write, which the history
   // survives, rather than end the process.
   std::signal(SIGXFSZ, SIG_IGN);
+  // A closed stdout (`urlpoll | head`) must fail a write, which the printer
+  // reports once, rather than end the process before the history is saved.
+  std::signal(SIGPIPE, SIG_IGN);
   if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
     std::cerr << "urlpoll: libcurl failed to initialize\n";
     return 1;

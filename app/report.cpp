@@ -1,7 +1,9 @@
 #include "app/report.hpp"
 
 #include <algorithm>
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <ctime>
 #include <fstream>
 #include <iomanip>
@@ -441,6 +443,8 @@ struct printer_state {
   std::shared_ptr<std::ostream> sink;
   /// Log lines above this priority are not written.
   log_level level = log_level::info;
+  /// A status write failed: said once.
+  bool stdout_closed = false;
   /// stderr is the journal: each line gets its priority prefix.
   bool journal = stderr_is_journal();
   static inline const char* name = "printer";
@@ -470,6 +474,15 @@ caf::behavior printer(caf::stateful_actor<printer_state>* self,
   return {
     [=](const snapshot& x) {
       std::cout << render(x, self->state.format) << std::flush;
+      if (!std::cout && !self->state.stdout_closed) {
+        self->state.stdout_closed = true;
+        write(log_line{log_level::error,
+                       "urlpoll: stdout is closed (" +
+                         std::string{std::strerror(errno)} +
+                         "): the status is no longer printed; monitoring, "
+                         "alerts, the HTTP API and the history go on (stop "
+                         "urlpoll with SIGTERM or Ctrl-C)"});
+      }
     },
     [=](const target_status& x) {
       auto line = failure_line(x);

@@ -1,6 +1,7 @@
 #include "actors/history.hpp"
 
 #include <algorithm>
+#include <cstdlib>
 
 #include <caf/actor_system.hpp>
 #include <caf/event_based_actor.hpp>
@@ -34,6 +35,19 @@ int64_t now_ms() {
 void say(history_pointer self, log_level level, const std::string& line) {
   if (self->state.printer)
     caf::anon_send(self->state.printer, log_line{level, line});
+}
+
+// Moves `w` on to `until` without counting the time between: the hour it
+// counted is finished if `until` is in a later one.
+void skip_until(history_state& st, history_state::watched& w, int64_t until) {
+  if (until / ms_per_hour > w.hour) {
+    if (!w.counting.empty())
+      st.pending_hours.emplace_back(w.name, w.hour, std::move(w.counting));
+    w.counting = aggregate{};
+    w.dirty = false;
+    w.hour = until / ms_per_hour;
+  }
+  w.mark = std::max(w.mark, until);
 }
 
 // Counts the time since `w.mark` in its state, hour by hour: each hour that
@@ -182,6 +196,58 @@ void report(history_pointer self) {
   st.status.pending = st.pending_transitions.size();
   if (st.monitor)
     self->send(st.monitor, history_atom_v, st.status);
+}
+
+// A wall clock step smaller than this is jitter, not a step.
+constexpr int64_t clock_step_ms = 2000;
+
+// The wall clock stepped (NTP, date -s), which the steady clock did not.
+// Forward: each target counts up to where real time is, and the time skipped is
+// a gap, as if urlpoll had been stopped (a run ends, a new one begins), never
+// time in some state. Back: nothing is counted twice: each target counts
+// again once the clock is past where it was.
+void notice_clock(history_pointer self) {
+  auto& st = self->state;
+  auto wall = now_ms();
+  auto steady = self->clock().now();
+  auto seen = st.wall_seen;
+  auto real = std::chrono::duration_cast<std::chrono::milliseconds>(
+                steady - st.steady_seen)
+                .count();
+  st.wall_seen = wall;
+  st.steady_seen = steady;
+  if (seen == 0)
+    return;
+  auto step = (wall - seen) - real;
+  if (std::abs(step) < clock_step_ms)
+    return;
+  auto by = format_duration(std::chrono::milliseconds{std::abs(step)});
+  if (step < 0) {
+    say(self, log_level::notice,
+        "urlpoll: history: the system clock stepped back by " + by +
+          "; no time is counted twice: uptime counts again once the clock "
+          "is past where it was");
+    return;
+  }
+  auto real_end = seen + real;
+  for (auto& [id, w] : st.targets) {
+    count_until(st, w, std::max(w.mark, real_end));
+    skip_until(st, w, wall);
+  }
+  st.runs.push_back(run_span{st.started, real_end});
+  st.started = wall;
+  if (st.db) {
+    try {
+      st.db->touch_run(st.run, real_end);
+      st.run = st.db->begin_run(wall);
+    } catch (const history_error& e) {
+      complain(self, e.what());
+    }
+  }
+  say(self, log_level::notice,
+      "urlpoll: history: the system clock stepped forward by " + by +
+        "; that time is a gap in the uptime (no data), not time in any "
+        "state");
 }
 
 void flush(history_pointer self) {
@@ -473,6 +539,8 @@ history_opened open(history_pointer self, const std::string& path,
         st.loaded_hours.emplace(i->second, std::make_pair(hour, std::move(a)));
     });
     st.run = db.begin_run(now);
+    st.wall_seen = now;
+    st.steady_seen = self->clock().now();
   } catch (const history_error& e) {
     st.db.reset();
     result.problem = e.what();
@@ -506,12 +574,17 @@ history_actor::behavior_type history(history_pointer self, std::string path,
       compute_uptime(self);
       report(self);
     },
-    [=](history_batch& batch) { take(self, batch); },
+    [=](history_batch& batch) {
+      notice_clock(self);
+      take(self, batch);
+    },
     [=](flush_atom) {
+      notice_clock(self);
       flush(self);
       self->delayed_send(self, self->state.options.flush, flush_atom_v);
     },
     [=](uptime_atom) {
+      notice_clock(self);
       compute_uptime(self);
       self->delayed_send(self, uptime_every, uptime_atom_v);
     },

@@ -29,6 +29,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include <caf/actor_clock.hpp>
 #include <caf/fwd.hpp>
 #include <caf/typed_actor.hpp>
 
@@ -73,6 +74,10 @@ struct history_state {
   };
   std::unique_ptr<history_store> db;
   history_options options;
+  /// The wall clock and the steady clock when last looked at: a step of
+  /// the wall clock (NTP, date -s) shows as a difference between the two.
+  int64_t wall_seen = 0;
+  caf::actor_clock::time_point steady_seen;
   int64_t run = 0;
   int64_t started = 0;
   /// Earlier runs within the longest window.

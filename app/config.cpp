@@ -415,7 +415,8 @@ private:
 };
 
 // CAF reads a duration into int64 nanoseconds and lets a larger one wrap
-// around silently (100000000h becomes -8.9e9s): find them in the text.
+// around silently (100000000h becomes -8.9e9s): find them in the text, in
+// every form CAF reads (-100000000h, 0xffffffffffh, 0b1...h, 0777...h).
 // Returns each too large duration with its line, outside "strings" and, in a
 // file, ; comments.
 std::vector<std::pair<int, std::string>> huge_durations(const std::string& text,
@@ -427,6 +428,23 @@ std::vector<std::pair<int, std::string>> huge_durations(const std::string& text,
   auto word_char = [](char c) {
     return std::isalnum(static_cast<unsigned char>(c)) || c == '_' ||
            c == '.' || c == '-';
+  };
+  auto digit_value = [](char c) {
+    return std::isdigit(static_cast<unsigned char>(c)) ? c - '0'
+           : std::isxdigit(static_cast<unsigned char>(c))
+             ? std::tolower(static_cast<unsigned char>(c)) - 'a' + 10
+             : -1;
+  };
+  // A number starts with a digit, or a sign before one, after no part of a
+  // word ("-" is one: flap-window, but not "= -5h").
+  auto starts_number = [&](size_t i) {
+    auto c = text[i];
+    auto digit = [&](size_t k) {
+      return k < text.size() &&
+             std::isdigit(static_cast<unsigned char>(text[k]));
+    };
+    return (i == 0 || !word_char(text[i - 1])) &&
+           (digit(i) || ((c == '-' || c == '+') && digit(i + 1)));
   };
   int line = 1;
   for (size_t i = 0; i < text.size(); ++i) {
@@ -442,18 +460,35 @@ std::vector<std::pair<int, std::string>> huge_durations(const std::string& text,
     } else if (c == ';' && comments) {
       while (i + 1 < text.size() && text[i + 1] != '\n')
         ++i;
-    } else if (std::isdigit(static_cast<unsigned char>(c)) &&
-               (i == 0 || !word_char(text[i - 1]))) {
+    } else if (starts_number(i)) {
+      // A whole number as CAF reads one: a sign, then 0x and hex digits, 0b
+      // and binary digits, 0 and octal digits, or decimal digits.
       auto end = i;
-      while (end < text.size() &&
-             std::isdigit(static_cast<unsigned char>(text[end])))
+      if (text[end] == '-' || text[end] == '+')
         ++end;
+      int base = 10;
+      if (text[end] == '0' && end + 1 < text.size()) {
+        auto next = text[end + 1];
+        if (next == 'x' || next == 'X')
+          base = 16;
+        else if (next == 'b' || next == 'B')
+          base = 2;
+        else if (std::isdigit(static_cast<unsigned char>(next)))
+          base = 8;
+        end += base == 8 ? 1 : base == 10 ? 0 : 2;
+      }
+      long double count = 0;
+      for (; end < text.size(); ++end) {
+        auto d = digit_value(text[end]);
+        if (d < 0 || d >= base)
+          break;
+        count = count * base + d;
+      }
       for (auto& [unit, nanoseconds] : units) {
         auto length = std::strlen(unit);
         if (text.compare(end, length, unit) != 0 ||
             (end + length < text.size() && word_char(text[end + length])))
           continue;
-        auto count = std::strtold(text.substr(i, end - i).c_str(), nullptr);
         if (count * nanoseconds >
             static_cast<long double>(std::numeric_limits<int64_t>::max()))
           result.emplace_back(line, text.substr(i, end - i + length));

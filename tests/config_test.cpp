@@ -548,6 +548,33 @@ TEST_CASE("a duration too large for urlpoll is refused in words, on the "
   CHECK(contains(nested.all_errors(), "9999999999999s is too large"));
 }
 
+TEST_CASE("a duration too large is refused in every form of number CAF "
+          "reads: negative, hex, binary, octal") {
+  // Found by tests/fuzz/config (crash-negative-duration): these passed the
+  // check, and CAF's int64 multiplication overflowed (undefined behaviour;
+  // in practice a wrapped duration, or INT64_MIN, which format_duration
+  // negates).
+  for (auto duration :
+       {"-100000000h", "0x7fffffffffh", "-0x8000000000000000ns",
+        "0b1111111111111111111111111111111111111111h", "+100000000h",
+        "07777777777777777h", "-9223372036854775808ns"}) {
+    auto e = only_error(std::string{"[urlpoll]\nurls = [\"http://a/\"]\n"
+                                    "poll-interval = "} +
+                        duration + "\n");
+    CHECK_MESSAGE(contains(e, std::string{"test.conf:3: the duration "} +
+                                duration + " is too large"),
+                  e);
+    startup cli{{"--urlpoll.urls=[\"http://a/\"]",
+                 std::string{"--urlpoll.timeout="} + duration}};
+    CHECK_MESSAGE(contains(cli.all_errors(), "is too large"), cli.all_errors());
+  }
+  // Numbers that fit, and those in comments, stay CAF's.
+  CHECK(check("[urlpoll]\npoll-interval = -2562047h\ntimeout = 0x10s\n"
+              "flap-window = 0b11min\nerror-backoff = 010s\n")
+          .empty());
+  CHECK(check("[urlpoll]\nurls = [\"http://a/\"] ; not -100000000h\n").empty());
+}
+
 TEST_CASE("a relative path set in the config file is relative to its folder, "
           "one set on the command line to the working directory") {
   temp_dir dir;

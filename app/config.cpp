@@ -501,6 +501,46 @@ std::vector<std::pair<int, std::string>> huge_durations(const std::string& text,
   return result;
 }
 
+/// How deep lists and dictionaries may nest. CAF's parser reads them
+/// recursively: 50,000 '[' overflow the stack, and a crash is no way to
+/// refuse a configuration (a reload of one would end a running urlpoll).
+constexpr int max_nesting = 32;
+
+// The line on which `text` opens more than max_nesting lists and
+// dictionaries, outside "strings" and, in a file, ; comments; 0 when it
+// never does.
+int too_deep(const std::string& text, bool comments) {
+  int line = 1;
+  int depth = 0;
+  for (size_t i = 0; i < text.size(); ++i) {
+    auto c = text[i];
+    if (c == '\n') {
+      ++line;
+    } else if (c == '"') {
+      for (++i; i < text.size() && text[i] != '"'; ++i)
+        if (text[i] == '\\')
+          ++i;
+        else if (text[i] == '\n')
+          ++line;
+    } else if (c == ';' && comments) {
+      while (i + 1 < text.size() && text[i + 1] != '\n')
+        ++i;
+    } else if (c == '[' || c == '{') {
+      if (++depth > max_nesting)
+        return line;
+    } else if ((c == ']' || c == '}') && depth > 0) {
+      --depth;
+    }
+  }
+  return 0;
+}
+
+std::string too_deep_text() {
+  return "lists and dictionaries nested more than " +
+         std::to_string(max_nesting) + " deep: urlpoll reads at most " +
+         std::to_string(max_nesting) + " levels";
+}
+
 std::string too_large(const std::string& duration) {
   return "the duration " + duration +
          " is too large: urlpoll counts time in nanoseconds, up to 2562047h "
@@ -601,9 +641,12 @@ check_config_file(const caf::config_option_set& options,
   std::string text{std::istreambuf_iterator<char>{input},
                    std::istreambuf_iterator<char>{}};
   // Before CAF reads the file: its parser multiplies a duration out in
-  // int64 nanoseconds, and one too large overflows (undefined behaviour).
+  // int64 nanoseconds, and one too large overflows (undefined behaviour);
+  // it reads nested lists by recursion, and too many overflow the stack.
   for (auto& [line, duration] : huge_durations(text, true))
     errors.push_back(where(path, line) + ": " + too_large(duration));
+  if (auto line = too_deep(text, true); line > 0)
+    errors.push_back(where(path, line) + ": " + too_deep_text());
   if (!errors.empty())
     return errors;
   parser_state ps;
@@ -701,6 +744,11 @@ check_command_line(const caf::config_option_set& options,
       if (!huge.empty()) {
         errors.push_back("'" + arg.substr(0, eq) + "' on the command line: " +
                          too_large(huge.front().second));
+        continue;
+      }
+      if (too_deep(arg.substr(eq + 1), false) > 0) {
+        errors.push_back("'" + arg.substr(0, eq) +
+                         "' on the command line: " + too_deep_text());
         continue;
       }
     }

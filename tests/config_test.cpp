@@ -575,6 +575,38 @@ TEST_CASE("a duration too large is refused in every form of number CAF "
   CHECK(check("[urlpoll]\nurls = [\"http://a/\"] ; not -100000000h\n").empty());
 }
 
+TEST_CASE("lists nested too deep and a /regex/ too long are refused, not "
+          "a crash") {
+  // Found probing past the fuzz targets' 4 KiB inputs with their build
+  // (crash-deep-list, crash-long-regex): CAF's parser and std::regex recurse
+  // per level and per character, and overflowed the stack at 50,000 '[' or
+  // 100,000 characters of body-match: urlpoll --check-config crashed.
+  auto e = only_error("[urlpoll]\nurls = [\"http://a/\"]\n; [[[[ in a comment\n"
+                      "targets = " +
+                      std::string(50'000, '[') + "\n");
+  CHECK_MESSAGE(contains(e, "test.conf:4: lists and dictionaries nested more "
+                            "than 32 deep"),
+                e);
+  CHECK(check("[urlpoll]\ntargets = [{ url = \"http://a/[[[[[[[[[[[[[[[[[[[[["
+              "[[[[[[[[[[[[[[[\", headers = { A = \"b\" } }]\n")
+          .empty());
+  startup cli{{"--urlpoll.urls=" + std::string(50'000, '[')}};
+  CHECK_MESSAGE(contains(cli.all_errors(), "'--urlpoll.urls' on the command "
+                                           "line: lists and dictionaries "
+                                           "nested more than 32 deep"),
+                cli.all_errors());
+  startup regex{{"--urlpoll.urls=[\"http://a/\"]", "--urlpoll.method=GET",
+                 "--urlpoll.body-match=/" + std::string(100'000, 'a') + "/"}};
+  CHECK_MESSAGE(contains(regex.all_errors(),
+                         "a /regex/ of 100000 characters is too long: at most "
+                         "1000"),
+                regex.all_errors());
+  startup fits{{"--urlpoll.urls=[\"http://a/\"]", "--urlpoll.method=GET",
+                "--urlpoll.body-match=/" + std::string(500, '(') +
+                  std::string(500, ')') + "/"}};
+  CHECK_MESSAGE(fits.errors.empty(), fits.all_errors());
+}
+
 TEST_CASE("a relative path set in the config file is relative to its folder, "
           "one set on the command line to the working directory") {
   temp_dir dir;

@@ -484,10 +484,11 @@ std::vector<std::pair<int, std::string>> huge_durations(const std::string& text,
           break;
         count = count * base + d;
       }
+      // CAF multiplies as soon as it has read a unit, whatever follows it
+      // ("-100000000ht" overflows before the 't' is an error).
       for (auto& [unit, nanoseconds] : units) {
         auto length = std::strlen(unit);
-        if (text.compare(end, length, unit) != 0 ||
-            (end + length < text.size() && word_char(text[end + length])))
+        if (text.compare(end, length, unit) != 0)
           continue;
         if (count * nanoseconds >
             static_cast<long double>(std::numeric_limits<int64_t>::max()))

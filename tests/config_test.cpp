@@ -568,6 +568,10 @@ TEST_CASE("a duration too large is refused in every form of number CAF "
                  std::string{"--urlpoll.timeout="} + duration}};
     CHECK_MESSAGE(contains(cli.all_errors(), "is too large"), cli.all_errors());
   }
+  // CAF multiplies as soon as it has read the unit: the 't' is an error
+  // only after the overflow.
+  CHECK(contains(only_error("[urlpoll]\npoll-interval = -100000000ht\n"),
+                 "test.conf:2: the duration -100000000h is too large"));
   // Numbers that fit, and those in comments, stay CAF's.
   CHECK(check("[urlpoll]\npoll-interval = -2562047h\ntimeout = 0x10s\n"
               "flap-window = 0b11min\nerror-backoff = 010s\n")

@@ -30,24 +30,19 @@ namespace urlpoll {
 
 namespace {
 
-/// The most response header bytes a poll takes; more ends it as down.
-constexpr size_t max_header_bytes = 64 * 1024;
-
 /// One poll in flight.
 struct transfer {
   poll_request request;
   caf::response_promise promise;
   caf::timestamp started;
-  /// The last "HTTP/1.1 200 OK" line; a later one replaces an earlier one.
-  std::string status_line;
+  /// The status line and the size of the answer's headers.
+  answer_head head;
   char error_buffer[CURL_ERROR_SIZE] = {};
   curl_slist* headers = nullptr;
-  size_t header_bytes = 0;
   size_t body_bytes = 0;
   /// The start of the body, kept only to match body-match against.
   std::string body;
-  /// Why urlpoll ended the transfer itself, if it did.
-  bool headers_too_big = false;
+  /// Why urlpoll ended the transfer itself, if it did (or head.too_big).
   bool body_cut = false;
   /// HEAD was refused and this is the GET that followed.
   bool head_refused = false;
@@ -56,19 +51,11 @@ struct transfer {
 };
 
 // Keeps the status line and drops every other header, and ends a transfer
-// whose headers pass max_header_bytes: memory stays bounded whatever the
-// server sends.
+// whose headers pass max_header_bytes (take_header_line).
 size_t on_header(char* data, size_t size, size_t count, void* user) {
   auto bytes = size * count;
   auto* job = static_cast<transfer*>(user);
-  job->header_bytes += bytes;
-  if (job->header_bytes > max_header_bytes) {
-    job->headers_too_big = true;
-    return 0;
-  }
-  if (bytes >= 5 && std::char_traits<char>::compare(data, "HTTP/", 5) == 0)
-    job->status_line.assign(data, std::min<size_t>(bytes, 256));
-  return bytes;
+  return take_header_line(job->head, data, bytes) ? bytes : 0;
 }
 
 // Reads at most max_body bytes of a body, keeping them only for body-match;
@@ -405,8 +392,7 @@ private:
       if (answer == 405 || answer == 501) {
         curl_multi_remove_handle(multi_, easy);
         job.head_refused = true;
-        job.status_line.clear();
-        job.header_bytes = 0;
+        job.head = answer_head{};
         job.body_bytes = 0;
         use_method(easy, http_method::get);
         if (curl_multi_add_handle(multi_, easy) == CURLM_OK)
@@ -434,19 +420,19 @@ private:
     // Ended by urlpoll at max-body: the answer is judged on what arrived.
     if (code == CURLE_WRITE_ERROR && job.body_cut)
       code = CURLE_OK;
-    if (code == CURLE_WRITE_ERROR && job.headers_too_big) {
+    if (code == CURLE_WRITE_ERROR && job.head.too_big) {
       result.status = "the answer's headers are larger than " +
                       std::to_string(max_header_bytes / 1024) + " KiB";
     } else if (code == CURLE_OK && http_code > 0) {
       result.code = static_cast<uint16_t>(http_code);
-      result.status = status_text(http_code, job.status_line);
+      result.status = status_text(http_code, job.head.status_line);
     } else {
       long os_errno = 0;
       curl_easy_getinfo(easy, CURLINFO_OS_ERRNO, &os_errno);
       transfer_report report;
       report.curl_code = code;
       report.http_code = http_code;
-      report.status_line = job.status_line;
+      report.status_line = job.head.status_line;
       report.os_errno = static_cast<int>(os_errno);
       report.error_buffer = job.error_buffer;
       report.timeout = job.request.timeout;

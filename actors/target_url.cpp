@@ -45,8 +45,12 @@ std::string lowercase(std::string x) {
   return x;
 }
 
-// Decodes UTF-8 into code points; false when it is not valid UTF-8.
+// Decodes UTF-8 into code points; false when it is not valid UTF-8 (RFC
+// 3629): an overlong form ("\xc0\x80" for U+0000), a surrogate or a code
+// point past U+10FFFF is no character, and would pass into a host name as it
+// came.
 bool decode_utf8(const std::string& text, std::vector<uint32_t>& out) {
+  static constexpr uint32_t least[] = {0, 0, 0x80, 0x800, 0x10000};
   for (size_t i = 0; i < text.size();) {
     auto c = static_cast<unsigned char>(text[i]);
     size_t length = c < 0x80         ? 1
@@ -63,6 +67,9 @@ bool decode_utf8(const std::string& text, std::vector<uint32_t>& out) {
         return false;
       point = (point << 6) | (next & 0x3f);
     }
+    if (point < least[length] || point > 0x10ffff ||
+        (point >= 0xd800 && point <= 0xdfff))
+      return false;
     out.push_back(point);
     i += length;
   }

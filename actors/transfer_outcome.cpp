@@ -1,5 +1,6 @@
 #include "actors/transfer_outcome.hpp"
 
+#include <algorithm>
 #include <cctype>
 #include <cerrno>
 #include <cstring>
@@ -92,6 +93,17 @@ std::string printable(std::string x) {
 }
 
 } // namespace
+
+bool take_header_line(answer_head& head, const char* data, size_t size) {
+  head.bytes += size;
+  if (head.bytes > max_header_bytes) {
+    head.too_big = true;
+    return false;
+  }
+  if (size >= 5 && std::char_traits<char>::compare(data, "HTTP/", 5) == 0)
+    head.status_line.assign(data, std::min<size_t>(size, 256));
+  return true;
+}
 
 std::string status_text(long http_code, const std::string& status_line) {
   // "HTTP/1.1 200 OK": the reason phrase follows the second space.

@@ -2,6 +2,7 @@
 // means, in the words urlpoll shows. Pure functions, tested without a network.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <string>
 
@@ -26,6 +27,28 @@ struct transfer_report {
   /// The redirects it could follow.
   long max_redirects = 0;
 };
+
+/// The most response header bytes a poll takes; more ends it as down.
+constexpr size_t max_header_bytes = 64 * 1024;
+
+/// What a poll keeps of an answer's head as libcurl hands it over, one line
+/// at a time: the status line of every answer (an interim 1xx, each redirect
+/// followed) and each header line.
+struct answer_head {
+  /// The last "HTTP/1.1 200 OK" line, at most 256 bytes; a later one
+  /// replaces an earlier one.
+  std::string status_line;
+  /// The header bytes taken so far.
+  size_t bytes = 0;
+  /// The headers passed max_header_bytes.
+  bool too_big = false;
+};
+
+/// Takes one header line of `size` bytes into `head`: libcurl's header
+/// callback, without libcurl. Keeps the status line and drops every other
+/// header, so memory stays bounded whatever the server sends. False once the
+/// headers pass max_header_bytes: the transfer is to end.
+bool take_header_line(answer_head& head, const char* data, size_t size);
 
 /// "200 OK" from an answer; the server's reason phrase when it sent one, the
 /// standard one otherwise (HTTP/2 has none).

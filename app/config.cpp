@@ -429,7 +429,8 @@ private:
 };
 
 // CAF reads a duration into int64 nanoseconds and lets a larger one wrap
-// around silently (100000000h becomes -8.9e9s): find them in the text.
+// around silently (100000000h becomes -8.9e9s): find them in the text, in
+// every form CAF reads (-100000000h, 0xffffffffffh, 0b1...h, 0777...h).
 // Returns each too large duration with its line, outside "strings" and, in a
 // file, ; comments.
 std::vector<std::pair<int, std::string>> huge_durations(const std::string& text,
@@ -441,6 +442,23 @@ std::vector<std::pair<int, std::string>> huge_durations(const std::string& text,
   auto word_char = [](char c) {
     return std::isalnum(static_cast<unsigned char>(c)) || c == '_' ||
            c == '.' || c == '-';
+  };
+  auto digit_value = [](char c) {
+    return std::isdigit(static_cast<unsigned char>(c)) ? c - '0'
+           : std::isxdigit(static_cast<unsigned char>(c))
+             ? std::tolower(static_cast<unsigned char>(c)) - 'a' + 10
+             : -1;
+  };
+  // A number starts with a digit, or a sign before one, after no part of a
+  // word ("-" is one: flap-window, but not "= -5h").
+  auto starts_number = [&](size_t i) {
+    auto c = text[i];
+    auto digit = [&](size_t k) {
+      return k < text.size() &&
+             std::isdigit(static_cast<unsigned char>(text[k]));
+    };
+    return (i == 0 || !word_char(text[i - 1])) &&
+           (digit(i) || ((c == '-' || c == '+') && digit(i + 1)));
   };
   int line = 1;
   for (size_t i = 0; i < text.size(); ++i) {
@@ -456,18 +474,36 @@ std::vector<std::pair<int, std::string>> huge_durations(const std::string& text,
     } else if (c == ';' && comments) {
       while (i + 1 < text.size() && text[i + 1] != '\n')
         ++i;
-    } else if (std::isdigit(static_cast<unsigned char>(c)) &&
-               (i == 0 || !word_char(text[i - 1]))) {
+    } else if (starts_number(i)) {
+      // A whole number as CAF reads one: a sign, then 0x and hex digits, 0b
+      // and binary digits, 0 and octal digits, or decimal digits.
       auto end = i;
-      while (end < text.size() &&
-             std::isdigit(static_cast<unsigned char>(text[end])))
+      if (text[end] == '-' || text[end] == '+')
         ++end;
+      int base = 10;
+      if (text[end] == '0' && end + 1 < text.size()) {
+        auto next = text[end + 1];
+        if (next == 'x' || next == 'X')
+          base = 16;
+        else if (next == 'b' || next == 'B')
+          base = 2;
+        else if (std::isdigit(static_cast<unsigned char>(next)))
+          base = 8;
+        end += base == 8 ? 1 : base == 10 ? 0 : 2;
+      }
+      long double count = 0;
+      for (; end < text.size(); ++end) {
+        auto d = digit_value(text[end]);
+        if (d < 0 || d >= base)
+          break;
+        count = count * base + d;
+      }
+      // CAF multiplies as soon as it has read a unit, whatever follows it
+      // ("-100000000ht" overflows before the 't' is an error).
       for (auto& [unit, nanoseconds] : units) {
         auto length = std::strlen(unit);
-        if (text.compare(end, length, unit) != 0 ||
-            (end + length < text.size() && word_char(text[end + length])))
+        if (text.compare(end, length, unit) != 0)
           continue;
-        auto count = std::strtold(text.substr(i, end - i).c_str(), nullptr);
         if (count * nanoseconds >
             static_cast<long double>(std::numeric_limits<int64_t>::max()))
           result.emplace_back(line, text.substr(i, end - i + length));
@@ -478,6 +514,46 @@ std::vector<std::pair<int, std::string>> huge_durations(const std::string& text,
     }
   }
   return result;
+}
+
+/// How deep lists and dictionaries may nest. CAF's parser reads them
+/// recursively: 50,000 '[' overflow the stack, and a crash is no way to
+/// refuse a configuration (a reload of one would end a running urlpoll).
+constexpr int max_nesting = 32;
+
+// The line on which `text` opens more than max_nesting lists and
+// dictionaries, outside "strings" and, in a file, ; comments; 0 when it
+// never does.
+int too_deep(const std::string& text, bool comments) {
+  int line = 1;
+  int depth = 0;
+  for (size_t i = 0; i < text.size(); ++i) {
+    auto c = text[i];
+    if (c == '\n') {
+      ++line;
+    } else if (c == '"') {
+      for (++i; i < text.size() && text[i] != '"'; ++i)
+        if (text[i] == '\\')
+          ++i;
+        else if (text[i] == '\n')
+          ++line;
+    } else if (c == ';' && comments) {
+      while (i + 1 < text.size() && text[i + 1] != '\n')
+        ++i;
+    } else if (c == '[' || c == '{') {
+      if (++depth > max_nesting)
+        return line;
+    } else if ((c == ']' || c == '}') && depth > 0) {
+      --depth;
+    }
+  }
+  return 0;
+}
+
+std::string too_deep_text() {
+  return "lists and dictionaries nested more than " +
+         std::to_string(max_nesting) + " deep: urlpoll reads at most " +
+         std::to_string(max_nesting) + " levels";
 }
 
 std::string too_large(const std::string& duration) {
@@ -580,9 +656,12 @@ check_config_file(const caf::config_option_set& options,
   std::string text{std::istreambuf_iterator<char>{input},
                    std::istreambuf_iterator<char>{}};
   // Before CAF reads the file: its parser multiplies a duration out in
-  // int64 nanoseconds, and one too large overflows (undefined behaviour).
+  // int64 nanoseconds, and one too large overflows (undefined behaviour);
+  // it reads nested lists by recursion, and too many overflow the stack.
   for (auto& [line, duration] : huge_durations(text, true))
     errors.push_back(where(path, line) + ": " + too_large(duration));
+  if (auto line = too_deep(text, true); line > 0)
+    errors.push_back(where(path, line) + ": " + too_deep_text());
   if (!errors.empty())
     return errors;
   parser_state ps;
@@ -680,6 +759,11 @@ check_command_line(const caf::config_option_set& options,
       if (!huge.empty()) {
         errors.push_back("'" + arg.substr(0, eq) + "' on the command line: " +
                          too_large(huge.front().second));
+        continue;
+      }
+      if (too_deep(arg.substr(eq + 1), false) > 0) {
+        errors.push_back("'" + arg.substr(0, eq) +
+                         "' on the command line: " + too_deep_text());
         continue;
       }
     }

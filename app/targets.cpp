@@ -306,6 +306,15 @@ std::string read_headers(const caf::config_value& value,
   return {};
 }
 
+namespace {
+
+/// The longest body-match /regex/. std::regex compiles a pattern by
+/// recursion, a level per character or group: 100,000 characters overflow
+/// the stack.
+constexpr size_t max_regex_length = 1000;
+
+} // namespace
+
 std::vector<std::pair<std::string, std::string>>
 check_rules(const target_rules& rules) {
   std::vector<std::pair<std::string, std::string>> problems;
@@ -315,11 +324,19 @@ check_rules(const target_rules& rules) {
     problems.emplace_back("body-match", "needs method = \"GET\": a HEAD "
                                         "answer has no body");
   if (pattern.size() >= 2 && pattern.front() == '/' && pattern.back() == '/') {
-    try {
-      std::regex{pattern.substr(1, pattern.size() - 2)};
-    } catch (const std::regex_error& err) {
+    if (pattern.size() - 2 > max_regex_length) {
       problems.emplace_back(
-        "body-match", pattern + " is not a regular expression: " + err.what());
+        "body-match", "a /regex/ of " + std::to_string(pattern.size() - 2) +
+                        " characters is too long: at most " +
+                        std::to_string(max_regex_length));
+    } else {
+      try {
+        std::regex{pattern.substr(1, pattern.size() - 2)};
+      } catch (const std::regex_error& err) {
+        problems.emplace_back("body-match",
+                              pattern +
+                                " is not a regular expression: " + err.what());
+      }
     }
   }
   auto positive = [&](const char* key, caf::timespan x) {

@@ -549,6 +549,69 @@ TEST_CASE("a duration too large for urlpoll is refused in words, on the "
   CHECK(contains(nested.all_errors(), "9999999999999s is too large"));
 }
 
+TEST_CASE("a duration too large is refused in every form of number CAF "
+          "reads: negative, hex, binary, octal") {
+  // Found by tests/fuzz/config (crash-negative-duration): these passed the
+  // check, and CAF's int64 multiplication overflowed (undefined behaviour;
+  // in practice a wrapped duration, or INT64_MIN, which format_duration
+  // negates).
+  for (auto duration :
+       {"-100000000h", "0x7fffffffffh", "-0x8000000000000000ns",
+        "0b1111111111111111111111111111111111111111h", "+100000000h",
+        "07777777777777777h", "-9223372036854775808ns"}) {
+    auto e = only_error(std::string{"[urlpoll]\nurls = [\"http://a/\"]\n"
+                                    "poll-interval = "} +
+                        duration + "\n");
+    CHECK_MESSAGE(contains(e, std::string{"test.conf:3: the duration "} +
+                                duration + " is too large"),
+                  e);
+    startup cli{{"--urlpoll.urls=[\"http://a/\"]",
+                 std::string{"--urlpoll.timeout="} + duration}};
+    CHECK_MESSAGE(contains(cli.all_errors(), "is too large"), cli.all_errors());
+  }
+  // CAF multiplies as soon as it has read the unit: the 't' is an error
+  // only after the overflow.
+  CHECK(contains(only_error("[urlpoll]\npoll-interval = -100000000ht\n"),
+                 "test.conf:2: the duration -100000000h is too large"));
+  // Numbers that fit, and those in comments, stay CAF's.
+  CHECK(check("[urlpoll]\npoll-interval = -2562047h\ntimeout = 0x10s\n"
+              "flap-window = 0b11min\nerror-backoff = 010s\n")
+          .empty());
+  CHECK(check("[urlpoll]\nurls = [\"http://a/\"] ; not -100000000h\n").empty());
+}
+
+TEST_CASE("lists nested too deep and a /regex/ too long are refused, not "
+          "a crash") {
+  // Found probing past the fuzz targets' 4 KiB inputs with their build
+  // (crash-deep-list, crash-long-regex): CAF's parser and std::regex recurse
+  // per level and per character, and overflowed the stack at 50,000 '[' or
+  // 100,000 characters of body-match: urlpoll --check-config crashed.
+  auto e = only_error("[urlpoll]\nurls = [\"http://a/\"]\n; [[[[ in a comment\n"
+                      "targets = " +
+                      std::string(50'000, '[') + "\n");
+  CHECK_MESSAGE(contains(e, "test.conf:4: lists and dictionaries nested more "
+                            "than 32 deep"),
+                e);
+  CHECK(check("[urlpoll]\ntargets = [{ url = \"http://a/[[[[[[[[[[[[[[[[[[[[["
+              "[[[[[[[[[[[[[[[\", headers = { A = \"b\" } }]\n")
+          .empty());
+  startup cli{{"--urlpoll.urls=" + std::string(50'000, '[')}};
+  CHECK_MESSAGE(contains(cli.all_errors(), "'--urlpoll.urls' on the command "
+                                           "line: lists and dictionaries "
+                                           "nested more than 32 deep"),
+                cli.all_errors());
+  startup regex{{"--urlpoll.urls=[\"http://a/\"]", "--urlpoll.method=GET",
+                 "--urlpoll.body-match=/" + std::string(100'000, 'a') + "/"}};
+  CHECK_MESSAGE(contains(regex.all_errors(),
+                         "a /regex/ of 100000 characters is too long: at most "
+                         "1000"),
+                regex.all_errors());
+  startup fits{{"--urlpoll.urls=[\"http://a/\"]", "--urlpoll.method=GET",
+                "--urlpoll.body-match=/" + std::string(500, '(') +
+                  std::string(500, ')') + "/"}};
+  CHECK_MESSAGE(fits.errors.empty(), fits.all_errors());
+}
+
 TEST_CASE("a relative path set in the config file is relative to its folder, "
           "one set on the command line to the working directory") {
   temp_dir dir;

@@ -60,6 +60,19 @@ TEST_CASE("an international host name is refused with its punycode form "
   CHECK_FALSE(check_url("http://bücher.example/", true));
 }
 
+TEST_CASE("a host that is not UTF-8 has no punycode form") {
+  // Found by tests/fuzz/url_check (crash-overlong-utf8): these were taken as
+  // characters and came back as they were, bytes past ASCII in a name that
+  // the error told the user to write instead.
+  CHECK(punycode_host("\xc0\x80.example").empty());         // overlong U+0000
+  CHECK(punycode_host("a\xe0\x80\xaf.example").empty());    // overlong '/'
+  CHECK(punycode_host("\xed\xa0\x80.example").empty());     // a surrogate
+  CHECK(punycode_host("\xf4\x90\x80\x80.example").empty()); // past U+10FFFF
+  CHECK(punycode_host("\xf4\x8f\xbf\xbf") == "xn--dn32g");  // U+10FFFF
+  auto reason = check_url("http://\xc0\x80.example/", false).value_or("");
+  CHECK_MESSAGE(reason.find("is not valid UTF-8") != std::string::npos, reason);
+}
+
 TEST_CASE("a webhook is shown by scheme, host and port: its path may be its "
           "secret") {
   CHECK(urlpoll::origin_of("https://hooks.slack.com/services/T000/B000/XXXX") ==

@@ -58,3 +58,27 @@ TEST_CASE("a hostile reason phrase is shown as printable ASCII only") {
   report.error_buffer = "Protocol \"\xc3(\" not supported";
   CHECK(describe_error(report).find('\xc3') == std::string::npos);
 }
+
+TEST_CASE("an answer's head keeps its last status line and its size") {
+  answer_head head;
+  auto take = [&](const std::string& line) {
+    return take_header_line(head, line.data(), line.size());
+  };
+  CHECK(take("HTTP/1.1 100 Continue\r\n"));
+  CHECK(take("\r\n"));
+  CHECK(take("HTTP/1.1 200 OK\r\n"));
+  CHECK(take("Content-Type: text/plain\r\n"));
+  CHECK(head.status_line == "HTTP/1.1 200 OK\r\n");
+  CHECK(head.bytes == 68);
+  SUBCASE("a status line is kept to its first 256 bytes") {
+    CHECK(take("HTTP/1.1 200 " + std::string(1000, 'x') + "\r\n"));
+    CHECK(head.status_line.size() == 256);
+  }
+  SUBCASE("headers past 64 KiB end the transfer") {
+    std::string line(1000, 'x');
+    while (take(line))
+      CHECK_FALSE(head.too_big);
+    CHECK(head.too_big);
+    CHECK(head.bytes > max_header_bytes);
+  }
+}

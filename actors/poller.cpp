@@ -8,7 +8,7 @@
 #include <limits>
 #include <memory>
 #include <optional>
-#include <regex>
+#include <re2/re2.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
@@ -481,17 +481,14 @@ private:
     if (pattern.size() < 2 || pattern.front() != '/' || pattern.back() != '/')
       return job.body.find(pattern) != std::string::npos;
     auto i = regexes_.find(pattern);
-    if (i == regexes_.end()) {
-      try {
-        i =
-          regexes_
-            .emplace(pattern, std::regex{pattern.substr(1, pattern.size() - 2)})
+    if (i == regexes_.end())
+      i = regexes_
+            .emplace(pattern,
+                     std::make_unique<re2::RE2>(
+                       pattern.substr(1, pattern.size() - 2), re2::RE2::Quiet))
             .first;
-      } catch (const std::regex_error&) {
-        return false; // refused at start-up; a remote coordinator may differ
-      }
-    }
-    return std::regex_search(job.body, i->second);
+    // Refused at start-up when not ok; a remote coordinator may differ.
+    return i->second->ok() && re2::RE2::PartialMatch(job.body, *i->second);
   }
 
   size_t max_in_flight_;
@@ -510,7 +507,9 @@ private:
   std::string default_ca_file_;
   /// The last certificate expiry seen per origin (scheme://host:port).
   std::unordered_map<std::string, caf::timestamp> cert_expiry_;
-  std::unordered_map<std::string, std::regex> regexes_;
+  /// body-match /regex/es, compiled once. RE2: linear time and no
+  /// recursion, so no body a server sends can crash or stall the poller.
+  std::unordered_map<std::string, std::unique_ptr<re2::RE2>> regexes_;
   std::deque<std::unique_ptr<transfer>> waiting_;
 };
 

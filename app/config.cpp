@@ -845,6 +845,8 @@ std::vector<std::string> join_config_file(int argc, char** argv,
 // poll then would fail as if its target were down. Instead, polls wait.
 size_t fit_file_limit(size_t pollers, size_t max_in_flight, uint64_t limit,
                       std::vector<std::string>& warnings) {
+  if (pollers == 0)
+    return max_in_flight; // refused elsewhere
   auto reserve = std::min<uint64_t>(256, limit / 2);
   auto per_poller = std::max<uint64_t>(1, (limit - reserve) / pollers);
   if (max_in_flight <= per_poller)

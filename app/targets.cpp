@@ -5,7 +5,7 @@
 #include <cerrno>
 #include <cstring>
 #include <fstream>
-#include <regex>
+#include <re2/re2.h>
 
 #include "actors/target_url.hpp"
 #include "actors/transfer_outcome.hpp"
@@ -102,8 +102,8 @@ const std::vector<rule_key>& rule_keys() {
      "the most back-off added: the delay after a failure is `interval + "
      "min(error-backoff × consecutive failures, max-backoff)`"},
     {"body-match", "body-match", k::text, 0, 0, "none",
-     "with `GET`: text the body must contain, or `/regex/` (ECMAScript) it "
-     "must match"},
+     "with `GET`: text the body must contain, or `/regex/` (RE2 syntax: "
+     "linear time, no back-references) it must match"},
     {"max-body", "max-body", k::whole_number, 1, 64 * 1024 * 1024, "`65536`",
      "bytes of body read at most; the transfer ends there and the answer is "
      "judged on what arrived"},
@@ -308,9 +308,8 @@ std::string read_headers(const caf::config_value& value,
 
 namespace {
 
-/// The longest body-match /regex/. std::regex compiles a pattern by
-/// recursion, a level per character or group: 100,000 characters overflow
-/// the stack.
+/// The longest body-match /regex/: longer ones are mistakes, and each
+/// poller keeps every pattern compiled.
 constexpr size_t max_regex_length = 1000;
 
 } // namespace
@@ -330,13 +329,14 @@ check_rules(const target_rules& rules) {
                         " characters is too long: at most " +
                         std::to_string(max_regex_length));
     } else {
-      try {
-        std::regex{pattern.substr(1, pattern.size() - 2)};
-      } catch (const std::regex_error& err) {
+      // RE2's syntax, as the pollers match it.
+      re2::RE2 re{pattern.substr(1, pattern.size() - 2), re2::RE2::Quiet};
+      if (!re.ok())
         problems.emplace_back("body-match",
                               pattern +
-                                " is not a regular expression: " + err.what());
-      }
+                                " is not a regular expression (RE2 "
+                                "syntax): " +
+                                re.error());
     }
   }
   auto positive = [&](const char* key, caf::timespan x) {

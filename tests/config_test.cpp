@@ -773,7 +773,7 @@ TEST_CASE("the README's table of [urlpoll] options is the one urlpoll "
   }
 }
 
-TEST_CASE("under systemd a relative history path is in the StateDirectory; "
+TEST_CASE("under systemd a relative history path is in the StateDirectory, "
           "elsewhere next to the config file") {
   temp_dir dir;
   auto file = dir.write("u.conf", "[urlpoll]\nurls = [\"http://a/\"]\n");

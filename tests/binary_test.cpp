@@ -190,6 +190,42 @@ TEST_CASE("SIGTERM mid-poll stops urlpoll within 2 seconds with exit 0") {
   }
 }
 
+TEST_CASE("SIGTERM with 200000 targets prints the final state and exits 0") {
+  // Stopping this many resources keeps the scheduler busy for a second or
+  // more before the state monitor can answer for the final status (found by
+  // bench/soak at 100,000 targets).
+  temp_dir dir;
+  auto refused = "http://127.0.0.1:" + std::to_string(closed_port()) + "/?t=";
+  std::string urls;
+  for (int i = 0; i < 200'000; ++i)
+    urls += refused + std::to_string(i) + '\n';
+  auto file = dir.write("targets.txt", urls);
+  // The shipped configuration: its scheduler is one thread.
+  child c{URLPOLL_BINARY,
+          {"--config-file=" URLPOLL_SOURCE_DIR "/caf-application.conf",
+           "--urlpoll.urls=[]", "--urlpoll.url-file=" + file,
+           "--urlpoll.poll-interval=1h", "--urlpoll.start-spread=1h",
+           "--urlpoll.status-interval=1h", "--urlpoll.history="},
+          dir.path};
+  // Running for a while: the first polls (55 a second over start-spread)
+  // have failed.
+  REQUIRE(c.wait_for(
+    [](auto&, auto& err) {
+      size_t refused = 0;
+      for (auto at = err.find("connection refused"); at != std::string::npos;
+           at = err.find("connection refused", at + 1))
+        ++refused;
+      return contains(err, "monitoring 200000 targets") && refused >= 150;
+    },
+    60s));
+  c.signal(SIGTERM);
+  auto r = c.wait(60s);
+  CHECK_MESSAGE(r.exit_code == 0, r.err);
+  CHECK_MESSAGE(!contains(r.err, "no final status"), r.err);
+  CHECK_MESSAGE(contains(r.out, "200000 targets: 0 up, 0 degraded"),
+                "the final state is printed: " << r.out.substr(0, 200));
+}
+
 TEST_CASE("a password in a URL never appears in any output") {
   http_server server;
   temp_dir dir;

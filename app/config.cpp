@@ -428,6 +428,31 @@ private:
   caf::config_value::list list_;
 };
 
+// Calls `visit(i, line)` for each character of `text` outside "strings"
+// and, in a file (`comments`), ; comments, with the line it is on; `visit`
+// may move `i` on past what it read, and ends the walk by returning false.
+template <class Visit>
+void walk_code(const std::string& text, bool comments, Visit visit) {
+  int line = 1;
+  for (size_t i = 0; i < text.size(); ++i) {
+    auto c = text[i];
+    if (c == '\n') {
+      ++line;
+    } else if (c == '"') {
+      for (++i; i < text.size() && text[i] != '"'; ++i)
+        if (text[i] == '\\')
+          ++i;
+        else if (text[i] == '\n')
+          ++line;
+    } else if (c == ';' && comments) {
+      while (i + 1 < text.size() && text[i + 1] != '\n')
+        ++i;
+    } else if (!visit(i, line)) {
+      return;
+    }
+  }
+}
+
 // CAF reads a duration into int64 nanoseconds and lets a larger one wrap
 // around silently (100000000h becomes -8.9e9s): find them in the text, in
 // every form CAF reads (-100000000h, 0xffffffffffh, 0b1...h, 0777...h).
@@ -460,59 +485,47 @@ std::vector<std::pair<int, std::string>> huge_durations(const std::string& text,
     return (i == 0 || !word_char(text[i - 1])) &&
            (digit(i) || ((c == '-' || c == '+') && digit(i + 1)));
   };
-  int line = 1;
-  for (size_t i = 0; i < text.size(); ++i) {
-    auto c = text[i];
-    if (c == '\n') {
-      ++line;
-    } else if (c == '"') {
-      for (++i; i < text.size() && text[i] != '"'; ++i)
-        if (text[i] == '\\')
-          ++i;
-        else if (text[i] == '\n')
-          ++line;
-    } else if (c == ';' && comments) {
-      while (i + 1 < text.size() && text[i + 1] != '\n')
-        ++i;
-    } else if (starts_number(i)) {
-      // A whole number as CAF reads one: a sign, then 0x and hex digits, 0b
-      // and binary digits, 0 and octal digits, or decimal digits.
-      auto end = i;
-      if (text[end] == '-' || text[end] == '+')
-        ++end;
-      int base = 10;
-      if (text[end] == '0' && end + 1 < text.size()) {
-        auto next = text[end + 1];
-        if (next == 'x' || next == 'X')
-          base = 16;
-        else if (next == 'b' || next == 'B')
-          base = 2;
-        else if (std::isdigit(static_cast<unsigned char>(next)))
-          base = 8;
-        end += base == 8 ? 1 : base == 10 ? 0 : 2;
-      }
-      long double count = 0;
-      for (; end < text.size(); ++end) {
-        auto d = digit_value(text[end]);
-        if (d < 0 || d >= base)
-          break;
-        count = count * base + d;
-      }
-      // CAF multiplies as soon as it has read a unit, whatever follows it
-      // ("-100000000ht" overflows before the 't' is an error).
-      for (auto& [unit, nanoseconds] : units) {
-        auto length = std::strlen(unit);
-        if (text.compare(end, length, unit) != 0)
-          continue;
-        if (count * nanoseconds >
-            static_cast<long double>(std::numeric_limits<int64_t>::max()))
-          result.emplace_back(line, text.substr(i, end - i + length));
-        end += length;
-        break;
-      }
-      i = end - 1;
+  walk_code(text, comments, [&](size_t& i, int line) {
+    if (!starts_number(i))
+      return true;
+    // A whole number as CAF reads one: a sign, then 0x and hex digits, 0b
+    // and binary digits, 0 and octal digits, or decimal digits.
+    auto end = i;
+    if (text[end] == '-' || text[end] == '+')
+      ++end;
+    int base = 10;
+    if (text[end] == '0' && end + 1 < text.size()) {
+      auto next = text[end + 1];
+      if (next == 'x' || next == 'X')
+        base = 16;
+      else if (next == 'b' || next == 'B')
+        base = 2;
+      else if (std::isdigit(static_cast<unsigned char>(next)))
+        base = 8;
+      end += base == 8 ? 1 : base == 10 ? 0 : 2;
     }
-  }
+    long double count = 0;
+    for (; end < text.size(); ++end) {
+      auto d = digit_value(text[end]);
+      if (d < 0 || d >= base)
+        break;
+      count = count * base + d;
+    }
+    // CAF multiplies as soon as it has read a unit, whatever follows it
+    // ("-100000000ht" overflows before the 't' is an error).
+    for (auto& [unit, nanoseconds] : units) {
+      auto length = std::strlen(unit);
+      if (text.compare(end, length, unit) != 0)
+        continue;
+      if (count * nanoseconds >
+          static_cast<long double>(std::numeric_limits<int64_t>::max()))
+        result.emplace_back(line, text.substr(i, end - i + length));
+      end += length;
+      break;
+    }
+    i = end - 1;
+    return true;
+  });
   return result;
 }
 
@@ -525,29 +538,21 @@ constexpr int max_nesting = 32;
 // dictionaries, outside "strings" and, in a file, ; comments; 0 when it
 // never does.
 int too_deep(const std::string& text, bool comments) {
-  int line = 1;
   int depth = 0;
-  for (size_t i = 0; i < text.size(); ++i) {
+  int found = 0;
+  walk_code(text, comments, [&](size_t& i, int line) {
     auto c = text[i];
-    if (c == '\n') {
-      ++line;
-    } else if (c == '"') {
-      for (++i; i < text.size() && text[i] != '"'; ++i)
-        if (text[i] == '\\')
-          ++i;
-        else if (text[i] == '\n')
-          ++line;
-    } else if (c == ';' && comments) {
-      while (i + 1 < text.size() && text[i + 1] != '\n')
-        ++i;
-    } else if (c == '[' || c == '{') {
-      if (++depth > max_nesting)
-        return line;
+    if (c == '[' || c == '{') {
+      if (++depth > max_nesting) {
+        found = line;
+        return false;
+      }
     } else if ((c == ']' || c == '}') && depth > 0) {
       --depth;
     }
-  }
-  return 0;
+    return true;
+  });
+  return found;
 }
 
 std::string too_deep_text() {

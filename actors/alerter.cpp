@@ -147,7 +147,7 @@ caf::timespan backoff(uint32_t attempts) {
 
 void send_next(alerter_pointer self) {
   auto& st = self->state;
-  if (st.busy || st.queue.empty() || caf::make_timestamp() < st.retry_at)
+  if (st.busy || st.queue.empty() || self->clock().now() < st.retry_at)
     return;
   st.busy = true;
   auto& d = st.queue.front();
@@ -173,7 +173,7 @@ void send_next(alerter_pointer self) {
         st.queue.pop_front();
       } else {
         auto wait = backoff(d.attempts);
-        st.retry_at = caf::make_timestamp() + wait;
+        st.retry_at = self->clock().now() + wait;
         if (st.log)
           st.log({log_level::warning,
                   "urlpoll: alert '" + st.rule.name + "': delivery to " +
@@ -214,7 +214,7 @@ void tell(alerter_pointer self, alerter_state::per_target& target) {
     target.alerted = target.state;
     if (wanted(rule, target.state))
       enqueue(self, to_string(target.state), target, target.state);
-    target.next_reminder = caf::make_timestamp() + rule.repeat_interval;
+    target.next_reminder = self->clock().now() + rule.repeat_interval;
     break;
   case target_state::up:
     target.alerted = target_state::up;
@@ -238,7 +238,7 @@ void resume(alerter_pointer self, const history_resume& from) {
     target.alerted = a.told;
     target.since = a.since;
     target.last = a.last;
-    target.next_reminder = caf::make_timestamp() + st.rule.repeat_interval;
+    target.next_reminder = self->clock().now() + st.rule.repeat_interval;
   }
   for (auto& x : from.states) {
     auto open = st.targets.find(x.name);
@@ -327,7 +327,7 @@ alerter(alerter_pointer self, alert_rule rule, state_monitor_actor monitor,
     },
     [=](remind_atom) {
       auto& st = self->state;
-      auto now = caf::make_timestamp();
+      auto now = self->clock().now();
       if (st.rule.repeat_interval.count() > 0)
         for (auto& [name, target] : st.targets)
           if (target.state == target_state::down &&

@@ -37,13 +37,13 @@
 #include <string>
 #include <vector>
 
-#include "messages/log.hpp"
-
+#include <caf/actor_clock.hpp>
 #include <caf/fwd.hpp>
 #include <caf/typed_actor.hpp>
 
 #include "actors/interfaces.hpp"
 #include "messages/history.hpp"
+#include "messages/log.hpp"
 #include "messages/snapshot.hpp"
 
 namespace urlpoll {
@@ -96,14 +96,16 @@ struct alerter_state {
     target_state state = target_state::unknown;
     bool flapping = false;
     caf::timestamp since;
-    caf::timestamp next_reminder;
+    /// On the actor's (steady) clock, as retry_at: a step of the system
+    /// clock neither sends every reminder at once nor holds them back.
+    caf::actor_clock::time_point next_reminder;
     transition last;
   };
   alert_rule rule;
   std::map<std::string, per_target> targets;
   std::deque<delivery> queue;
   bool busy = false;
-  caf::timestamp retry_at;
+  caf::actor_clock::time_point retry_at;
   caf::actor sender;
   state_monitor_actor monitor;
   /// Whether there is a history that keeps open alerts.
@@ -117,8 +119,8 @@ struct alerter_state {
 /// start-up.
 alerter_actor::behavior_type
 alerter(alerter_actor::stateful_pointer<alerter_state> self, alert_rule rule,
-        state_monitor_actor monitor,
-        std::function<void(log_line)> log, bool remembers = false,
+        state_monitor_actor monitor, std::function<void(log_line)> log,
+        bool remembers = false,
         std::shared_ptr<const history_resume> resumed = nullptr);
 
 } // namespace urlpoll

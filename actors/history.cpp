@@ -20,7 +20,7 @@ using history_pointer = history_actor::stateful_pointer<history_state>;
 /// How often uptime figures are computed again.
 constexpr auto uptime_every = std::chrono::seconds{10};
 /// How often a failing database is complained about on stderr.
-constexpr int64_t complain_every_ms = 60'000;
+constexpr auto complain_every = std::chrono::minutes{1};
 /// Finished hours kept in memory while the database fails: beyond this,
 /// the oldest are dropped (and counted as write errors).
 constexpr size_t max_pending_hours = 2'000'000;
@@ -83,8 +83,8 @@ void complain(history_pointer self, const std::string& what) {
   ++st.errors_since_complaint;
   st.status.failing = true;
   st.status.last_error = what;
-  auto now = now_ms();
-  if (now - st.last_complaint < complain_every_ms)
+  auto now = self->clock().now();
+  if (st.last_complaint && now - *st.last_complaint < complain_every)
     return;
   st.last_complaint = now;
   say(self, log_level::error,
@@ -201,6 +201,16 @@ void report(history_pointer self) {
 // A wall clock step smaller than this is jitter, not a step.
 constexpr int64_t clock_step_ms = 2000;
 
+// A step of `ms`, to the second: "1h", "90min", "17s".
+std::string step_in_words(int64_t ms) {
+  auto s = (ms + 500) / 1000;
+  if (s % 3600 == 0)
+    return std::to_string(s / 3600) + "h";
+  if (s % 60 == 0)
+    return std::to_string(s / 60) + "min";
+  return std::to_string(s) + "s";
+}
+
 // The wall clock stepped (NTP, date -s), which the steady clock did not.
 // Forward: each target counts up to where real time is, and the time skipped is
 // a gap, as if urlpoll had been stopped (a run ends, a new one begins), never
@@ -221,7 +231,7 @@ void notice_clock(history_pointer self) {
   auto step = (wall - seen) - real;
   if (std::abs(step) < clock_step_ms)
     return;
-  auto by = format_duration(std::chrono::milliseconds{std::abs(step)});
+  auto by = step_in_words(std::abs(step));
   if (step < 0) {
     say(self, log_level::notice,
         "urlpoll: history: the system clock stepped back by " + by +

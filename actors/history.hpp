@@ -97,7 +97,9 @@ struct history_state {
   std::vector<std::pair<saved_alert, bool>> pending_alerts;
   std::unordered_map<std::string, int64_t> ids;
   history_status status;
-  int64_t last_complaint = 0;
+  /// On the steady clock: a step of the system clock neither silences the
+  /// complaints nor repeats them.
+  std::optional<caf::actor_clock::time_point> last_complaint;
   uint64_t errors_since_complaint = 0;
   state_monitor_actor monitor;
   caf::actor printer;

@@ -35,6 +35,12 @@ struct transfer {
   poll_request request;
   caf::response_promise promise;
   caf::timestamp started;
+  /// How late it was when it arrived (on the system clock, the one `due`
+  /// is on), and when that was on the steady clock: the wait in line adds
+  /// to it, so a step of the system clock meanwhile does not.
+  caf::timespan late_on_arrival{0};
+  std::chrono::steady_clock::time_point arrived;
+  caf::timespan lateness{0};
   /// The status line and the size of the answer's headers.
   answer_head head;
   char error_buffer[CURL_ERROR_SIZE] = {};
@@ -307,6 +313,8 @@ private:
   // Every poll waits in line until start_waiting() takes it.
   void accept(poll_request request, caf::response_promise promise) {
     auto job = std::make_unique<transfer>();
+    job->late_on_arrival = caf::make_timestamp() - request.due;
+    job->arrived = std::chrono::steady_clock::now();
     job->request = std::move(request);
     job->promise = std::move(promise);
     waiting_.push_back(std::move(job));
@@ -335,6 +343,9 @@ private:
 
   void start(std::unique_ptr<transfer> job) {
     job->started = caf::make_timestamp();
+    job->lateness = std::max(
+      caf::timespan{0},
+      job->late_on_arrival + (std::chrono::steady_clock::now() - job->arrived));
     auto* easy = take_handle();
     auto timeout_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
       job->request.timeout);
@@ -404,7 +415,7 @@ private:
     result.node = node_;
     result.head_refused = job.head_refused;
     result.time = job.started;
-    result.lateness = std::max(caf::timespan{0}, job.started - job.request.due);
+    result.lateness = job.lateness;
     auto timing = [easy](CURLINFO what) {
       curl_off_t us = 0;
       curl_easy_getinfo(easy, what, &us);

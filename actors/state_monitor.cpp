@@ -242,13 +242,19 @@ void send_batch(monitor_pointer self, bool all) {
   if (!st.archive)
     return;
   auto now = caf::make_timestamp();
+  auto steady = self->clock().now();
   auto& b = st.batch;
-  if (all || now - st.last_full_save >= st.history_flush) {
+  if (all || steady - st.last_full_save.steady >= st.history_flush) {
+    // Polled since the last save: the wall clock may have stepped since, so
+    // the earlier of the save's time on it and that time moved by the step
+    // (more saved once rather than one missed).
+    auto cutoff = std::min(st.last_full_save.wall,
+                           now - (steady - st.last_full_save.steady));
     for (auto& t : st.targets)
-      if (t.last_poll >= st.last_full_save || all)
+      if (t.last_poll >= cutoff || all)
         if (t.polls > 0)
           b.states.push_back(saved_of(t));
-    st.last_full_save = now;
+    st.last_full_save = {now, steady};
   }
   if (b.named.empty() && b.gone.empty() && b.samples.empty() &&
       b.transitions.empty() && b.states.empty() && b.alerts.empty())
@@ -505,7 +511,7 @@ state_monitor_actor::behavior_type state_monitor(monitor_pointer self,
       st.archive = std::move(history);
       st.resume = std::move(resume);
       st.history_flush = flush;
-      st.last_full_save = caf::make_timestamp();
+      st.last_full_save = {caf::make_timestamp(), self->clock().now()};
       // Targets tracked before: the history hears of them now.
       for (size_t i = 0; i < st.targets.size(); ++i)
         st.batch.named.emplace_back(st.ids[i], display_name(st.targets[i]));

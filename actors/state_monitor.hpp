@@ -53,6 +53,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include <caf/actor_clock.hpp>
 #include <caf/fwd.hpp>
 #include <caf/typed_response_promise.hpp>
 
@@ -143,7 +144,12 @@ struct state_monitor_state {
   history_actor archive;
   history_batch batch;
   caf::timespan history_flush{0};
-  caf::timestamp last_full_save;
+  /// When every open state was last saved, on the system clock and on the
+  /// actor's steady clock (which paces the saves).
+  struct {
+    caf::timestamp wall;
+    caf::actor_clock::time_point steady;
+  } last_full_save;
   history_status history_info;
   /// What the history resumes, until the first track took it.
   std::shared_ptr<const history_resume> resume;

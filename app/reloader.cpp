@@ -262,7 +262,7 @@ void deliver(reloader_pointer self, reload_report report) {
 // Applies `next` to the running parts; answers the waiting requests once
 // the fleet has taken its targets.
 void apply(reloader_pointer self, settings next, reload_report report,
-           caf::timestamp began, bool first) {
+           std::chrono::steady_clock::time_point began, bool first) {
   auto& st = self->state;
   auto& parts = st.parts;
   if (!first) {
@@ -322,7 +322,7 @@ void apply(reloader_pointer self, settings next, reload_report report,
     auto& st = self->state;
     report.ok = true;
     report.targets = change;
-    report.took = caf::make_timestamp() - began;
+    report.took = std::chrono::steady_clock::now() - began;
     if (!first) {
       st.status.last_ok = true;
       st.status.last_success = report.time;
@@ -360,9 +360,9 @@ void apply(reloader_pointer self, settings next, reload_report report,
 void run_reload(reloader_pointer self) {
   auto& st = self->state;
   st.scheduled = false;
-  auto began = caf::make_timestamp();
+  auto began = std::chrono::steady_clock::now();
   reload_report report;
-  report.time = began;
+  report.time = caf::make_timestamp();
   for (auto& t : st.triggers)
     report.trigger += (report.trigger.empty() ? "" : ", ") + t;
   st.triggers.clear();
@@ -370,7 +370,7 @@ void run_reload(reloader_pointer self) {
     self->send(st.parts.service, reload_atom_v, report.trigger);
   auto loaded = load_settings(st.args);
   ++st.status.reloads;
-  st.status.last_time = began;
+  st.status.last_time = report.time;
   if (!loaded.errors.empty()) {
     report.ok = false;
     report.errors = std::move(loaded.errors);
@@ -413,8 +413,8 @@ reloader_actor::behavior_type reloader(reloader_pointer self, settings cfg,
       report.time = caf::make_timestamp();
       // The settings read at start-up move on to the running parts.
       auto first = std::move(st.running);
-      auto began = report.time;
-      apply(self, std::move(first), std::move(report), began, true);
+      apply(self, std::move(first), std::move(report),
+            std::chrono::steady_clock::now(), true);
       return promise;
     },
     [=](reload_atom, std::string& trigger) {

@@ -14,6 +14,7 @@
 #include "support/process.hpp"
 #include "support/running_urlpoll.hpp"
 #include "support/temp_dir.hpp"
+#include "support/waiting.hpp"
 
 using namespace urlpoll::test;
 using namespace std::chrono_literals;
@@ -22,14 +23,6 @@ namespace {
 
 bool contains(const std::string& text, const std::string& part) {
   return text.find(part) != std::string::npos;
-}
-
-int count_of(const std::vector<std::string>& hooks, const std::string& event) {
-  int n = 0;
-  for (auto& h : hooks)
-    if (nlohmann::json::parse(h)["event"] == event)
-      ++n;
-  return n;
 }
 
 // The value of an unlabelled sample in Prometheus text; -1 when absent.
@@ -56,18 +49,6 @@ nlohmann::json target(const nlohmann::json& status, const std::string& name) {
     if (t["name"] == name)
       return t;
   return nullptr;
-}
-
-// Waits (bounded) until `done` holds, looking every 100 ms.
-template <class Pred>
-bool eventually(Pred done, std::chrono::milliseconds limit = 10s) {
-  auto deadline = std::chrono::steady_clock::now() + limit;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (done())
-      return true;
-    std::this_thread::sleep_for(100ms);
-  }
-  return done();
 }
 
 } // namespace

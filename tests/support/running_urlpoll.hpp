@@ -20,9 +20,10 @@ namespace urlpoll::test {
 /// A running urlpoll with its HTTP API on a free port.
 class running_urlpoll {
 public:
-  running_urlpoll(const std::string& dir, std::vector<std::string> args) {
+  running_urlpoll(const std::string& dir, std::vector<std::string> args,
+                  const std::string& program = URLPOLL_BINARY) {
     args.push_back("--urlpoll.http-listen=127.0.0.1:0");
-    proc_ = std::make_unique<child>(URLPOLL_BINARY, args, dir);
+    proc_ = std::make_unique<child>(program, args, dir);
     const std::string needle = "status page on http://127.0.0.1:";
     std::string said;
     auto started = proc_->wait_for(

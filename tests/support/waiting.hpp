@@ -1,0 +1,36 @@
+// Bounded waits and webhook counts shared by the tests that run the binary.
+#pragma once
+
+#include <chrono>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace urlpoll::test {
+
+/// Waits (bounded) until `done` holds, looking every 100 ms.
+template <class Pred>
+bool eventually(Pred done,
+                std::chrono::milliseconds limit = std::chrono::seconds{10}) {
+  auto deadline = std::chrono::steady_clock::now() + limit;
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (done())
+      return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds{100});
+  }
+  return done();
+}
+
+/// How many of the webhook bodies `hooks` tell `event` ("down", ...).
+inline int count_of(const std::vector<std::string>& hooks,
+                    const std::string& event) {
+  int n = 0;
+  for (auto& h : hooks)
+    if (nlohmann::json::parse(h)["event"] == event)
+      ++n;
+  return n;
+}
+
+} // namespace urlpoll::test

@@ -4,6 +4,7 @@
 // the monotonic clock runs on.
 #include <cstdlib>
 #include <filesystem>
+#include <optional>
 
 #include <doctest/doctest.h>
 #include <nlohmann/json.hpp>
@@ -29,9 +30,15 @@ std::string libfaketime() {
 
 // The environment of the processes started while it lives: the system
 // clock (CLOCK_REALTIME) is off by what the file `offset` says ("+1h"),
-// read again every second; the monotonic clock is the real one.
+// read again every second; the monotonic clock is the real one. Under
+// AddressSanitizer (scripts/sanitize) libfaketime comes before its runtime,
+// which it accepts when told so.
 struct faked_clock {
   faked_clock(const std::string& preload, const std::string& offset) {
+    if (auto x = std::getenv("ASAN_OPTIONS"))
+      asan_options_ = x;
+    auto asan = asan_options_ ? *asan_options_ + ":" : std::string{};
+    ::setenv("ASAN_OPTIONS", (asan + "verify_asan_link_order=0").c_str(), 1);
     ::setenv("LD_PRELOAD", preload.c_str(), 1);
     ::setenv("FAKETIME_TIMESTAMP_FILE", offset.c_str(), 1);
     ::setenv("FAKETIME_CACHE_DURATION", "1", 1);
@@ -42,7 +49,14 @@ struct faked_clock {
          {"LD_PRELOAD", "FAKETIME_TIMESTAMP_FILE", "FAKETIME_CACHE_DURATION",
           "FAKETIME_DONT_FAKE_MONOTONIC"})
       ::unsetenv(name);
+    if (asan_options_)
+      ::setenv("ASAN_OPTIONS", asan_options_->c_str(), 1);
+    else
+      ::unsetenv("ASAN_OPTIONS");
   }
+
+private:
+  std::optional<std::string> asan_options_;
 };
 
 // Waits until urlpoll said `line` on stderr.

@@ -28,35 +28,54 @@ std::string libfaketime() {
   return {};
 }
 
-// The environment of the processes started while it lives: the system
-// clock (CLOCK_REALTIME) is off by what the file `offset` says ("+1h"),
-// read again every second; the monotonic clock is the real one. Under
-// AddressSanitizer (scripts/sanitize) libfaketime comes before its runtime,
-// which it accepts when told so.
-struct faked_clock {
-  faked_clock(const std::string& preload, const std::string& offset) {
-    if (auto x = std::getenv("ASAN_OPTIONS"))
-      asan_options_ = x;
-    auto asan = asan_options_ ? *asan_options_ + ":" : std::string{};
-    ::setenv("ASAN_OPTIONS", (asan + "verify_asan_link_order=0").c_str(), 1);
-    ::setenv("LD_PRELOAD", preload.c_str(), 1);
-    ::setenv("FAKETIME_TIMESTAMP_FILE", offset.c_str(), 1);
-    ::setenv("FAKETIME_CACHE_DURATION", "1", 1);
-    ::setenv("FAKETIME_DONT_FAKE_MONOTONIC", "1", 1);
+// One environment variable set while it lives, then as it was.
+class env_var {
+public:
+  env_var(const char* name, const std::string& value) : name_{name} {
+    if (auto x = std::getenv(name))
+      old_ = x;
+    ::setenv(name, value.c_str(), 1);
   }
-  ~faked_clock() {
-    for (auto name :
-         {"LD_PRELOAD", "FAKETIME_TIMESTAMP_FILE", "FAKETIME_CACHE_DURATION",
-          "FAKETIME_DONT_FAKE_MONOTONIC"})
-      ::unsetenv(name);
-    if (asan_options_)
-      ::setenv("ASAN_OPTIONS", asan_options_->c_str(), 1);
+  env_var(const env_var&) = delete;
+  env_var& operator=(const env_var&) = delete;
+  ~env_var() {
+    if (old_)
+      ::setenv(name_, old_->c_str(), 1);
     else
-      ::unsetenv("ASAN_OPTIONS");
+      ::unsetenv(name_);
+  }
+
+  /// `value` after what the variable held, if anything, and `separator`.
+  static std::string after(const char* name, const std::string& value,
+                           const char* separator) {
+    auto x = std::getenv(name);
+    return x && *x ? std::string{x} + separator + value : value;
   }
 
 private:
-  std::optional<std::string> asan_options_;
+  const char* name_;
+  std::optional<std::string> old_;
+};
+
+// The environment of the processes started while it lives: the system
+// clock (CLOCK_REALTIME) is off by what the file `offset` says ("+1h"),
+// read again every second; the monotonic clock is the real one.
+// Under the sanitizers of scripts/sanitize: AddressSanitizer accepts
+// libfaketime ahead of its runtime when told so; ThreadSanitizer does not see
+// the mutex that libfaketime's pthread_cond_timedwait releases and takes
+// again, and would report it as locked twice (its data race reports stay on).
+struct faked_clock {
+  faked_clock(const std::string& preload, const std::string& offset)
+    : preload_{"LD_PRELOAD", preload}, file_{"FAKETIME_TIMESTAMP_FILE", offset},
+      cache_{"FAKETIME_CACHE_DURATION", "1"},
+      monotonic_{"FAKETIME_DONT_FAKE_MONOTONIC", "1"},
+      asan_{"ASAN_OPTIONS",
+            env_var::after("ASAN_OPTIONS", "verify_asan_link_order=0", ":")},
+      tsan_{"TSAN_OPTIONS",
+            env_var::after("TSAN_OPTIONS", "report_mutex_bugs=0", " ")} {}
+
+private:
+  env_var preload_, file_, cache_, monotonic_, asan_, tsan_;
 };
 
 // Waits until urlpoll said `line` on stderr.

@@ -35,11 +35,10 @@ struct transfer {
   poll_request request;
   caf::response_promise promise;
   caf::timestamp started;
-  /// How late it was when it arrived (on the system clock, the one `due`
-  /// is on), and when that was on the steady clock: the wait in line adds
-  /// to it, so a step of the system clock meanwhile does not.
-  caf::timespan late_on_arrival{0};
-  std::chrono::steady_clock::time_point arrived;
+  /// When it was due, moved from the system clock (the one `request.due`
+  /// is on) to the steady clock as it arrived: a step of the system clock
+  /// while it waits in line does not count as lateness.
+  std::chrono::steady_clock::time_point due;
   caf::timespan lateness{0};
   /// The status line and the size of the answer's headers.
   answer_head head;
@@ -313,8 +312,8 @@ private:
   // Every poll waits in line until start_waiting() takes it.
   void accept(poll_request request, caf::response_promise promise) {
     auto job = std::make_unique<transfer>();
-    job->late_on_arrival = caf::make_timestamp() - request.due;
-    job->arrived = std::chrono::steady_clock::now();
+    job->due =
+      std::chrono::steady_clock::now() - (caf::make_timestamp() - request.due);
     job->request = std::move(request);
     job->promise = std::move(promise);
     waiting_.push_back(std::move(job));
@@ -343,9 +342,8 @@ private:
 
   void start(std::unique_ptr<transfer> job) {
     job->started = caf::make_timestamp();
-    job->lateness = std::max(
-      caf::timespan{0},
-      job->late_on_arrival + (std::chrono::steady_clock::now() - job->arrived));
+    job->lateness =
+      std::max(caf::timespan{0}, std::chrono::steady_clock::now() - job->due);
     auto* easy = take_handle();
     auto timeout_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
       job->request.timeout);

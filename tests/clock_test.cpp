@@ -2,13 +2,12 @@
 // `date -s` does: the built binary runs under libfaketime (Debian's
 // faketime), whose offset the test moves by an hour forward and back while
 // the monotonic clock runs on.
-#include <cstdlib>
 #include <filesystem>
-#include <optional>
 
 #include <doctest/doctest.h>
 #include <nlohmann/json.hpp>
 
+#include "support/env_var.hpp"
 #include "support/http_server.hpp"
 #include "support/running_urlpoll.hpp"
 #include "support/temp_dir.hpp"
@@ -27,35 +26,6 @@ std::string libfaketime() {
       return path;
   return {};
 }
-
-// One environment variable set while it lives, then as it was.
-class env_var {
-public:
-  env_var(const char* name, const std::string& value) : name_{name} {
-    if (auto x = std::getenv(name))
-      old_ = x;
-    ::setenv(name, value.c_str(), 1);
-  }
-  env_var(const env_var&) = delete;
-  env_var& operator=(const env_var&) = delete;
-  ~env_var() {
-    if (old_)
-      ::setenv(name_, old_->c_str(), 1);
-    else
-      ::unsetenv(name_);
-  }
-
-  /// `value` after what the variable held, if anything, and `separator`.
-  static std::string after(const char* name, const std::string& value,
-                           const char* separator) {
-    auto x = std::getenv(name);
-    return x && *x ? std::string{x} + separator + value : value;
-  }
-
-private:
-  const char* name_;
-  std::optional<std::string> old_;
-};
 
 // The environment of the processes started while it lives: the system
 // clock (CLOCK_REALTIME) is off by what the file `offset` says ("+1h"),

@@ -9,6 +9,7 @@
 
 #include "app/config.hpp"
 #include "app/targets.hpp"
+#include "support/env_var.hpp"
 #include "support/temp_dir.hpp"
 
 using namespace urlpoll;
@@ -782,13 +783,12 @@ TEST_CASE("under systemd a relative history path is in the StateDirectory, "
   auto by_default = load_settings({"--config-file=" + file});
   REQUIRE(by_default.errors.empty());
   CHECK(by_default.values.history == dir.path + "/urlpoll-history.db");
-  ::setenv("STATE_DIRECTORY", state.c_str(), 1);
+  env_var managing{"STATE_DIRECTORY", state};
   auto managed = load_settings({"--config-file=" + file});
-  auto named = load_settings(
-    {"--config-file=" + file, "--urlpoll.history=other.db"});
+  auto named =
+    load_settings({"--config-file=" + file, "--urlpoll.history=other.db"});
   auto absolute = load_settings(
     {"--config-file=" + file, "--urlpoll.history=" + dir.path + "/abs.db"});
-  ::unsetenv("STATE_DIRECTORY");
   REQUIRE(managed.errors.empty());
   CHECK(managed.values.history == state + "/urlpoll-history.db");
   CHECK(named.values.history == state + "/other.db");

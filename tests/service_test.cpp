@@ -19,6 +19,7 @@
 #include "app/logging.hpp"
 #include "app/service.hpp"
 #include "support/actor_fixtures.hpp"
+#include "support/env_var.hpp"
 #include "support/http_server.hpp"
 #include "support/process.hpp"
 #include "support/temp_dir.hpp"
@@ -241,14 +242,14 @@ TEST_CASE("urlpoll under systemd's notify protocol: ready, status, reload, "
   http_server server;
   temp_dir dir;
   notify_socket sock{dir.path};
-  ::setenv("NOTIFY_SOCKET", sock.path().c_str(), 1);
-  ::setenv("WATCHDOG_USEC", "1000000", 1);
-  child urlpoll{URLPOLL_BINARY,
-                {"--urlpoll.urls=[\"" + server.url("/ok") + "\"]",
-                 "--urlpoll.poll-interval=1s", "--urlpoll.status-interval=1h"},
-                dir.path};
-  ::unsetenv("NOTIFY_SOCKET");
-  ::unsetenv("WATCHDOG_USEC");
+  auto urlpoll = [&] {
+    env_var notify{"NOTIFY_SOCKET", sock.path()};
+    env_var watchdog{"WATCHDOG_USEC", "1000000"};
+    return child{URLPOLL_BINARY,
+                 {"--urlpoll.urls=[\"" + server.url("/ok") + "\"]",
+                  "--urlpoll.poll-interval=1s", "--urlpoll.status-interval=1h"},
+                 dir.path};
+  }();
   REQUIRE(
     sock.wait_for([](auto& xs) { return told(xs, "READY=1") >= 1; }, 10s));
   auto ready = std::find_if(sock.got().begin(), sock.got().end(),

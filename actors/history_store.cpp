@@ -1,103 +1,35 @@
 #include "actors/history_store.hpp"
 
 #include <algorithm>
-#include <cerrno>
-#include <cstring>
-#include <fcntl.h>
-#include <filesystem>
 #include <map>
-#include <sqlite3.h>
-#include <sys/file.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 namespace urlpoll {
 
 namespace {
 
-// Each step takes the schema one version up, in one transaction.
-const char* const schema_steps[] = {
-  // 0 -> 1: targets by name, runs, transitions, hours, days, open state.
-  R"(
-CREATE TABLE targets(id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE);
-CREATE TABLE runs(id INTEGER PRIMARY KEY, started INTEGER NOT NULL,
-                  last_seen INTEGER NOT NULL);
-CREATE TABLE transitions(target INTEGER NOT NULL, time INTEGER NOT NULL,
-  from_state INTEGER NOT NULL, to_state INTEGER NOT NULL,
-  flapping INTEGER NOT NULL, status TEXT NOT NULL, code INTEGER NOT NULL,
-  latency_us INTEGER NOT NULL, node TEXT NOT NULL);
-CREATE INDEX transitions_by_target ON transitions(target, time);
--- Each hour and day as one blob of varints (history_model.hpp: encode):
--- polls by verdict, seconds in each state, latency count, sum, min, max,
--- and the latency histogram (hours) or its p50, p95, p99 (days). About 45
--- bytes an hour for a stable target, 30 a day. Finished hours are only
--- ever appended, in hour order (full pages), and days in day order; the
--- hour being counted is rewritten every flush in a table of its own.
-CREATE TABLE hourly(hour INTEGER NOT NULL, target INTEGER NOT NULL,
-  data BLOB NOT NULL, PRIMARY KEY(hour, target)) WITHOUT ROWID;
-CREATE TABLE counting(target INTEGER PRIMARY KEY, hour INTEGER NOT NULL,
-  data BLOB NOT NULL);
-CREATE TABLE daily(day INTEGER NOT NULL, target INTEGER NOT NULL,
-  data BLOB NOT NULL, PRIMARY KEY(day, target)) WITHOUT ROWID;
-CREATE TABLE open_state(target INTEGER PRIMARY KEY, state INTEGER NOT NULL,
-  flapping INTEGER NOT NULL, head_refused INTEGER NOT NULL,
-  code INTEGER NOT NULL, since INTEGER NOT NULL, last_poll INTEGER NOT NULL,
-  polls INTEGER NOT NULL, failures INTEGER NOT NULL,
-  consecutive_failures INTEGER NOT NULL,
-  consecutive_successes INTEGER NOT NULL, state_changes INTEGER NOT NULL,
-  status TEXT NOT NULL);
-)",
-  // 1 -> 2: the alerters' open alerts, and transitions by time for the
-  // retention sweep.
-  R"(
-CREATE TABLE open_alerts(alerter TEXT NOT NULL, target INTEGER NOT NULL,
-  told INTEGER NOT NULL, since INTEGER NOT NULL, time INTEGER NOT NULL,
-  from_state INTEGER NOT NULL, to_state INTEGER NOT NULL,
-  flapping INTEGER NOT NULL, status TEXT NOT NULL, code INTEGER NOT NULL,
-  latency_us INTEGER NOT NULL, node TEXT NOT NULL,
-  PRIMARY KEY(alerter, target)) WITHOUT ROWID;
-CREATE INDEX transitions_by_time ON transitions(time);
-)",
-};
-
-static_assert(std::size(schema_steps) == history_schema_version);
-
-// Binds and steps a statement; resets it when done.
+// Binds and steps a prepared statement; ready for new parameters when done.
 class statement {
 public:
-  statement(history_store* owner, sqlite3* db, sqlite3_stmt* x)
-    : owner_(owner), db_(db), x_(x) {
+  statement(sql_database& db, const char* sql) : x_(db.prepare(sql)) {
     // nop
   }
-  ~statement() {
-    sqlite3_reset(x_);
-    sqlite3_clear_bindings(x_);
-  }
+  ~statement() { x_.reset(); }
 
   statement& bind(int64_t v) {
-    sqlite3_bind_int64(x_, ++n_, v);
+    x_.bind(v);
     return *this;
   }
   statement& bind(const std::string& v) {
-    sqlite3_bind_text(x_, ++n_, v.data(), static_cast<int>(v.size()),
-                      SQLITE_TRANSIENT);
+    x_.bind(v);
     return *this;
   }
   statement& blob(const std::string& v) {
-    sqlite3_bind_blob(x_, ++n_, v.data(), static_cast<int>(v.size()),
-                      SQLITE_TRANSIENT);
+    x_.blob(v);
     return *this;
   }
 
   /// Whether there is a row; throws on an error.
-  bool step() {
-    auto rc = sqlite3_step(x_);
-    if (rc == SQLITE_ROW)
-      return true;
-    if (rc == SQLITE_DONE)
-      return false;
-    throw history_error{sqlite3_errmsg(db_)};
-  }
+  bool step() { return x_.step(); }
 
   void run() {
     while (step()) {
@@ -105,26 +37,16 @@ public:
     }
   }
 
-  int64_t i(int col) const { return sqlite3_column_int64(x_, col); }
-  bool null(int col) const {
-    return sqlite3_column_type(x_, col) == SQLITE_NULL;
-  }
-  std::string s(int col) const {
-    auto p = sqlite3_column_text(x_, col);
-    return p ? std::string{reinterpret_cast<const char*>(p),
-                           static_cast<size_t>(sqlite3_column_bytes(x_, col))}
-             : std::string{};
-  }
+  int64_t i(int col) const { return x_.i(col); }
+  bool null(int col) const { return x_.null(col); }
+  std::string s(int col) const { return x_.s(col); }
   aggregate aggregate_at(int col) const {
-    return decode_aggregate(sqlite3_column_blob(x_, col),
-                            static_cast<size_t>(sqlite3_column_bytes(x_, col)));
+    auto bytes = x_.b(col);
+    return decode_aggregate(bytes.data(), bytes.size());
   }
 
 private:
-  [[maybe_unused]] history_store* owner_;
-  sqlite3* db_;
-  sqlite3_stmt* x_;
-  int n_ = 0;
+  sql_statement& x_;
 };
 
 target_state state_of(int64_t x) {
@@ -171,177 +93,60 @@ statement& bind_transition(statement& q, const transition& t) {
 
 } // namespace
 
-history_store::history_store(const std::string& path) : path_(path) {
-  std::error_code ec;
-  auto shown = std::filesystem::absolute(path, ec).string();
-  if (ec)
-    shown = path;
-  path_ = shown;
-  auto refuse = [&](const std::string& why, const std::string& what_to_do) {
-    // No destructor runs for a constructor that throws: let go here.
-    release();
-    throw history_error{"cannot use the history database '" + shown +
-                        "': " + why + " (" + what_to_do + ")"};
-  };
-  // The lock first: a second urlpoll on the same file must change nothing.
-  // flock() locks are apart from SQLite's own (fcntl) locks; the descriptor
-  // stays open until after SQLite closed the file, so that closing it never
-  // drops SQLite's locks.
-  lock_fd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0640);
-  if (lock_fd_ < 0)
-    refuse(std::strerror(errno),
-           errno == EACCES || errno == EROFS
-             ? "give urlpoll.history a file urlpoll may write"
-             : "check the path, or set urlpoll.history to another file, or "
-               "to \"\" to keep no history");
-  struct stat info {};
-  if (::fstat(lock_fd_, &info) == 0 && !S_ISREG(info.st_mode))
-    refuse("it is not a regular file", "give urlpoll.history a file path");
-  if (::flock(lock_fd_, LOCK_EX | LOCK_NB) != 0)
-    refuse("another process holds it (is another urlpoll using it?)",
-           "stop the other urlpoll, or give this one its own "
-           "urlpoll.history");
-  if (sqlite3_open_v2(path.c_str(), &db_,
-                      SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX,
-                      nullptr) != SQLITE_OK)
-    refuse(db_ ? sqlite3_errmsg(db_) : "out of memory",
-           "check the file and its folder");
-  sqlite3_extended_result_codes(db_, 1);
-  if (sqlite3_db_readonly(db_, "main") == 1)
-    refuse("it is read-only", "give urlpoll write access to it and its "
-                              "folder, or set urlpoll.history to another file");
-  // What the file is, before anything is written to it.
-  int64_t app_id = 0;
-  int64_t version = 0;
-  int64_t tables = 0;
-  try {
-    statement q{this, db_, prepare("PRAGMA application_id")};
-    if (q.step())
-      app_id = q.i(0);
-    statement v{this, db_, prepare("PRAGMA user_version")};
-    if (v.step())
-      version = v.i(0);
-    statement t{this, db_, prepare("SELECT count(*) FROM sqlite_master")};
-    if (t.step())
-      tables = t.i(0);
-  } catch (const history_error& e) {
-    refuse(std::string{e.what()} + ": it is not a SQLite database, or it is "
-                                   "damaged",
-           "move it away (urlpoll starts a new history then) or give "
-           "urlpoll.history another file; urlpoll did not change it");
-  }
-  if (app_id != history_application_id && (app_id != 0 || tables > 0))
-    refuse("it is a SQLite database, but not urlpoll's history",
-           "give urlpoll.history a file of its own");
-  if (version > history_schema_version)
-    refuse("its schema version is " + std::to_string(version) +
-             ", newer than this urlpoll's " +
-             std::to_string(history_schema_version) +
-             ": a newer urlpoll wrote it",
-           "run that newer urlpoll, or give this one another file");
-  try {
-    // WAL: readers (the API) never wait for a write; synchronous=NORMAL
-    // loses nothing committed when the process dies (kill -9), only on a
-    // power cut.
-    exec("PRAGMA journal_mode=WAL");
-    exec("PRAGMA synchronous=NORMAL");
-    exec("PRAGMA journal_size_limit=67108864");
-    exec("PRAGMA foreign_keys=OFF");
-    if (version < history_schema_version)
-      migrate(static_cast<int>(version), history_schema_version);
-    // A look at every table, so that a damaged file is refused now rather
-    // than found by a write later.
-    for (auto sql :
-         {"SELECT count(*) FROM targets", "SELECT count(*) FROM open_state",
-          "SELECT count(*) FROM open_alerts",
-          "SELECT max(time) FROM transitions", "SELECT count(*) FROM runs"}) {
-      statement q{this, db_, prepare(sql)};
-      q.run();
-    }
-  } catch (const history_error& e) {
-    refuse(e.what(), "the file may be damaged: move it away (urlpoll starts "
-                     "a new history then), or restore it from a backup");
+bool is_postgresql(const std::string& where) {
+  return where.rfind("postgresql://", 0) == 0 ||
+         where.rfind("postgres://", 0) == 0;
+}
+
+std::unique_ptr<sql_database> open_sql_database(const std::string& where,
+                                                int64_t lease_ms) {
+  if (is_postgresql(where))
+    return open_postgresql_database(where, lease_ms);
+  return open_sqlite_database(where);
+}
+
+void look_at_every_table(sql_database& db) {
+  for (auto sql :
+       {"SELECT count(*) FROM targets", "SELECT count(*) FROM open_state",
+        "SELECT count(*) FROM open_alerts", "SELECT max(time) FROM transitions",
+        "SELECT count(*) FROM runs"}) {
+    statement q{db, sql};
+    q.run();
   }
 }
 
-history_store::~history_store() {
-  release();
+history_store::history_store(const std::string& where, int64_t lease_ms)
+  : db_(open_sql_database(where, lease_ms)) {
+  // nop
 }
 
-void history_store::release() {
-  for (auto& [sql, stmt] : statements_)
-    sqlite3_finalize(stmt);
-  statements_.clear();
-  if (db_ != nullptr)
-    sqlite3_close_v2(db_);
-  db_ = nullptr;
-  // After SQLite let go of the file: closing another descriptor of it first
-  // would drop SQLite's own locks.
-  if (lock_fd_ >= 0)
-    ::close(lock_fd_);
-  lock_fd_ = -1;
-}
-
-sqlite3_stmt* history_store::prepare(const char* sql) {
-  auto i = statements_.find(sql);
-  if (i != statements_.end())
-    return i->second;
-  sqlite3_stmt* stmt = nullptr;
-  if (sqlite3_prepare_v2(db_, sql, -1, &stmt, nullptr) != SQLITE_OK)
-    fail(std::string{"preparing "} + sql);
-  statements_.emplace(sql, stmt);
-  return stmt;
-}
-
-void history_store::exec(const char* sql) {
-  char* error = nullptr;
-  if (sqlite3_exec(db_, sql, nullptr, nullptr, &error) != SQLITE_OK) {
-    std::string what = error ? error : sqlite3_errmsg(db_);
-    sqlite3_free(error);
-    throw history_error{what};
-  }
-}
-
-void history_store::fail(const std::string& what) {
-  throw history_error{what + ": " + sqlite3_errmsg(db_)};
-}
+history_store::~history_store() = default;
 
 int history_store::schema_version() {
-  statement q{this, db_, prepare("PRAGMA user_version")};
-  return q.step() ? static_cast<int>(q.i(0)) : 0;
+  return db_->schema_version();
 }
 
 void history_store::migrate(int from, int to) {
-  for (auto v = from; v < to; ++v) {
-    exec("BEGIN IMMEDIATE");
-    try {
-      exec(schema_steps[v]);
-      exec(("PRAGMA user_version=" + std::to_string(v + 1)).c_str());
-      exec(("PRAGMA application_id=" + std::to_string(history_application_id))
-             .c_str());
-      exec("COMMIT");
-    } catch (...) {
-      sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
-      throw;
-    }
-  }
+  db_->migrate(from, to);
 }
 
 int64_t history_store::begin_run(int64_t now) {
-  statement q{this, db_,
-              prepare("INSERT INTO runs(started, last_seen) VALUES (?, ?)")};
-  q.bind(now).bind(now).run();
-  return sqlite3_last_insert_rowid(db_);
+  statement q{*db_, ("INSERT INTO runs(started, last_seen) VALUES (?, ?) "
+                     "RETURNING id")};
+  q.bind(now).bind(now);
+  if (!q.step())
+    throw history_error{"a new run got no id"};
+  return q.i(0);
 }
 
 int64_t history_store::last_seen() {
-  statement q{this, db_, prepare("SELECT max(last_seen) FROM runs")};
+  statement q{*db_, ("SELECT max(last_seen) FROM runs")};
   return q.step() ? q.i(0) : 0;
 }
 
 std::unordered_map<std::string, int64_t> history_store::targets() {
   std::unordered_map<std::string, int64_t> out;
-  statement q{this, db_, prepare("SELECT id, name FROM targets")};
+  statement q{*db_, ("SELECT id, name FROM targets")};
   while (q.step())
     out.emplace(q.s(1), q.i(0));
   return out;
@@ -349,12 +154,11 @@ std::unordered_map<std::string, int64_t> history_store::targets() {
 
 std::vector<saved_state> history_store::open_states() {
   std::vector<saved_state> out;
-  statement q{this, db_,
-              prepare("SELECT t.name, state, flapping, head_refused, code, "
-                      "since, last_poll, polls, failures, "
-                      "consecutive_failures, consecutive_successes, "
-                      "state_changes, status FROM open_state JOIN targets t "
-                      "ON t.id = open_state.target")};
+  statement q{*db_, ("SELECT t.name, state, flapping, head_refused, code, "
+                     "since, last_poll, polls, failures, "
+                     "consecutive_failures, consecutive_successes, "
+                     "state_changes, status FROM open_state JOIN targets t "
+                     "ON t.id = open_state.target")};
   while (q.step()) {
     saved_state x;
     x.name = q.s(0);
@@ -377,11 +181,10 @@ std::vector<saved_state> history_store::open_states() {
 
 std::vector<saved_alert> history_store::open_alerts() {
   std::vector<saved_alert> out;
-  statement q{this, db_,
-              prepare("SELECT alerter, t.name, told, since, time, from_state, "
-                      "to_state, flapping, status, code, latency_us, node "
-                      "FROM open_alerts JOIN targets t ON t.id = "
-                      "open_alerts.target")};
+  statement q{*db_, ("SELECT alerter, t.name, told, since, time, from_state, "
+                     "to_state, flapping, status, code, latency_us, node "
+                     "FROM open_alerts JOIN targets t ON t.id = "
+                     "open_alerts.target")};
   while (q.step()) {
     saved_alert x;
     x.alerter = q.s(0);
@@ -397,11 +200,10 @@ std::vector<saved_alert> history_store::open_alerts() {
 std::vector<transition> history_store::transitions_since(int64_t since,
                                                          size_t per_target) {
   std::vector<transition> out;
-  statement q{this, db_,
-              prepare("SELECT t.name, time, from_state, to_state, flapping, "
-                      "status, code, latency_us, node FROM transitions JOIN "
-                      "targets t ON t.id = transitions.target WHERE time >= ? "
-                      "ORDER BY transitions.target, time")};
+  statement q{*db_, ("SELECT t.name, time, from_state, to_state, flapping, "
+                     "status, code, latency_us, node FROM transitions JOIN "
+                     "targets t ON t.id = transitions.target WHERE time >= ? "
+                     "ORDER BY transitions.target, time")};
   q.bind(since);
   std::string last_name;
   size_t first_of_target = 0;
@@ -421,9 +223,8 @@ std::vector<transition> history_store::transitions_since(int64_t since,
 
 std::vector<run_span> history_store::runs_since(int64_t since) {
   std::vector<run_span> out;
-  statement q{this, db_,
-              prepare("SELECT started, last_seen FROM runs WHERE last_seen >= "
-                      "? ORDER BY started")};
+  statement q{*db_, ("SELECT started, last_seen FROM runs WHERE last_seen >= "
+                     "? ORDER BY started")};
   q.bind(since);
   while (q.step())
     out.push_back(run_span{q.i(0), q.i(1)});
@@ -432,17 +233,17 @@ std::vector<run_span> history_store::runs_since(int64_t since) {
 
 void history_store::changes_since(
   int64_t since, const std::function<void(int64_t, state_change)>& each) {
-  // The state at `since` (SQLite takes the other columns of a max() row
-  // from that row), then every change after it.
-  statement before{this, db_,
-                   prepare("SELECT target, max(time), to_state FROM "
-                           "transitions WHERE time < ? GROUP BY target")};
+  // The state at `since` (each target's last change before it), then every
+  // change after it.
+  statement before{*db_, ("SELECT target, time, to_state FROM (SELECT target, "
+                          "time, to_state, row_number() OVER (PARTITION BY "
+                          "target ORDER BY time DESC) AS n FROM transitions "
+                          "WHERE time < ?) AS last WHERE n = 1")};
   before.bind(since);
   while (before.step())
     each(before.i(0), state_change{before.i(1), state_of(before.i(2))});
-  statement after{this, db_,
-                  prepare("SELECT target, time, to_state FROM transitions "
-                          "WHERE time >= ? ORDER BY time")};
+  statement after{*db_, ("SELECT target, time, to_state FROM transitions "
+                         "WHERE time >= ? ORDER BY time")};
   after.bind(since);
   while (after.step())
     each(after.i(0), state_change{after.i(1), state_of(after.i(2))});
@@ -451,66 +252,73 @@ void history_store::changes_since(
 void history_store::hour_rows(
   int64_t hour, const std::function<void(int64_t, aggregate)>& each) {
   // Hours left counting by a run that ended before they did are finished.
-  exec("BEGIN IMMEDIATE");
+  db_->begin();
   try {
-    statement move{this, db_,
-                   prepare("INSERT OR REPLACE INTO hourly(hour, target, data) "
-                           "SELECT hour, target, data FROM counting WHERE "
-                           "hour < ?")};
+    statement move{*db_, ("INSERT INTO hourly(hour, target, data) SELECT hour, "
+                          "target, data FROM counting WHERE hour < ? ON "
+                          "CONFLICT(hour, target) DO UPDATE SET data = "
+                          "excluded.data")};
     move.bind(hour).run();
-    statement drop{this, db_, prepare("DELETE FROM counting WHERE hour < ?")};
+    statement drop{*db_, ("DELETE FROM counting WHERE hour < ?")};
     drop.bind(hour).run();
-    exec("COMMIT");
+    db_->commit();
   } catch (...) {
     rollback();
     throw;
   }
-  statement q{this, db_,
-              prepare("SELECT target, data FROM counting WHERE hour = ?")};
+  statement q{*db_, ("SELECT target, data FROM counting WHERE hour = ?")};
   q.bind(hour);
   while (q.step())
     each(q.i(0), read_aggregate(q, 1));
 }
 
 void history_store::begin() {
-  exec("BEGIN IMMEDIATE");
+  db_->begin();
 }
 
 void history_store::commit() {
-  exec("COMMIT");
+  db_->commit();
 }
 
 void history_store::rollback() {
-  if (sqlite3_get_autocommit(db_) == 0)
-    sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
+  db_->rollback();
 }
 
 int64_t history_store::target(const std::string& name) {
-  statement find{this, db_, prepare("SELECT id FROM targets WHERE name = ?")};
+  statement find{*db_, ("SELECT id FROM targets WHERE name = ?")};
   find.bind(name);
   if (find.step())
     return find.i(0);
-  statement add{this, db_, prepare("INSERT INTO targets(name) VALUES (?)")};
-  add.bind(name).run();
-  return sqlite3_last_insert_rowid(db_);
+  statement add{*db_, ("INSERT INTO targets(name) VALUES (?) RETURNING id")};
+  add.bind(name);
+  if (!add.step())
+    throw history_error{"the new target " + name + " got no id"};
+  return add.i(0);
 }
 
 void history_store::add_transition(int64_t target, const transition& x) {
-  statement q{this, db_,
-              prepare("INSERT INTO transitions(target, time, from_state, "
-                      "to_state, flapping, status, code, latency_us, node) "
-                      "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)")};
+  statement q{*db_, ("INSERT INTO transitions(target, time, from_state, "
+                     "to_state, flapping, status, code, latency_us, node) "
+                     "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)")};
   q.bind(target);
   bind_transition(q, x).run();
 }
 
 void history_store::save_state(int64_t target, const saved_state& x) {
-  statement q{this, db_,
-              prepare("INSERT OR REPLACE INTO open_state(target, state, "
-                      "flapping, head_refused, code, since, last_poll, polls, "
-                      "failures, consecutive_failures, consecutive_successes, "
-                      "state_changes, status) VALUES "
-                      "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")};
+  statement q{*db_, ("INSERT INTO open_state(target, state, flapping, "
+                     "head_refused, code, since, last_poll, polls, failures, "
+                     "consecutive_failures, consecutive_successes, "
+                     "state_changes, status) VALUES "
+                     "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON "
+                     "CONFLICT(target) DO UPDATE SET state = excluded.state, "
+                     "flapping = excluded.flapping, head_refused = "
+                     "excluded.head_refused, code = excluded.code, since = "
+                     "excluded.since, last_poll = excluded.last_poll, polls "
+                     "= excluded.polls, failures = excluded.failures, "
+                     "consecutive_failures = excluded.consecutive_failures, "
+                     "consecutive_successes = "
+                     "excluded.consecutive_successes, state_changes = "
+                     "excluded.state_changes, status = excluded.status")};
   q.bind(target)
     .bind(static_cast<int64_t>(x.state))
     .bind(x.flapping ? 1 : 0)
@@ -528,16 +336,22 @@ void history_store::save_state(int64_t target, const saved_state& x) {
 }
 
 void history_store::drop_state(int64_t target) {
-  statement q{this, db_, prepare("DELETE FROM open_state WHERE target = ?")};
+  statement q{*db_, ("DELETE FROM open_state WHERE target = ?")};
   q.bind(target).run();
 }
 
 void history_store::save_alert(int64_t target, const saved_alert& x) {
-  statement q{this, db_,
-              prepare("INSERT OR REPLACE INTO open_alerts(alerter, target, "
-                      "told, since, time, from_state, to_state, flapping, "
-                      "status, code, latency_us, node) VALUES "
-                      "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")};
+  statement q{*db_, ("INSERT INTO open_alerts(alerter, target, told, since, "
+                     "time, from_state, to_state, flapping, status, code, "
+                     "latency_us, node) VALUES "
+                     "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON "
+                     "CONFLICT(alerter, target) DO UPDATE SET told = "
+                     "excluded.told, since = excluded.since, time = "
+                     "excluded.time, from_state = excluded.from_state, "
+                     "to_state = excluded.to_state, flapping = "
+                     "excluded.flapping, status = excluded.status, code = "
+                     "excluded.code, latency_us = excluded.latency_us, node "
+                     "= excluded.node")};
   q.bind(x.alerter)
     .bind(target)
     .bind(static_cast<int64_t>(x.told))
@@ -546,39 +360,37 @@ void history_store::save_alert(int64_t target, const saved_alert& x) {
 }
 
 void history_store::drop_alert(int64_t target, const std::string& alerter) {
-  statement q{this, db_,
-              prepare("DELETE FROM open_alerts WHERE alerter = ? AND target = "
-                      "?")};
+  statement q{*db_, ("DELETE FROM open_alerts WHERE alerter = ? AND target = "
+                     "?")};
   q.bind(alerter).bind(target).run();
 }
 
 void history_store::drop_alerts(const std::string& alerter) {
-  statement q{this, db_, prepare("DELETE FROM open_alerts WHERE alerter = ?")};
+  statement q{*db_, ("DELETE FROM open_alerts WHERE alerter = ?")};
   q.bind(alerter).run();
 }
 
 void history_store::save_hour(int64_t target, int64_t hour, const aggregate& x,
                               bool finished) {
   if (!finished) {
-    statement q{this, db_,
-                prepare("INSERT OR REPLACE INTO counting(target, hour, data) "
-                        "VALUES (?, ?, ?)")};
+    statement q{*db_, ("INSERT INTO counting(target, hour, data) VALUES (?, ?, "
+                       "?) ON CONFLICT(target) DO UPDATE SET hour = "
+                       "excluded.hour, data = excluded.data")};
     q.bind(target).bind(hour);
     bind_aggregate(q, x).run();
     return;
   }
-  statement q{this, db_,
-              prepare("INSERT OR REPLACE INTO hourly(hour, target, data) "
-                      "VALUES (?, ?, ?)")};
+  statement q{*db_, ("INSERT INTO hourly(hour, target, data) VALUES (?, ?, ?) "
+                     "ON CONFLICT(hour, target) DO UPDATE SET data = "
+                     "excluded.data")};
   q.bind(hour).bind(target);
   bind_aggregate(q, x).run();
-  statement done{this, db_,
-                 prepare("DELETE FROM counting WHERE target = ? AND hour = ?")};
+  statement done{*db_, ("DELETE FROM counting WHERE target = ? AND hour = ?")};
   done.bind(target).bind(hour).run();
 }
 
 void history_store::touch_run(int64_t run, int64_t now) {
-  statement q{this, db_, prepare("UPDATE runs SET last_seen = ? WHERE id = ?")};
+  statement q{*db_, ("UPDATE runs SET last_seen = ? WHERE id = ?")};
   q.bind(now).bind(run).run();
 }
 
@@ -589,9 +401,8 @@ size_t history_store::roll_up(int64_t before_hour) {
   std::map<std::pair<int64_t, int64_t>, aggregate> days;
   size_t rolled = 0;
   {
-    statement q{this, db_,
-                prepare("SELECT hour, target, data FROM hourly WHERE hour < "
-                        "?")};
+    statement q{*db_, ("SELECT hour, target, data FROM hourly WHERE hour < "
+                       "?")};
     q.bind(before_hour);
     while (q.step()) {
       days[{q.i(0) / 24, q.i(1)}].merge(read_aggregate(q, 2));
@@ -599,32 +410,30 @@ size_t history_store::roll_up(int64_t before_hour) {
     }
   }
   for (auto& [key, sum] : days) {
-    statement old{this, db_,
-                  prepare("SELECT data FROM daily WHERE day = ? AND target = "
-                          "?")};
+    statement old{*db_, ("SELECT data FROM daily WHERE day = ? AND target = "
+                         "?")};
     old.bind(key.first).bind(key.second);
     if (old.step())
       sum.merge(read_aggregate(old, 0));
     // A day keeps its percentiles, not its histogram.
     sum.keep_percentiles_only();
-    statement q{this, db_,
-                prepare("INSERT OR REPLACE INTO daily(day, target, data) "
-                        "VALUES (?, ?, ?)")};
+    statement q{*db_, ("INSERT INTO daily(day, target, data) VALUES (?, ?, ?) "
+                       "ON CONFLICT(day, target) DO UPDATE SET data = "
+                       "excluded.data")};
     q.bind(key.first).bind(key.second);
     bind_aggregate(q, sum).run();
   }
-  statement drop{this, db_, prepare("DELETE FROM hourly WHERE hour < ?")};
+  statement drop{*db_, ("DELETE FROM hourly WHERE hour < ?")};
   drop.bind(before_hour).run();
   return rolled;
 }
 
 void history_store::expire(int64_t before) {
-  statement days{this, db_, prepare("DELETE FROM daily WHERE day < ?")};
+  statement days{*db_, ("DELETE FROM daily WHERE day < ?")};
   days.bind(before / ms_per_day).run();
-  statement changes{this, db_,
-                    prepare("DELETE FROM transitions WHERE time < ?")};
+  statement changes{*db_, ("DELETE FROM transitions WHERE time < ?")};
   changes.bind(before).run();
-  statement runs{this, db_, prepare("DELETE FROM runs WHERE last_seen < ?")};
+  statement runs{*db_, ("DELETE FROM runs WHERE last_seen < ?")};
   runs.bind(before).run();
 }
 
@@ -638,14 +447,13 @@ history_store::points(int64_t id, int64_t from, int64_t to, bool daily,
   // Rolled-up days, in the daily table by day: one look per day, from the
   // oldest kept on.
   if (daily) {
-    statement oldest{this, db_, prepare("SELECT min(day) FROM daily")};
+    statement oldest{*db_, ("SELECT min(day) FROM daily")};
     auto first_day = first;
     if (oldest.step() && !oldest.null(0))
       first_day = std::max(first, oldest.i(0));
     for (auto day = first_day; day < last; ++day) {
-      statement q{this, db_,
-                  prepare("SELECT data FROM daily WHERE day = ? AND target = "
-                          "?")};
+      statement q{*db_, ("SELECT data FROM daily WHERE day = ? AND target = "
+                         "?")};
       q.bind(day).bind(id);
       if (q.step())
         out.emplace_back(day * ms_per_day, read_aggregate(q, 0));
@@ -667,21 +475,19 @@ history_store::points(int64_t id, int64_t from, int64_t to, bool daily,
   auto first_hour = daily ? first * 24 : first;
   auto last_hour = daily ? last * 24 : last;
   {
-    statement oldest{this, db_, prepare("SELECT min(hour) FROM hourly")};
+    statement oldest{*db_, ("SELECT min(hour) FROM hourly")};
     if (oldest.step() && !oldest.null(0))
       first_hour = std::max(first_hour, oldest.i(0));
   }
   for (auto hour = first_hour; hour < last_hour; ++hour) {
-    statement q{this, db_,
-                prepare("SELECT data FROM hourly WHERE hour = ? AND target = "
-                        "?")};
+    statement q{*db_, ("SELECT data FROM hourly WHERE hour = ? AND target = "
+                       "?")};
     q.bind(hour).bind(id);
     if (q.step())
       add(hour, read_aggregate(q, 0));
   }
   {
-    statement q{this, db_,
-                prepare("SELECT hour, data FROM counting WHERE target = ?")};
+    statement q{*db_, ("SELECT hour, data FROM counting WHERE target = ?")};
     q.bind(id);
     if (q.step() && q.i(0) >= first_hour && q.i(0) < last_hour)
       add(q.i(0), read_aggregate(q, 1));
@@ -696,11 +502,10 @@ std::vector<transition> history_store::transitions(int64_t id,
                                                    int64_t from, int64_t to,
                                                    size_t limit) {
   std::vector<transition> out;
-  statement q{this, db_,
-              prepare("SELECT time, from_state, to_state, flapping, status, "
-                      "code, latency_us, node FROM transitions WHERE target = "
-                      "? AND time >= ? AND time < ? ORDER BY time DESC LIMIT "
-                      "?")};
+  statement q{*db_, ("SELECT time, from_state, to_state, flapping, status, "
+                     "code, latency_us, node FROM transitions WHERE target = "
+                     "? AND time >= ? AND time < ? ORDER BY time DESC LIMIT "
+                     "?")};
   q.bind(id).bind(from).bind(to).bind(static_cast<int64_t>(limit));
   while (q.step())
     out.push_back(read_transition(q, 0, name));
@@ -710,31 +515,45 @@ std::vector<transition> history_store::transitions(int64_t id,
 std::vector<state_change> history_store::changes(int64_t id, int64_t from,
                                                  int64_t to) {
   std::vector<state_change> out;
-  statement before{this, db_,
-                   prepare("SELECT time, to_state FROM transitions WHERE "
-                           "target = ? AND time < ? ORDER BY time DESC LIMIT "
-                           "1")};
+  statement before{*db_, ("SELECT time, to_state FROM transitions WHERE "
+                          "target = ? AND time < ? ORDER BY time DESC LIMIT "
+                          "1")};
   before.bind(id).bind(from);
   if (before.step())
     out.push_back(state_change{before.i(0), state_of(before.i(1))});
-  statement after{this, db_,
-                  prepare("SELECT time, to_state FROM transitions WHERE "
-                          "target = ? AND time >= ? AND time < ? ORDER BY "
-                          "time")};
+  statement after{*db_, ("SELECT time, to_state FROM transitions WHERE "
+                         "target = ? AND time >= ? AND time < ? ORDER BY "
+                         "time")};
   after.bind(id).bind(from).bind(to);
   while (after.step())
     out.push_back(state_change{after.i(0), state_of(after.i(1))});
   return out;
 }
 
-uint64_t history_store::size_bytes() const {
-  uint64_t total = 0;
-  for (auto suffix : {"", "-wal"}) {
-    struct stat info {};
-    if (::stat((path_ + suffix).c_str(), &info) == 0)
-      total += static_cast<uint64_t>(info.st_size);
-  }
-  return total;
+uint64_t history_store::size_bytes() {
+  return db_->size_bytes();
+}
+
+const std::string& history_store::path() const {
+  return db_->where();
+}
+
+bool history_store::shared() const {
+  return db_->shared();
+}
+
+bool history_store::try_lead() {
+  return db_->try_lead();
+}
+
+lead_view history_store::heartbeat(const std::string& node,
+                                   const std::string& api, int64_t lease_ms) {
+  return db_->heartbeat(node, api, lease_ms);
+}
+
+int64_t history_store::newest_run() {
+  statement q{*db_, "SELECT max(id) FROM runs"};
+  return q.step() && !q.null(0) ? q.i(0) : 0;
 }
 
 } // namespace urlpoll

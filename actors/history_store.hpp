@@ -1,7 +1,7 @@
-// The history database (SQLite, WAL): its schema, its checks at open, and
-// every read and write the history actor makes. Not an actor: the history
-// actor owns the one instance, on its own thread. Errors are thrown as
-// history_error, with what failed in words.
+// The history database (a SQLite file or PostgreSQL: history_db.hpp): every
+// read and write the history actor makes, in one SQL for both. Not an actor:
+// the history actor owns the one instance, on its own thread. Errors are thrown
+// as history_error, with what failed in words.
 #pragma once
 
 #include <cstdint>
@@ -12,32 +12,32 @@
 #include <unordered_map>
 #include <vector>
 
+#include "actors/history_db.hpp"
 #include "actors/history_model.hpp"
 #include "messages/history.hpp"
 
-struct sqlite3;
-struct sqlite3_stmt;
-
 namespace urlpoll {
-
-struct history_error : std::runtime_error {
-  using std::runtime_error::runtime_error;
-};
 
 /// The schema version this build writes; older ones are migrated at open,
 /// newer ones refused.
 constexpr int history_schema_version = 2;
 
-/// Identifies a urlpoll history database (PRAGMA application_id): "urlp".
-constexpr int history_application_id = 0x75726c70;
+std::unique_ptr<sql_database> open_sqlite_database(const std::string& path);
+std::unique_ptr<sql_database> open_postgresql_database(const std::string& uri,
+                                                       int64_t lease_ms);
+
+/// Reads every table once, so that a damaged database is refused at open
+/// rather than found by a write later. Throws history_error.
+void look_at_every_table(sql_database& db);
 
 class history_store {
 public:
-  /// Opens or creates the database at `path`, takes its lock, checks that
-  /// it is urlpoll's and migrates an older schema. Throws history_error
-  /// saying what is wrong and what to do; changes nothing in a file it
-  /// refuses.
-  explicit history_store(const std::string& path);
+  /// Opens or creates the database at `where` (a SQLite file, or a
+  /// PostgreSQL URI: see open_sql_database), checks that it is urlpoll's
+  /// and migrates an older schema. Throws history_error saying what is
+  /// wrong and what to do; changes nothing in a database it refuses.
+  explicit history_store(const std::string& where,
+                         int64_t lease_ms = default_lease_ms);
   ~history_store();
 
   history_store(const history_store&) = delete;
@@ -115,20 +115,22 @@ public:
   /// `from` on.
   std::vector<state_change> changes(int64_t id, int64_t from, int64_t to);
 
-  /// The size of the database and its write-ahead log, in bytes.
-  uint64_t size_bytes() const;
-  const std::string& path() const { return path_; }
+  /// The size of the database (SQLite: and its write-ahead log), in bytes.
+  uint64_t size_bytes();
+  /// Where it is, for messages (a URI without its password).
+  const std::string& path() const;
+
+  // -- leadership (sql_database) ----------------------------------------------
+
+  bool shared() const;
+  bool try_lead();
+  lead_view heartbeat(const std::string& node, const std::string& api,
+                      int64_t lease_ms);
+  /// The id of the newest run: another leader's after a takeover.
+  int64_t newest_run();
 
 private:
-  sqlite3_stmt* prepare(const char* sql);
-  void exec(const char* sql);
-  [[noreturn]] void fail(const std::string& what);
-  void release();
-
-  std::string path_;
-  sqlite3* db_ = nullptr;
-  int lock_fd_ = -1;
-  std::unordered_map<const char*, sqlite3_stmt*> statements_;
+  std::unique_ptr<sql_database> db_;
 };
 
 } // namespace urlpoll

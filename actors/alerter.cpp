@@ -147,7 +147,9 @@ caf::timespan backoff(uint32_t attempts) {
 
 void send_next(alerter_pointer self) {
   auto& st = self->state;
-  if (st.busy || st.queue.empty() || self->clock().now() < st.retry_at)
+  auto now = self->clock().now();
+  if (st.busy || st.queue.empty() || now < st.retry_at ||
+      (st.lease.bounded && now >= st.lease.until))
     return;
   st.busy = true;
   auto& d = st.queue.front();
@@ -319,6 +321,10 @@ alerter(alerter_pointer self, alert_rule rule, state_monitor_actor monitor,
         enqueue(self, "resolved", target, target_state::up);
       }
       st.targets.erase(i);
+    },
+    [=](lease_atom, const alert_lease& x) {
+      self->state.lease = x;
+      send_next(self);
     },
     [=](configure_atom, alert_rule& rule) {
       // Open alerts, reminders and deliveries in line stay; what they say

@@ -7,6 +7,9 @@
 //           (removed_atom, name) from the state monitor: the target left the
 //           configuration, so an open alert for it is resolved as such;
 //           (configure_atom, rule) from the reloader: the rule changed;
+//           (lease_atom, lease) from the state monitor: a leader of a pair
+//           delivers nothing after its lease ends (a standby may lead by
+//           then), until the history renews it;
 //           (remind_atom) from itself every second: reminders and retries.
 // Sends:    what the webhook was last told about a target (saved_alert) to
 //           the state monitor, whose next batch takes it to the history, so
@@ -110,6 +113,9 @@ struct alerter_state {
   state_monitor_actor monitor;
   /// Whether there is a history that keeps open alerts.
   bool remembers = false;
+  /// A leader of a coordinator pair alerts only until its lease ends: then
+  /// a standby may lead. Deliveries wait meanwhile.
+  alert_lease lease;
   std::function<void(log_line)> log;
   static inline const char* name = "alerter";
 };

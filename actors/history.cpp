@@ -113,6 +113,44 @@ void bound_pending(history_state& st) {
 
 void report(history_pointer self);
 
+// A leader that lost its lock: it neither writes nor alerts any more, and
+// main makes it a standby.
+void step_down(history_pointer self) {
+  auto& st = self->state;
+  if (!st.leading)
+    return;
+  st.leading = false;
+  st.status.role = "standby";
+  say(self, log_level::warning,
+      "urlpoll: history: this coordinator lost the lead (its session with " +
+        st.db->path() +
+        " ended, and another coordinator led meanwhile or holds the lock "
+        "now): it stops polling and alerting and stands by");
+  if (st.leadership)
+    caf::anon_send(st.leadership, standby_atom_v);
+}
+
+// Whether this coordinator still leads: its session holds the lock, or
+// took it back after the connection was lost while no one else led.
+// Throws history_error when the database cannot tell.
+bool still_leads(history_pointer self) {
+  auto& st = self->state;
+  if (!st.shared)
+    return true;
+  if (!st.leading)
+    return false;
+  if (st.db->leading())
+    return true;
+  if (st.db->try_lead() && st.db->newest_run() == st.run) {
+    say(self, log_level::notice,
+        "urlpoll: history: the connection to " + st.db->path() +
+          " is back, and this coordinator leads on");
+    return true;
+  }
+  step_down(self);
+  return false;
+}
+
 // Writes what waits, and with `hours` the hours being counted, in one
 // transaction. On a failure nothing is lost: it all waits for the next try.
 bool write(history_pointer self, bool hours) {
@@ -132,6 +170,8 @@ bool write(history_pointer self, bool hours) {
     return id;
   };
   try {
+    if (!still_leads(self))
+      return false;
     db.begin();
     for (auto& t : st.pending_transitions)
       db.add_transition(id_of(t.target), t);
@@ -246,7 +286,7 @@ void notice_clock(history_pointer self) {
   }
   st.runs.push_back(run_span{st.started, real_end});
   st.started = wall;
-  if (st.db) {
+  if (st.db && st.leading) {
     try {
       st.db->touch_run(st.run, real_end);
       st.run = st.db->begin_run(wall);
@@ -274,6 +314,8 @@ void flush(history_pointer self) {
 
 void housekeep(history_pointer self) {
   auto& st = self->state;
+  if (!st.leading)
+    return;
   auto now = now_ms();
   auto hourly_ms =
     std::chrono::duration_cast<std::chrono::milliseconds>(st.options.hourly)
@@ -514,52 +556,121 @@ history_answer ask(history_pointer self, const history_query& q) {
   return answer;
 }
 
-history_opened open(history_pointer self, const std::string& path,
-                    caf::timespan flap_window) {
+// Loads what a restart resumes and begins a run: how a leader starts (at
+// start-up, or taking over from another). Throws history_error.
+std::shared_ptr<history_resume> lead(history_pointer self) {
+  auto& st = self->state;
+  auto resume = std::make_shared<history_resume>();
+  auto& db = *st.db;
+  auto now = now_ms();
+  st.started = now;
+  resume->last_seen = from_ms(db.last_seen());
+  st.runs = db.runs_since(now - longest_window_ms);
+  st.ids = db.targets();
+  resume->states = db.open_states();
+  resume->alerts = db.open_alerts();
+  auto window =
+    std::chrono::duration_cast<std::chrono::milliseconds>(st.flap_window)
+      .count();
+  resume->recent = db.transitions_since(now - window, resumed_transitions);
+  std::unordered_map<int64_t, std::string> names;
+  for (auto& [name, id] : st.ids)
+    names.emplace(id, name);
+  st.loaded_changes.clear();
+  db.changes_since(now - longest_window_ms, [&](int64_t id, state_change c) {
+    if (auto i = names.find(id); i != names.end())
+      st.loaded_changes[i->second].push_back(c);
+  });
+  for (auto& [name, changes] : st.loaded_changes)
+    std::stable_sort(changes.begin(), changes.end(),
+                     [](auto& x, auto& y) { return x.ms < y.ms; });
+  auto hour = now / ms_per_hour;
+  st.loaded_hours.clear();
+  db.hour_rows(hour, [&](int64_t id, aggregate a) {
+    if (auto i = names.find(id); i != names.end())
+      st.loaded_hours.emplace(i->second, std::make_pair(hour, std::move(a)));
+  });
+  st.run = db.begin_run(now);
+  st.wall_seen = now;
+  st.steady_seen = self->clock().now();
+  st.leading = true;
+  if (st.shared)
+    st.status.role = "leader";
+  return resume;
+}
+
+history_opened open(history_pointer self, const std::string& path) {
   auto& st = self->state;
   history_opened result;
-  auto resume = std::make_shared<history_resume>();
   try {
-    st.db = std::make_unique<history_store>(path);
-    auto& db = *st.db;
-    auto now = now_ms();
-    st.started = now;
-    resume->last_seen = from_ms(db.last_seen());
-    st.runs = db.runs_since(now - longest_window_ms);
-    st.ids = db.targets();
-    resume->states = db.open_states();
-    resume->alerts = db.open_alerts();
-    auto window =
-      std::chrono::duration_cast<std::chrono::milliseconds>(flap_window)
-        .count();
-    resume->recent = db.transitions_since(now - window, resumed_transitions);
-    std::unordered_map<int64_t, std::string> names;
-    for (auto& [name, id] : st.ids)
-      names.emplace(id, name);
-    db.changes_since(now - longest_window_ms, [&](int64_t id, state_change c) {
-      if (auto i = names.find(id); i != names.end())
-        st.loaded_changes[i->second].push_back(c);
-    });
-    for (auto& [name, changes] : st.loaded_changes)
-      std::stable_sort(changes.begin(), changes.end(),
-                       [](auto& x, auto& y) { return x.ms < y.ms; });
-    auto hour = now / ms_per_hour;
-    db.hour_rows(hour, [&](int64_t id, aggregate a) {
-      if (auto i = names.find(id); i != names.end())
-        st.loaded_hours.emplace(i->second, std::make_pair(hour, std::move(a)));
-    });
-    st.run = db.begin_run(now);
-    st.wall_seen = now;
-    st.steady_seen = self->clock().now();
+    st.db = std::make_unique<history_store>(path, lease_ms(st.options));
+    st.shared = st.db->shared();
+    st.status.enabled = true;
+    st.status.path = st.db->path();
+    if (!st.db->try_lead()) {
+      st.status.role = "standby";
+      result.standby = true;
+      return result;
+    }
+    result.resume = lead(self);
   } catch (const history_error& e) {
     st.db.reset();
+    st.leading = false;
     result.problem = e.what();
-    return result;
   }
-  st.status.enabled = true;
-  st.status.path = st.db->path();
-  result.resume = std::move(resume);
   return result;
+}
+
+// The leader's rounds: hours and open states, uptime, housekeeping.
+void start_rounds(history_pointer self) {
+  housekeep(self);
+  self->delayed_send(self, self->state.options.flush, flush_atom_v);
+  self->delayed_send(self, uptime_every, uptime_atom_v);
+  self->delayed_send(self, std::chrono::hours{1}, housekeep_atom_v);
+}
+
+// A coordinator of a pair says it lives; a leader renews its alert lease, a
+// standby takes over when the lock is free or else shows what the leader
+// wrote.
+void beat(history_pointer self) {
+  auto& st = self->state;
+  auto sent = self->clock().now();
+  auto lease = std::chrono::milliseconds{lease_ms(st.options)};
+  try {
+    auto view =
+      st.db->heartbeat(st.options.node, st.options.api, lease_ms(st.options));
+    st.status.leader = view.leader;
+    st.status.leader_api = view.leader_api;
+    if (st.leading) {
+      if (!still_leads(self))
+        return;
+      // The server ends this session no sooner than `lease` after this
+      // beat was sent: until then no standby can lead. Always bounded,
+      // even with no standby in sight: one may have started a moment
+      // before this leader hung, and lead before it wakes.
+      if (st.monitor)
+        self->send(st.monitor, lease_atom_v, alert_lease{true, sent + lease});
+    } else if (st.db->try_lead()) {
+      auto resume = lead(self);
+      start_rounds(self);
+      say(self, log_level::notice,
+          "urlpoll: history: this coordinator leads now" +
+            (view.leader.empty() || view.leader == st.options.node
+               ? std::string{}
+               : " (" + view.leader + " led before)") +
+            "; it polls and alerts from what " + st.db->path() + " kept");
+      if (st.leadership)
+        caf::anon_send(st.leadership, lead_atom_v,
+                       std::shared_ptr<const history_resume>{resume});
+    } else if (st.monitor) {
+      self->send(
+        st.monitor, standby_atom_v,
+        standby_view{view.leader, view.leader_api, st.db->open_states()});
+    }
+  } catch (const history_error& e) {
+    complain(self, e.what());
+  }
+  report(self);
 }
 
 history_actor::behavior_type history(history_pointer self, std::string path,
@@ -570,14 +681,18 @@ history_actor::behavior_type history(history_pointer self, std::string path,
   st.printer = std::move(printer);
   return {
     [=](start_atom, caf::timespan flap_window) {
-      auto result = open(self, path, flap_window);
-      if (self->state.db) {
-        housekeep(self);
-        self->delayed_send(self, self->state.options.flush, flush_atom_v);
-        self->delayed_send(self, uptime_every, uptime_atom_v);
-        self->delayed_send(self, std::chrono::hours{1}, housekeep_atom_v);
-      }
+      self->state.flap_window = flap_window;
+      auto result = open(self, path);
+      if (self->state.leading)
+        start_rounds(self);
+      if (self->state.shared)
+        self->send(self, beat_atom_v);
       return result;
+    },
+    [=](lead_atom, caf::actor& main) { self->state.leadership = main; },
+    [=](beat_atom) {
+      beat(self);
+      self->delayed_send(self, self->state.options.takeover / 10, beat_atom_v);
     },
     [=](subscribe_atom, caf::actor& monitor) {
       self->state.monitor = caf::actor_cast<state_monitor_actor>(monitor);
@@ -661,6 +776,12 @@ history_actor::behavior_type history(history_pointer self, std::string path,
 }
 
 } // namespace
+
+int64_t lease_ms(const history_options& x) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(x.takeover)
+           .count() *
+         2 / 5;
+}
 
 history_actor spawn_history(caf::actor_system& sys, std::string path,
                             history_options options, caf::actor printer) {

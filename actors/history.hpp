@@ -16,10 +16,18 @@
 //           query) from the HTTP API;
 //           (save_atom) -> bool from main at shutdown: write everything;
 //           (configure_atom, options) from the reloader;
-//           (flush_atom), (uptime_atom), (housekeep_atom) from itself.
+//           (lead_atom, main) from main: who hears of leadership;
+//           (flush_atom), (uptime_atom), (housekeep_atom), (beat_atom)
+//           from itself.
 // Sends:    (uptime_atom, figures that changed) and (history_atom, status)
 //           to the state monitor; a line to the printer when writes fail
 //           (once a minute at most) and when they work again.
+//           With PostgreSQL, every tenth of ha-takeover (beat_atom): a
+//           leader says it lives and sends the monitor (lease_atom, until
+//           when it may alert); a standby tries to take the lead and sends
+//           the monitor (standby_atom, what the leader wrote), or on
+//           taking it sends main (lead_atom, what to resume); a leader that
+//           lost its lock sends main (standby_atom).
 #pragma once
 
 #include <map>
@@ -48,13 +56,26 @@ struct history_options {
   caf::timespan hourly = std::chrono::hours{24 * 14};
   /// Days, transitions and runs are kept this long.
   caf::timespan retention = std::chrono::hours{24 * 400};
+  /// With PostgreSQL: a standby leads at most this long after the leader
+  /// died or hung (ha-takeover). A silent session ends after 0.4 of it,
+  /// and every coordinator speaks every tenth of it.
+  caf::timespan takeover = std::chrono::seconds{10};
+  /// This coordinator's node name and HTTP API, for the others to show.
+  std::string node;
+  std::string api;
 };
+
+/// How long a PostgreSQL session of urlpoll's lives without a word.
+int64_t lease_ms(const history_options& x);
 
 /// The answer to start_atom: the problem in words (the database cannot be
 /// used), or what a restart resumes.
 struct history_opened {
   std::string problem;
   std::shared_ptr<const history_resume> resume;
+  /// Another coordinator leads: this one stands by, and hears (lead_atom,
+  /// resume) when it takes over.
+  bool standby = false;
 };
 
 struct history_state {
@@ -103,6 +124,13 @@ struct history_state {
   uint64_t errors_since_complaint = 0;
   state_monitor_actor monitor;
   caf::actor printer;
+  // A coordinator pair (PostgreSQL).
+  bool shared = false;
+  bool leading = false;
+  /// Told (lead_atom, resume) on taking over, (standby_atom) on losing the
+  /// lead.
+  caf::actor leadership;
+  caf::timespan flap_window{0};
   static inline const char* name = "history";
 };
 

@@ -78,6 +78,9 @@ public:
   /// Takes the lead if no one holds it; whether this connection leads now.
   /// SQLite: always (its file lock was taken at open).
   virtual bool try_lead() = 0;
+  /// Whether this connection's session holds the lock (false once the
+  /// connection was lost, until try_lead() takes it again).
+  virtual bool leading() const = 0;
   /// Says this coordinator is alive (as leader or standby), and reads who
   /// leads; PostgreSQL only. Throws history_error.
   virtual lead_view heartbeat(const std::string& node, const std::string& api,
@@ -93,5 +96,8 @@ std::unique_ptr<sql_database> open_sql_database(const std::string& where,
 
 /// Whether `where` names a PostgreSQL database.
 bool is_postgresql(const std::string& where);
+
+/// `where` without a password, for messages and logs.
+std::string redacted_history(const std::string& where);
 
 } // namespace urlpoll

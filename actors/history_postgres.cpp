@@ -56,7 +56,7 @@ CREATE TABLE open_alerts(alerter TEXT NOT NULL, target BIGINT NOT NULL,
   PRIMARY KEY(alerter, target));
 CREATE INDEX transitions_by_time ON transitions(time);
 CREATE TABLE coordinators(name TEXT PRIMARY KEY, api TEXT NOT NULL,
-  leading BOOLEAN NOT NULL, seen TIMESTAMPTZ NOT NULL);
+  leads BOOLEAN NOT NULL, seen TIMESTAMPTZ NOT NULL);
 )",
 };
 
@@ -68,8 +68,9 @@ constexpr const char* lead_key = "1970433136";
 /// database do not both create the tables.
 constexpr const char* migration_key = "1970433137";
 
-// A URI without its password, for messages and logs.
-std::string without_password(const std::string& uri) {
+} // namespace
+
+std::string redacted_history(const std::string& uri) {
   auto out = uri;
   auto scheme = out.find("://");
   if (scheme != std::string::npos) {
@@ -89,6 +90,8 @@ std::string without_password(const std::string& uri) {
   }
   return out;
 }
+
+namespace {
 
 // ? placeholders become $1, $2, ...
 std::string numbered(const char* sql) {
@@ -181,10 +184,19 @@ public:
     row_ = -1;
   }
 
-  static std::string trimmed(std::string what) {
-    while (!what.empty() && (what.back() == '\n' || what.back() == ' '))
-      what.pop_back();
-    return what;
+  // libpq's messages on one line.
+  static std::string trimmed(const std::string& what) {
+    std::string out;
+    for (auto c : what)
+      if (c == '\n' || c == '\t') {
+        if (!out.empty() && out.back() != ' ')
+          out += ' ';
+      } else {
+        out += c;
+      }
+    while (!out.empty() && out.back() == ' ')
+      out.pop_back();
+    return out;
   }
 
 private:
@@ -206,7 +218,7 @@ private:
 class postgres_database : public sql_database {
 public:
   postgres_database(const std::string& uri, int64_t lease_ms)
-    : uri_(uri), shown_(without_password(uri)), lease_ms_(lease_ms) {
+    : uri_(uri), shown_(redacted_history(uri)), lease_ms_(lease_ms) {
     auto refuse = [&](const std::string& why, const std::string& what_to_do) {
       release();
       throw history_error{"cannot use the history database '" + shown_ +
@@ -346,15 +358,19 @@ public:
     return leading_;
   }
 
+  bool leading() const override {
+    return leading_ && conn_ != nullptr && PQstatus(conn_) == CONNECTION_OK;
+  }
+
   lead_view heartbeat(const std::string& node, const std::string& api,
                       int64_t lease_ms) override {
     reconnect_if_lost();
     lead_view view;
     view.leading = leading_;
     {
-      auto& q = prepare("INSERT INTO coordinators(name, api, leading, seen) "
+      auto& q = prepare("INSERT INTO coordinators(name, api, leads, seen) "
                         "VALUES (?, ?, ?, now()) ON CONFLICT(name) DO UPDATE "
-                        "SET api = excluded.api, leading = excluded.leading, "
+                        "SET api = excluded.api, leads = excluded.leads, "
                         "seen = excluded.seen");
       q.bind(node);
       q.bind(api);
@@ -363,7 +379,7 @@ public:
     }
     auto within = std::to_string(lease_ms) + " milliseconds";
     {
-      auto& q = prepare("SELECT name, api FROM coordinators WHERE leading "
+      auto& q = prepare("SELECT name, api FROM coordinators WHERE leads "
                         "AND seen > now() - CAST(? AS INTERVAL) ORDER BY "
                         "seen DESC LIMIT 1");
       q.bind(within);
@@ -374,7 +390,7 @@ public:
       q.reset();
     }
     {
-      auto& q = prepare("SELECT count(*) FROM coordinators WHERE NOT leading "
+      auto& q = prepare("SELECT count(*) FROM coordinators WHERE NOT leads "
                         "AND name <> ? AND seen > now() - CAST(? AS "
                         "INTERVAL)");
       q.bind(node);

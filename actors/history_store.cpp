@@ -542,6 +542,10 @@ bool history_store::shared() const {
   return db_->shared();
 }
 
+bool history_store::leading() const {
+  return db_->leading();
+}
+
 bool history_store::try_lead() {
   return db_->try_lead();
 }

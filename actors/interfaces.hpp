@@ -34,7 +34,8 @@ using history_actor = caf::typed_actor<
   caf::replies_to<save_atom>::with<bool>, caf::reacts_to<flush_atom>,
   caf::reacts_to<uptime_atom>, caf::reacts_to<housekeep_atom>,
   caf::reacts_to<configure_atom, history_options>,
-  caf::reacts_to<subscribe_atom, caf::actor>>;
+  caf::reacts_to<subscribe_atom, caf::actor>,
+  caf::reacts_to<lead_atom, caf::actor>, caf::reacts_to<beat_atom>>;
 
 /// A poller, or the pool in front of the pollers: polls a target once.
 using poller_actor =
@@ -67,6 +68,7 @@ using timer_wheel_actor = caf::typed_actor<
 /// An alerter: tells a webhook about transitions.
 using alerter_actor =
   caf::typed_actor<caf::reacts_to<transition>, caf::reacts_to<remind_atom>,
+                   caf::reacts_to<lease_atom, alert_lease>,
                    caf::reacts_to<removed_atom, std::string>,
                    caf::reacts_to<configure_atom, alert_rule>>;
 
@@ -89,7 +91,9 @@ using state_monitor_actor = caf::typed_actor<
   caf::reacts_to<uptime_atom, uptime_update>, caf::reacts_to<saved_alert>,
   caf::replies_to<save_atom>::with<bool>,
   caf::replies_to<caf::get_atom, status_query>::with<snapshot>,
-  caf::replies_to<ping_atom>::with<bool>>;
+  caf::replies_to<ping_atom>::with<bool>,
+  caf::reacts_to<standby_atom, standby_view>, caf::reacts_to<lead_atom>,
+  caf::reacts_to<lease_atom, alert_lease>>;
 
 /// The fleet: the set of resource actors, keyed by target name.
 struct fleet_plan;
@@ -116,3 +120,5 @@ CAF_ALLOW_UNSAFE_MESSAGE_TYPE(urlpoll::daily_answer)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(std::shared_ptr<const urlpoll::history_resume>)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(urlpoll::history_status)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(urlpoll::uptime_update)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(urlpoll::standby_view)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(urlpoll::alert_lease)

@@ -158,6 +158,27 @@ void resume_from(target_status& t, const saved_state& x) {
 using monitor_pointer =
   state_monitor_actor::stateful_pointer<state_monitor_state>;
 
+// A standby shows the targets as the leader last wrote them, read-only.
+void show_standby(state_monitor_state& st, const standby_view& x) {
+  st.standby = true;
+  st.history_info.leader = x.leader;
+  st.history_info.leader_api = x.leader_api;
+  st.targets.assign(x.states.size(), target_status{});
+  st.history.assign(x.states.size(), {});
+  st.rules.assign(x.states.size(), 0);
+  st.ids.clear();
+  st.slot.clear();
+  for (size_t i = 0; i < x.states.size(); ++i) {
+    auto& t = st.targets[i];
+    t.name = x.states[i].name;
+    t.url = x.states[i].name;
+    resume_from(t, x.states[i]);
+    st.ids.push_back(static_cast<target_id>(i));
+    st.slot.emplace(static_cast<target_id>(i), static_cast<uint32_t>(i));
+  }
+  st.unpolled = 0;
+}
+
 const std::string& display_name(const target_status& t) {
   return t.name.empty() ? t.url : t.name;
 }
@@ -489,7 +510,28 @@ state_monitor_actor::behavior_type state_monitor(monitor_pointer self,
     },
     [=](track_atom, monitor_targets& next) { track(self, std::move(next)); },
     [=](subscribe_atom, alerter_actor& a) {
+      if (self->state.lease.bounded)
+        self->send(a, lease_atom_v, self->state.lease);
       self->state.subscribers.push_back(std::move(a));
+    },
+    [=](lease_atom, const alert_lease& x) {
+      auto& st = self->state;
+      st.lease = x;
+      for (auto& a : st.subscribers)
+        self->send(a, lease_atom_v, x);
+    },
+    [=](standby_atom, standby_view& x) { show_standby(self->state, x); },
+    [=](lead_atom) {
+      // The leader's view goes; the fleet's targets come, with what the
+      // history resumes.
+      auto& st = self->state;
+      st.standby = false;
+      st.targets.clear();
+      st.history.clear();
+      st.rules.clear();
+      st.ids.clear();
+      st.slot.clear();
+      st.unpolled = 0;
     },
     [=](unsubscribe_atom, const alerter_actor& a) {
       auto& subs = self->state.subscribers;

@@ -22,6 +22,11 @@
 //           (configure_atom, status interval) from the reloader;
 //           (reloaded_atom, reload_status) from the reloader, for the
 //           snapshot;
+//           (standby_atom, view) from the history of a standby
+//           coordinator: its status is what the leader last wrote;
+//           (lead_atom) from main when it takes over: that view goes;
+//           (lease_atom, lease) from the history of a leader: passed on to
+//           every alerter;
 //           (resume_atom, history, what to resume, flush) from main: the
 //           targets of the first track resume their state, since, counters
 //           and flapping window; a resumed target no longer configured
@@ -153,6 +158,10 @@ struct state_monitor_state {
   history_status history_info;
   /// What the history resumes, until the first track took it.
   std::shared_ptr<const history_resume> resume;
+  /// A standby coordinator: its targets are what the leader last wrote.
+  bool standby = false;
+  /// Until when the alerters may alert, as the history last said.
+  alert_lease lease;
   monitor_output output;
   static inline const char* name = "state_monitor";
 };

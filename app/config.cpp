@@ -187,7 +187,10 @@ const std::vector<option_doc>& option_docs() {
     {"`alerts`", "`[]`", "webhooks to alert, see [Alerts](#alerts)"},
     {"`history`", "`\"urlpoll-history.db\"`",
      "the SQLite file that keeps transitions, hourly and daily figures, and "
-     "what a restart resumes (state, counters, open alerts); a relative path "
+     "what a restart resumes (state, counters, open alerts), or a PostgreSQL "
+     "URI (`\"postgresql://urlpoll@db.example.org/urlpoll\"`) that a pair of "
+     "coordinators shares (see [High availability](#high-availability)); a "
+     "relative path "
      "is relative to the config file's folder, or under systemd to its "
      "`StateDirectory` (`/var/lib/urlpoll`); empty: no history (see "
      "[History and uptime](#history-and-uptime)); `once` keeps none"},
@@ -198,6 +201,10 @@ const std::vector<option_doc>& option_docs() {
      "hourly figures are rolled into daily ones after this long"},
     {"`history-retention`", "`9600h` (400 days)",
      "daily figures, transitions and runs are kept this long"},
+    {"`ha-takeover`", "`10s`",
+     "with a PostgreSQL history: at most this long after the leading "
+     "coordinator died or hung, a standby leads (see [High "
+     "availability](#high-availability))"},
   };
   return docs;
 }
@@ -224,7 +231,7 @@ config::config()
     node_name(host_name()), dispatch("spread"), method("HEAD"),
     degraded_latency(0), retry_interval(0), cert_expiry_warn(336h),
     flap_window(10min), http_listen("127.0.0.1:9180"), history_flush(1min),
-    history_hourly(336h), history_retention(9600h) {
+    history_hourly(336h), history_retention(9600h), ha_takeover(10s) {
   caf::config_option_adder{custom_options_, "urlpoll"}
     .add(urls, "urls", option_help("urls"))
     .add(url_file, "url-file", option_help("url-file"))
@@ -271,7 +278,8 @@ config::config()
     .add(history_flush, "history-flush", option_help("history-flush"))
     .add(history_hourly, "history-hourly", option_help("history-hourly"))
     .add(history_retention, "history-retention",
-         option_help("history-retention"));
+         option_help("history-retention"))
+    .add(ha_takeover, "ha-takeover", option_help("ha-takeover"));
   // Nodes talk through CAF's middleman, over TLS when openssl.* is set.
   load<caf::io::middleman>();
   load<caf::openssl::manager>();
@@ -893,8 +901,10 @@ void resolve_paths(config& cfg) {
   // Otherwise the history's default lives next to the config file, as if
   // set there.
   auto* state_dir = std::getenv("STATE_DIRECTORY");
-  if (state_dir != nullptr && *state_dir != '\0' && !cfg.history.empty() &&
-      cfg.history.front() != '/') {
+  if (is_postgresql(cfg.history)) {
+    // A server, not a path.
+  } else if (state_dir != nullptr && *state_dir != '\0' &&
+             !cfg.history.empty() && cfg.history.front() != '/') {
     std::string dir = state_dir;
     dir = dir.substr(0, dir.find(':')); // the first, when several
     cfg.history = dir + "/" + cfg.history;
@@ -1479,6 +1489,11 @@ std::vector<std::string> make_settings(const config& cfg, settings& out) {
   out.history_keeping.flush = cfg.history_flush;
   out.history_keeping.hourly = cfg.history_hourly;
   out.history_keeping.retention = cfg.history_retention;
+  if (cfg.ha_takeover < 2s || cfg.ha_takeover > 10min)
+    fail("urlpoll.ha-takeover", "must be between 2s and 10min, not " +
+                                  format_duration(cfg.ha_takeover));
+  out.history_keeping.takeover = cfg.ha_takeover;
+  out.history_keeping.node = out.node_name;
   out.config_file = cfg.file;
   out.url_file = cfg.url_file;
   hide_secret(errors, cfg.http_token);

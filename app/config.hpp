@@ -145,6 +145,7 @@ public:
   caf::timespan history_flush;
   caf::timespan history_hourly;
   caf::timespan history_retention;
+  caf::timespan ha_takeover;
   /// targets, expect, headers, alerts: as read from the file or the
   /// command line.
   std::map<std::string, caf::config_value> raw;

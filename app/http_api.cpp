@@ -508,9 +508,34 @@ struct http_api::impl {
         }
         return httplib::Server::HandlerResponse::Unhandled;
       });
-    server.Get("/healthz", [](const httplib::Request&, httplib::Response& res) {
-      res.set_content("ok\n", "text/plain");
-    });
+    // For load balancers: 200 from a coordinator that polls (the leader of
+    // a pair), 503 from a standby, which says who leads.
+    server.Get(
+      "/healthz", [this](const httplib::Request&, httplib::Response& res) {
+        status_query q;
+        q.limit = 0;
+        ask<snapshot>(
+          res,
+          [&](snapshot& x) {
+            auto& h = x.history;
+            if (h.role != "standby") {
+              res.set_content(h.role.empty() ? "ok\n" : "ok: leader\n",
+                              "text/plain");
+              return;
+            }
+            res.status = 503;
+            res.set_content("standby: " +
+                              (h.leader.empty()
+                                 ? std::string{"no leader known yet"}
+                                 : h.leader + " leads" +
+                                     (h.leader_api.empty()
+                                        ? std::string{}
+                                        : " (http://" + h.leader_api + "/)")) +
+                              "\n",
+                            "text/plain");
+          },
+          caf::get_atom_v, q);
+      });
     server.Get("/api/v1/status",
                [this](const httplib::Request& req, httplib::Response& res) {
                  status(req, res);

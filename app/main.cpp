@@ -2,9 +2,12 @@
 // over to run(); exit codes: 0 fine, 1 a target is down (with --urlpoll.once),
 // 2 the configuration is wrong, 3 urlpoll cannot listen where told.
 #include <algorithm>
+#include <cerrno>
 #include <csignal>
+#include <cstring>
 #include <iostream>
 #include <string>
+#include <unistd.h>
 #include <vector>
 
 #include <caf/actor_system.hpp>
@@ -103,5 +106,18 @@ int main(int argc, char** argv) {
                              std::vector<std::string>(argv + 1, argv + argc));
   }
   curl_global_cleanup();
+  if (exit_code == urlpoll::restart_as_standby) {
+    // Another coordinator leads: this one starts again, as a standby, from
+    // nothing but its configuration and the database. The same process
+    // (systemd sees the same PID), none of its descriptors but stdio.
+    urlpoll::write_log(urlpoll::log_level::notice,
+                       "urlpoll: starting again as a standby");
+    ::close_range(3, ~0U, 0);
+    ::execv("/proc/self/exe", argv);
+    urlpoll::write_log(urlpoll::log_level::error,
+                       std::string{"urlpoll: cannot start again: "} +
+                         std::strerror(errno));
+    return 1;
+  }
   return exit_code;
 }

@@ -240,14 +240,24 @@ void write_target(std::string& out, const target_status& t, caf::timestamp now,
 nlohmann::ordered_json history_json(const history_status& x) {
   if (!x.enabled)
     return nullptr;
-  return {
+  auto or_null = [](const std::string& s) {
+    return s.empty() ? nlohmann::ordered_json(nullptr)
+                     : nlohmann::ordered_json(s);
+  };
+  nlohmann::ordered_json out = {
     {"path", x.path},
     {"writing", !x.failing},
     {"write_errors", x.write_errors},
-    {"last_error", x.last_error.empty() ? nlohmann::ordered_json(nullptr)
-                                        : nlohmann::ordered_json(x.last_error)},
+    {"last_error", or_null(x.last_error)},
     {"size_bytes", x.size_bytes},
   };
+  // A coordinator pair: this one's role, and who leads.
+  if (!x.role.empty()) {
+    out["role"] = x.role;
+    out["leader"] = or_null(x.leader);
+    out["leader_api"] = or_null(x.leader_api);
+  }
+  return out;
 }
 
 // The snapshot document as one line: the small parts through nlohmann, the

@@ -5,6 +5,7 @@
 #include <iostream>
 #include <optional>
 #include <pthread.h>
+#include <systemd/sd-daemon.h>
 #include <thread>
 
 #include <caf/actor_system.hpp>
@@ -16,7 +17,6 @@
 #include <caf/send.hpp>
 #include <caf/stateful_actor.hpp>
 #include <caf/typed_event_based_actor.hpp>
-#include <systemd/sd-daemon.h>
 
 #include "actors/fleet.hpp"
 #include "actors/history.hpp"
@@ -157,6 +157,65 @@ int run_worker(caf::actor_system& sys, const settings& cfg) {
   return 0;
 }
 
+// What a standby needs to lead: what the history resumed, and where its
+// HTTP API listened (the leader's listens there again).
+struct taken_over {
+  std::shared_ptr<const history_resume> resume;
+  std::optional<worker_address> api;
+};
+
+// A standby of a coordinator pair: its HTTP API shows what the leader
+// wrote, read-only, and says who leads; it polls and alerts nothing. Waits
+// until the history says that this coordinator leads (what to resume), or
+// a stop (nothing; `code` the exit code).
+std::optional<taken_over> stand_by(caf::actor_system& sys,
+                                   caf::scoped_actor& self, const settings& cfg,
+                                   state_monitor_actor monitor,
+                                   history_actor history, caf::actor printer,
+                                   service_actor service, int& code) {
+  auto say = [&](log_level level, const std::string& line) {
+    caf::anon_send(printer, log_line{level, line});
+  };
+  taken_over result;
+  result.api = cfg.http_listen;
+  std::unique_ptr<http_api> api;
+  if (result.api) {
+    api = std::make_unique<http_api>(sys, monitor, cfg.http_token,
+                                     reloader_actor{}, history);
+    if (auto problem = api->start(*result.api)) {
+      say(log_level::error, "urlpoll: " + *problem);
+      code = 3;
+      return std::nullopt;
+    }
+    result.api->port = static_cast<uint16_t>(api->port());
+    auto keeping = cfg.history_keeping;
+    keeping.api = to_string(*result.api);
+    self->send(history, configure_atom_v, keeping);
+    say(log_level::info,
+        "urlpoll: HTTP API, /metrics and the status page on http://" +
+          to_string(*result.api) + "/ (standby: read-only)");
+  }
+  say(log_level::notice,
+      "urlpoll: standing by: another coordinator leads (history " +
+        redacted_history(cfg.history) + "); this one takes over at most " +
+        format_duration(cfg.history_keeping.takeover) +
+        " (ha-takeover) after the leader ends");
+  if (service)
+    self->send(service, ready_atom_v);
+  signal_watcher watcher{caf::actor{self}, {}};
+  for (bool stopped = false; !result.resume && !stopped;)
+    self->receive(
+      [&](lead_atom, std::shared_ptr<const history_resume>& x) {
+        result.resume = std::move(x);
+      },
+      [&](stop_atom) { stopped = true; }, [&](standby_atom) {},
+      caf::after(recheck) >> [] {});
+  code = 0;
+  if (!result.resume)
+    return std::nullopt;
+  return result;
+}
+
 } // namespace
 
 void block_stop_signals() {
@@ -181,6 +240,7 @@ int run(caf::actor_system& sys, settings cfg, std::vector<std::string> args) {
   // before anything polls, listens or alerts.
   history_actor history;
   std::shared_ptr<const history_resume> resumed;
+  bool standby = false;
   if (!cfg.history.empty()) {
     history = spawn_history(sys, cfg.history, cfg.history_keeping, printer);
     std::string problem;
@@ -190,6 +250,7 @@ int run(caf::actor_system& sys, settings cfg, std::vector<std::string> args) {
         [&](history_opened& x) {
           problem = std::move(x.problem);
           resumed = std::move(x.resume);
+          standby = x.standby;
         },
         [&](caf::error& err) { problem = sys.render(err); });
     if (!problem.empty()) {
@@ -204,19 +265,42 @@ int run(caf::actor_system& sys, settings cfg, std::vector<std::string> args) {
                            once ? caf::timespan{0} : cfg.status_interval,
                            to_printer(printer));
   if (history) {
-    self->send(monitor, resume_atom_v, history, resumed,
-               cfg.history_keeping.flush);
     self->send(history, subscribe_atom_v, caf::actor_cast<caf::actor>(monitor));
+    // A pair: the history tells main when this coordinator leads, or no
+    // more.
+    self->send(history, lead_atom_v, caf::actor{self});
   }
-  auto wheel = sys.spawn(timer_wheel, cfg.timer_resolution);
-  auto fleet_handle = sys.spawn(fleet, resource_peers{{}, monitor, wheel});
   // Under systemd (Type=notify): readiness, reloads, status, watchdog.
   auto service = once ? service_actor{} : spawn_service(sys, monitor, printer);
+  if (standby) {
+    int code = 0;
+    auto next =
+      stand_by(sys, self, cfg, monitor, history, printer, service, code);
+    if (!next) {
+      if (service)
+        self->send(service, stop_atom_v);
+      self->send_exit(history, caf::exit_reason::user_shutdown);
+      self->send_exit(monitor, caf::exit_reason::user_shutdown);
+      self->send_exit(printer, caf::exit_reason::user_shutdown);
+      self->wait_for(history, printer);
+      return code;
+    }
+    resumed = std::move(next->resume);
+    cfg.http_listen = next->api;
+    // The leader's view goes; the fleet's targets come.
+    self->send(monitor, lead_atom_v);
+  }
+  if (history)
+    self->send(monitor, resume_atom_v, history, resumed,
+               cfg.history_keeping.flush);
+  auto wheel = sys.spawn(timer_wheel, cfg.timer_resolution);
+  auto fleet_handle = sys.spawn(fleet, resource_peers{{}, monitor, wheel});
   running_parts parts{fleet_handle,       monitor, printer, {}, history,
                       std::move(resumed), service};
   auto files = watched_files(cfg);
   auto http_listen = once ? std::nullopt : cfg.http_listen;
   auto http_token = cfg.http_token;
+  auto history_keeping = cfg.history_keeping;
   auto reloader = spawn_reloader(sys, std::move(cfg), std::move(args), parts);
   auto stop_all = [&] {
     // Stop polling: first the resources, so that no poll starts and none
@@ -286,6 +370,11 @@ int run(caf::actor_system& sys, settings cfg, std::vector<std::string> args) {
           to_string(worker_address{http_listen->host,
                                    static_cast<uint16_t>(api->port())}) +
           "/");
+    if (history) {
+      history_keeping.api = to_string(
+        worker_address{http_listen->host, static_cast<uint16_t>(api->port())});
+      self->send(history, configure_atom_v, history_keeping);
+    }
   }
   // There but with once, watching nothing without watch-config: a reload
   // may turn it on.
@@ -298,16 +387,41 @@ int run(caf::actor_system& sys, settings cfg, std::vector<std::string> args) {
   // The first polls are scheduled and the HTTP API listens.
   if (service)
     self->send(service, ready_atom_v);
+  // A standby that took over reads its configuration again: it may have
+  // changed while it stood by.
+  if (standby)
+    self->send(reloader, reload_atom_v, std::string{"taking over"});
   if (once)
     sys.spawn(forward_all_polled, monitor, caf::actor{self});
   std::optional<snapshot> final_status;
+  bool lost_lead = false;
   for (bool stopped = false; !stopped;)
     self->receive(
       [&](snapshot& x) {
         final_status = std::move(x);
         stopped = true;
       },
-      [&](stop_atom) { stopped = true; }, caf::after(recheck) >> [] {});
+      [&](stop_atom) { stopped = true; },
+      [&](standby_atom) {
+        lost_lead = true;
+        stopped = true;
+      },
+      [&](lead_atom, std::shared_ptr<const history_resume>&) {},
+      caf::after(recheck) >> [] {});
+  if (lost_lead) {
+    // Another coordinator leads: nothing more is polled, alerted or
+    // written here, and this one starts again as a standby.
+    if (file_watch)
+      self->send_exit(file_watch, caf::exit_reason::user_shutdown);
+    stop_all();
+    api.reset();
+    self->send_exit(history, caf::exit_reason::user_shutdown);
+    self->wait_for(history);
+    self->send_exit(monitor, caf::exit_reason::user_shutdown);
+    self->send_exit(printer, caf::exit_reason::user_shutdown);
+    self->wait_for(printer);
+    return restart_as_standby;
+  }
   // STOPPING=1, and the service ends.
   if (service)
     self->send(service, stop_atom_v);

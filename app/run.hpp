@@ -24,6 +24,10 @@ namespace urlpoll {
 /// system starts.
 void block_stop_signals();
 
+/// What `run` returns when this coordinator lost the lead of its pair: main
+/// starts the program again, as a standby.
+constexpr int restart_as_standby = 1000;
+
 /// Monitors the targets in `cfg` until SIGINT or SIGTERM, or, with `once`,
 /// until every target has a result. Prints the final status and returns the
 /// exit code: 0, or with `once` 1 unless every target is up.

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include <caf/actor_clock.hpp>
 #include <caf/meta/type_name.hpp>
 #include <caf/timestamp.hpp>
 
@@ -84,6 +85,22 @@ struct history_resume {
   std::vector<saved_alert> alerts;
   /// When the last run was last seen alive; the epoch for a new database.
   caf::timestamp last_seen;
+};
+
+/// What a standby coordinator shows: who leads, and the states the leader
+/// last wrote.
+struct standby_view {
+  std::string leader;
+  std::string leader_api;
+  std::vector<saved_state> states;
+};
+
+/// Until when the alerters may alert (a leader of a pair), on the actors'
+/// steady clock; `bounded` false: for as long as they like (no pair, or no
+/// standby that could take over).
+struct alert_lease {
+  bool bounded = false;
+  caf::actor_clock::time_point until;
 };
 
 /// A target's uptime over 1h, 24h, 7d and 30d: ratios from 0 to 1, or a

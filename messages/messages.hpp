@@ -120,5 +120,12 @@ CAF_BEGIN_TYPE_ID_BLOCK(urlpoll, caf::first_custom_type_id)
   CAF_ADD_ATOM(urlpoll, urlpoll, ping_atom, "ping")
   // service -> itself: time for the watchdog's check.
   CAF_ADD_ATOM(urlpoll, urlpoll, watchdog_atom, "watchdog")
+  // A coordinator pair (history_db.hpp): the history tells main it leads,
+  // or that it stands by; the monitor shows a standby's view and passes the
+  // alert lease on to the alerters; the history's heartbeat.
+  CAF_ADD_ATOM(urlpoll, urlpoll, lead_atom, "lead")
+  CAF_ADD_ATOM(urlpoll, urlpoll, standby_atom, "standby")
+  CAF_ADD_ATOM(urlpoll, urlpoll, lease_atom, "lease")
+  CAF_ADD_ATOM(urlpoll, urlpoll, beat_atom, "beat")
 CAF_END_TYPE_ID_BLOCK(urlpoll)
 // clang-format on

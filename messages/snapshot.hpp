@@ -140,13 +140,18 @@ struct history_status {
   uint64_t size_bytes = 0;
   /// Transitions waiting in memory for the database.
   uint64_t pending = 0;
+  /// With a PostgreSQL history: "leader" or "standby"; else empty.
+  std::string role;
+  /// Who leads (node name, HTTP API), as the database last said.
+  std::string leader;
+  std::string leader_api;
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, history_status& x) {
   return f(caf::meta::type_name("history_status"), x.enabled, x.path,
            x.write_errors, x.failing, x.last_error, x.last_flush_seconds,
-           x.flushes, x.size_bytes, x.pending);
+           x.flushes, x.size_bytes, x.pending, x.role, x.leader, x.leader_api);
 }
 
 /// How late polls started against their due time, over the recent polls.

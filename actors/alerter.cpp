@@ -277,8 +277,9 @@ void resume(alerter_pointer self, const history_resume& from) {
 alerter_actor::behavior_type
 alerter(alerter_pointer self, alert_rule rule, state_monitor_actor monitor,
         std::function<void(log_line)> log, bool remembers,
-        std::shared_ptr<const history_resume> resumed) {
+        std::shared_ptr<const history_resume> resumed, alert_lease lease) {
   auto& st = self->state;
+  st.lease = lease;
   st.rule = std::move(rule);
   st.monitor = std::move(monitor);
   st.log = std::move(log);

@@ -122,11 +122,13 @@ struct alerter_state {
 
 /// With `remembers`, what it tells goes to the history (by the state
 /// monitor); `resumed` (may be null) is what the history resumed at
-/// start-up.
+/// start-up; `lease`: until when it may deliver before the first lease
+/// comes (a pair: not at all).
 alerter_actor::behavior_type
 alerter(alerter_actor::stateful_pointer<alerter_state> self, alert_rule rule,
         state_monitor_actor monitor, std::function<void(log_line)> log,
         bool remembers = false,
-        std::shared_ptr<const history_resume> resumed = nullptr);
+        std::shared_ptr<const history_resume> resumed = nullptr,
+        alert_lease lease = {});
 
 } // namespace urlpoll

@@ -648,6 +648,7 @@ void beat(history_pointer self) {
       // beat was sent: until then no standby can lead. Always bounded,
       // even with no standby in sight: one may have started a moment
       // before this leader hung, and lead before it wakes.
+      st.renewed = sent;
       if (st.monitor)
         self->send(st.monitor, lease_atom_v, alert_lease{true, sent + lease});
     } else if (st.db->try_lead()) {
@@ -695,7 +696,13 @@ history_actor::behavior_type history(history_pointer self, std::string path,
       self->delayed_send(self, self->state.options.takeover / 10, beat_atom_v);
     },
     [=](subscribe_atom, caf::actor& monitor) {
-      self->state.monitor = caf::actor_cast<state_monitor_actor>(monitor);
+      auto& st = self->state;
+      st.monitor = caf::actor_cast<state_monitor_actor>(monitor);
+      // The lease of the heartbeat at start, without waiting for the next.
+      if (st.shared && st.leading && st.renewed)
+        self->send(st.monitor, lease_atom_v,
+                   alert_lease{true, *st.renewed + std::chrono::milliseconds{
+                                                     lease_ms(st.options)}});
       compute_uptime(self);
       report(self);
     },

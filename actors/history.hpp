@@ -131,6 +131,8 @@ struct history_state {
   /// lead.
   caf::actor leadership;
   caf::timespan flap_window{0};
+  /// When the last heartbeat that confirmed the lead was sent.
+  std::optional<caf::actor_clock::time_point> renewed;
   static inline const char* name = "history";
 };
 

@@ -207,9 +207,9 @@ void reconcile_alerters(reloader_pointer self,
       auto log = [printer](log_line line) {
         caf::anon_send(printer, std::move(line));
       };
-      auto a = self->system().spawn(alerter, rule, monitor, log,
-                                    static_cast<bool>(st.parts.history),
-                                    st.parts.resume);
+      auto a = self->system().spawn(
+        alerter, rule, monitor, log, static_cast<bool>(st.parts.history),
+        st.parts.resume, alert_lease{st.parts.pair, {}});
       self->send(monitor, subscribe_atom_v, a);
       next.emplace(rule.name, std::make_pair(rule, a));
       continue;

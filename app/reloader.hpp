@@ -82,6 +82,9 @@ struct running_parts {
   /// Told of reloads and of the pollers in use, under systemd; may be
   /// invalid.
   service_actor service;
+  /// A coordinator of a pair (a PostgreSQL history): alerters deliver
+  /// nothing before the history's first lease.
+  bool pair = false;
 };
 
 struct reloader_state {

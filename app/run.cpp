@@ -297,6 +297,7 @@ int run(caf::actor_system& sys, settings cfg, std::vector<std::string> args) {
   auto fleet_handle = sys.spawn(fleet, resource_peers{{}, monitor, wheel});
   running_parts parts{fleet_handle,       monitor, printer, {}, history,
                       std::move(resumed), service};
+  parts.pair = standby || (history && is_postgresql(cfg.history));
   auto files = watched_files(cfg);
   auto http_listen = once ? std::nullopt : cfg.http_listen;
   auto http_token = cfg.http_token;

@@ -11,6 +11,7 @@
 #include "actors/history_store.hpp"
 #include "support/process.hpp"
 #include "support/temp_dir.hpp"
+#include "support/test_history.hpp"
 
 using namespace urlpoll;
 using namespace urlpoll::test;
@@ -229,7 +230,8 @@ TEST_CASE("an older history schema is migrated, keeping what it holds") {
 TEST_CASE("hours roll into days: counts add up, histograms merge, the hours "
           "go") {
   temp_dir dir;
-  history_store store{dir.path + "/roll.db"};
+  HISTORY_SUBCASES(db, dir.path);
+  history_store store{db->where};
   auto day = int64_t{20'000};
   store.begin();
   auto id = store.target("api");
@@ -258,4 +260,57 @@ TEST_CASE("hours roll into days: counts add up, histograms merge, the hours "
   auto hours =
     store.points(id, day * ms_per_day, (day + 2) * ms_per_day, false);
   CHECK(hours.size() == 6);
+}
+
+TEST_CASE("a PostgreSQL history refuses a database that is not its own, "
+          "refuses a newer schema, and migrates an older one") {
+  if (auto why = postgres_server::unavailable(); !why.empty()) {
+    MESSAGE("skipped: " << why);
+    return;
+  }
+  postgres_server pg;
+  SUBCASE("another program's tables") {
+    auto uri = pg.uri("other");
+    pg.sql("CREATE TABLE targets(x INTEGER); INSERT INTO targets VALUES (1)",
+           "other");
+    try {
+      history_store store{uri};
+      FAIL("opened another program's database");
+    } catch (const history_error& e) {
+      CHECK(contains(e.what(), "a table 'targets' that is not urlpoll's"));
+    }
+    CHECK(pg.sql("SELECT count(*) FROM targets", "other") == "1");
+  }
+  SUBCASE("a newer schema") {
+    auto uri = pg.uri();
+    { history_store store{uri}; }
+    pg.sql("UPDATE urlpoll_meta SET schema_version = 99");
+    try {
+      history_store store{uri};
+      FAIL("opened a newer schema");
+    } catch (const history_error& e) {
+      CHECK(contains(e.what(), "schema version is 99"));
+    }
+  }
+  SUBCASE("an older schema") {
+    auto uri = pg.uri();
+    {
+      history_store store{uri};
+      store.begin();
+      transition t;
+      t.time = caf::make_timestamp();
+      t.target = "api";
+      t.to = target_state::up;
+      store.add_transition(store.target("api"), t);
+      store.commit();
+    }
+    pg.sql("DROP TABLE open_alerts; DROP TABLE coordinators; DROP INDEX "
+           "transitions_by_time; UPDATE urlpoll_meta SET schema_version = 1");
+    history_store store{uri};
+    CHECK(store.schema_version() == history_schema_version);
+    CHECK(store.open_alerts().empty());
+    CHECK(
+      store.transitions(store.target("api"), "api", 0, INT64_MAX, 10).size() ==
+      1);
+  }
 }

@@ -14,6 +14,7 @@
 #include "support/process.hpp"
 #include "support/running_urlpoll.hpp"
 #include "support/temp_dir.hpp"
+#include "support/test_history.hpp"
 #include "support/waiting.hpp"
 
 using namespace urlpoll::test;
@@ -57,10 +58,12 @@ TEST_CASE("a restart resumes each target's state, since, counters and "
           "uptime from the history") {
   http_server server;
   temp_dir dir;
+  HISTORY_SUBCASES(h, dir.path);
   std::vector<std::string> args{
-    "--urlpoll.targets=[{name=\"api\", url=\"" + server.url("/ok") +
-    "\", interval=200ms}, {name=\"broken\", url=\"" +
-    server.url("/unavailable") + "\", interval=200ms}]"};
+    h->option(), "--urlpoll.targets=[{name=\"api\", url=\"" +
+                   server.url("/ok") +
+                   "\", interval=200ms}, {name=\"broken\", url=\"" +
+                   server.url("/unavailable") + "\", interval=200ms}]"};
   nlohmann::json before;
   {
     running_urlpoll up{dir.path, args};
@@ -71,7 +74,8 @@ TEST_CASE("a restart resumes each target's state, since, counters and "
     before = up.status();
     REQUIRE(up.stop(10s).exit_code == 0);
   }
-  CHECK(std::filesystem::exists(dir.path + "/urlpoll-history.db"));
+  if (!h->server())
+    CHECK(std::filesystem::exists(dir.path + "/urlpoll-history.db"));
   running_urlpoll again{dir.path, args};
   auto now = again.status();
   for (auto name : {"api", "broken"}) {
@@ -105,13 +109,14 @@ TEST_CASE("an outage across a kill -9 and a restart alerts down once and "
           "resolved once") {
   http_server server;
   temp_dir dir;
+  HISTORY_SUBCASES(h, dir.path);
   std::vector<std::string> args{
+    h->option(),
     "--urlpoll.targets=[{name=\"shop\", url=\"" + server.url("/switch") +
       "\", interval=200ms}]",
     "--urlpoll.alerts=[{name=\"ops\", url=\"" + server.url("/hook") +
       "\", repeat-interval=0s}]",
     "--urlpoll.error-backoff=100ms", "--urlpoll.max-backoff=200ms"};
-  auto db = dir.path + "/urlpoll-history.db";
   std::string since;
   {
     running_urlpoll up{dir.path, args};
@@ -123,9 +128,8 @@ TEST_CASE("an outage across a kill -9 and a restart alerts down once and "
     // The open alert is in the database once the webhook has it, the
     // transition within a second (what kill -9 may lose).
     REQUIRE(eventually([&] {
-      return query(dir.path, db, "SELECT count(*) FROM open_alerts") == "1" &&
-             query(dir.path, db,
-                   "SELECT count(*) FROM transitions WHERE to_state = 3") ==
+      return h->sql("SELECT count(*) FROM open_alerts") == "1" &&
+             h->sql("SELECT count(*) FROM transitions WHERE to_state = 3") ==
                "1";
     }));
     since = up.status()["targets"][0]["since"];
@@ -159,9 +163,8 @@ TEST_CASE("an outage across a kill -9 and a restart alerts down once and "
   CHECK(count_of(server.hooks(), "down") == 1);
   CHECK(count_of(server.hooks(), "resolved") == 1);
   // The alert is closed in the database with the next batch.
-  CHECK(eventually([&] {
-    return query(dir.path, db, "SELECT count(*) FROM open_alerts") == "0";
-  }));
+  CHECK(eventually(
+    [&] { return h->sql("SELECT count(*) FROM open_alerts") == "0"; }));
 }
 
 TEST_CASE("an alert removed from the configuration leaves no open alert "
@@ -173,28 +176,26 @@ TEST_CASE("an alert removed from the configuration leaves no open alert "
   auto with = "[urlpoll]\n" + target + "alerts = [{name=\"ops\", url=\"" +
               server.url("/hook") + "\", repeat-interval=0s}]\n";
   auto conf = dir.write("urlpoll.conf", with);
-  auto db = dir.path + "/urlpoll-history.db";
+  HISTORY_SUBCASES(h, dir.path);
   {
-    running_urlpoll up{dir.path, {"--config-file=" + conf}};
+    running_urlpoll up{dir.path, {"--config-file=" + conf, h->option()}};
     REQUIRE(up.wait_until([](const nlohmann::json& x) {
       return x["targets"][0]["state"] == "up";
     }));
     server.switch_code = 503;
-    REQUIRE(eventually([&] {
-      return query(dir.path, db, "SELECT count(*) FROM open_alerts") == "1";
-    }));
+    REQUIRE(eventually(
+      [&] { return h->sql("SELECT count(*) FROM open_alerts") == "1"; }));
     dir.write("urlpoll.conf", "[urlpoll]\n" + target);
     REQUIRE(up.post("/-/reload")->status == 200);
-    CHECK(eventually([&] {
-      return query(dir.path, db, "SELECT count(*) FROM open_alerts") == "0";
-    }));
+    CHECK(eventually(
+      [&] { return h->sql("SELECT count(*) FROM open_alerts") == "0"; }));
     REQUIRE(up.stop(10s).exit_code == 0);
   }
   // Back with the alert, and the target up again: nothing was open, so
   // nothing is resolved.
   server.switch_code = 200;
   dir.write("urlpoll.conf", with);
-  running_urlpoll up{dir.path, {"--config-file=" + conf}};
+  running_urlpoll up{dir.path, {"--config-file=" + conf, h->option()}};
   REQUIRE(up.wait_until([](const nlohmann::json& x) {
     return x["targets"][0]["state"] == "up" &&
            x["targets"][0]["consecutive_successes"] >= 5;
@@ -214,7 +215,8 @@ TEST_CASE("a target removed from the configuration and added again keeps "
   auto one = "[urlpoll]\ntargets = [{name=\"api\", url=\"" + server.url("/ok") +
              "\", interval=200ms}]\n";
   auto conf = dir.write("urlpoll.conf", both);
-  running_urlpoll up{dir.path, {"--config-file=" + conf}};
+  HISTORY_SUBCASES(h, dir.path);
+  running_urlpoll up{dir.path, {"--config-file=" + conf, h->option()}};
   REQUIRE(up.wait_until([](const nlohmann::json& x) {
     return x["targets"].size() == 2 && x["targets"][1]["polls"] >= 3;
   }));
@@ -362,13 +364,15 @@ TEST_CASE("the history API: points by hour, uptime badges, the state badge, "
           "and status pages with counts, filters and problems first") {
   http_server server;
   temp_dir dir;
-  running_urlpoll up{dir.path,
-                     {"--urlpoll.targets=[{name=\"api\", url=\"" +
-                      server.url("/ok") +
-                      "\", interval=200ms}, {name=\"broken\", url=\"" +
-                      server.url("/unavailable") +
-                      "\", interval=200ms}, {name=\"blog\", url=\"" +
-                      server.url("/ok") + "?blog\", interval=200ms}]"}};
+  HISTORY_SUBCASES(h, dir.path);
+  running_urlpoll up{
+    dir.path,
+    {h->option(), "--urlpoll.targets=[{name=\"api\", url=\"" +
+                    server.url("/ok") +
+                    "\", interval=200ms}, {name=\"broken\", url=\"" +
+                    server.url("/unavailable") +
+                    "\", interval=200ms}, {name=\"blog\", url=\"" +
+                    server.url("/ok") + "?blog\", interval=200ms}]"}};
   REQUIRE(up.wait_until([](const nlohmann::json& x) {
     return x["targets"][0]["polls"] >= 3 && x["targets"][1]["polls"] >= 1 &&
            x["targets"][2]["polls"] >= 1;

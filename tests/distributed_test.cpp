@@ -11,8 +11,11 @@
 
 #include "support/http_server.hpp"
 #include "support/pki.hpp"
+#include "support/postgres_server.hpp"
 #include "support/process.hpp"
+#include "support/running_urlpoll.hpp"
 #include "support/temp_dir.hpp"
+#include "support/waiting.hpp"
 
 using namespace urlpoll::test;
 using namespace std::chrono_literals;
@@ -478,4 +481,59 @@ TEST_CASE("a reload adds a worker to a running coordinator, and its targets "
   REQUIRE(node_named(status, "b") != nullptr);
   for (auto& t : status["targets"])
     CHECK_MESSAGE(t["state"] == "up", t.dump());
+}
+
+TEST_CASE("a coordinator pair shares its workers: after a kill -9 of the "
+          "leader, the standby leads and polls through the same workers") {
+  if (auto why = postgres_server::unavailable(); !why.empty()) {
+    MESSAGE("skipped: " << why);
+    return;
+  }
+  postgres_server pg;
+  http_server server;
+  temp_dir dir;
+  worker_process a{"a", dir.path};
+  worker_process b{"b", dir.path};
+  auto coordinator = [&](const std::string& name) {
+    return std::vector<std::string>{
+      "--urlpoll.role=coordinator",
+      "--urlpoll.node-name=" + name,
+      "--urlpoll.local-pollers=false",
+      list_option("workers", {a.address(), b.address()}),
+      list_option("urls", node_urls(server, 4)),
+      "--urlpoll.poll-interval=200ms",
+      "--urlpoll.history=" + pg.uri(),
+      "--urlpoll.ha-takeover=3s"};
+  };
+  auto one = std::make_unique<running_urlpoll>(dir.path, coordinator("hq-1"));
+  REQUIRE(one->wait_until([](const nlohmann::json& x) {
+    return x["counts"]["up"] == 4 && x["nodes"].size() == 2 &&
+           x["nodes"][0]["connected"] == true &&
+           x["nodes"][1]["connected"] == true;
+  }));
+  running_urlpoll two{dir.path, coordinator("hq-2")};
+  REQUIRE(eventually([&] {
+    auto res = two.get("/healthz");
+    return res && res->status == 503 && contains(res->body, "hq-1 leads");
+  }));
+  one->kill();
+  // From here on, every poll is the new leader's.
+  auto since = server.visits().size();
+  REQUIRE(eventually([&] {
+    auto res = two.get("/healthz");
+    return res && res->status == 200;
+  }));
+  REQUIRE(two.wait_until([](const nlohmann::json& x) {
+    return x["nodes"].size() == 2 && x["nodes"][0]["connected"] == true &&
+           x["nodes"][1]["connected"] == true && x["nodes"][0]["polls"] >= 4 &&
+           x["nodes"][1]["polls"] >= 4;
+  }));
+  std::map<std::string, int> by_node;
+  auto visits = server.visits();
+  for (auto i = since; i < visits.size(); ++i)
+    ++by_node[visits[i].node];
+  CHECK(by_node["a"] >= 4);
+  CHECK(by_node["b"] >= 4);
+  CHECK(by_node.size() == 2);
+  CHECK(two.status()["counts"]["up"] == 4);
 }

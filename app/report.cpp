@@ -383,6 +383,11 @@ std::string to_text(const snapshot& x) {
       << " targets: " << count(ts::up) << " up, " << count(ts::degraded)
       << " degraded, " << count(ts::down) << " down, " << count(ts::unknown)
       << " unknown\n";
+  if (x.history.role == "standby")
+    out << "  standby: "
+        << (x.history.leader.empty() ? std::string{"no leader known yet"}
+                                     : x.history.leader + " leads")
+        << "; these are the states it last wrote\n";
   if (!x.config.last_ok)
     out << "  the configuration reload of " << rfc3339(x.config.last_time)
         << " was refused: the previous configuration keeps running\n";

@@ -47,11 +47,13 @@ sigset_t handled_signals() {
 }
 
 /// Turns SIGINT and SIGTERM into a stop_atom for `main`, and SIGHUP into a
-/// reload (or nothing, without a reloader).
+/// reload: for the reloader, or with `hup_to_main` for `main` (a standby),
+/// or nothing.
 class signal_watcher {
 public:
-  signal_watcher(caf::actor main, reloader_actor reloader)
-    : thread_([main, reloader] {
+  signal_watcher(caf::actor main, reloader_actor reloader,
+                 bool hup_to_main = false)
+    : thread_([main, reloader, hup_to_main] {
         auto set = handled_signals();
         for (;;) {
           int sig = 0;
@@ -61,6 +63,8 @@ public:
             caf::anon_send(main, stop_atom_v);
           else if (reloader)
             caf::anon_send(reloader, reload_atom_v, std::string{"SIGHUP"});
+          else if (hup_to_main)
+            caf::anon_send(main, reload_atom_v, std::string{"SIGHUP"});
         }
       }) {
     // nop
@@ -170,6 +174,7 @@ struct taken_over {
 // a stop (nothing; `code` the exit code).
 std::optional<taken_over> stand_by(caf::actor_system& sys,
                                    caf::scoped_actor& self, const settings& cfg,
+                                   const std::vector<std::string>& args,
                                    state_monitor_actor monitor,
                                    history_actor history, caf::actor printer,
                                    service_actor service, int& code) {
@@ -202,13 +207,28 @@ std::optional<taken_over> stand_by(caf::actor_system& sys,
         " (ha-takeover) after the leader ends");
   if (service)
     self->send(service, ready_atom_v);
-  signal_watcher watcher{caf::actor{self}, {}};
+  signal_watcher watcher{caf::actor{self}, {}, true};
   for (bool stopped = false; !result.resume && !stopped;)
     self->receive(
       [&](lead_atom, std::shared_ptr<const history_resume>& x) {
         result.resume = std::move(x);
       },
       [&](stop_atom) { stopped = true; }, [&](standby_atom) {},
+      [&](reload_atom, std::string& trigger) {
+        // A standby runs nothing a configuration changes: it checks the
+        // files, and reads them again when it takes over.
+        auto loaded = load_settings(args);
+        say(loaded.errors.empty() ? log_level::info : log_level::error,
+            "urlpoll: configuration reload (" + trigger + ") on a standby: " +
+              (loaded.errors.empty()
+                 ? "the files are fine (" +
+                     std::to_string(loaded.values.targets.size()) +
+                     (loaded.values.targets.size() == 1 ? " target"
+                                                        : " targets") +
+                     "); they apply when this coordinator leads"
+                 : "the files have " + std::to_string(loaded.errors.size()) +
+                     " errors, the first: " + loaded.errors.front()));
+      },
       caf::after(recheck) >> [] {});
   code = 0;
   if (!result.resume)
@@ -275,7 +295,7 @@ int run(caf::actor_system& sys, settings cfg, std::vector<std::string> args) {
   if (standby) {
     int code = 0;
     auto next =
-      stand_by(sys, self, cfg, monitor, history, printer, service, code);
+      stand_by(sys, self, cfg, args, monitor, history, printer, service, code);
     if (!next) {
       if (service)
         self->send(service, stop_atom_v);

@@ -136,6 +136,13 @@ TEST_CASE("a coordinator pair: after a kill -9 of the leader during an "
   CHECK(contains(standing->body, "standby: a leads"));
   CHECK(health(*a) == 200);
   CHECK(b.status()["history"]["leader"] == "a");
+  // A reload on a standby checks the files; they apply when it leads.
+  b.signal(SIGHUP);
+  CHECK(b.wait_for_output(
+    [](const std::string&, const std::string& err) {
+      return contains(err, "on a standby: the files are fine (1 target)");
+    },
+    10s));
   server.switch_code = 503;
   REQUIRE(eventually([&] { return count_of(server.hooks(), "down") == 1; }));
   REQUIRE(eventually(

@@ -205,6 +205,11 @@ std::optional<taken_over> stand_by(caf::actor_system& sys,
         redacted_history(cfg.history) + "); this one takes over at most " +
         format_duration(cfg.history_keeping.takeover) +
         " (ha-takeover) after the leader ends");
+  // A standby coordinator keeps its workers connected, polling nothing: its
+  // status shows whether it reaches them, before it has to.
+  poll_path nodes;
+  if (cfg.role == node_role::coordinator)
+    nodes = spawn_poll_path(sys, cfg, monitor);
   if (service)
     self->send(service, ready_atom_v);
   signal_watcher watcher{caf::actor{self}, {}, true};
@@ -230,6 +235,7 @@ std::optional<taken_over> stand_by(caf::actor_system& sys,
                      " errors, the first: " + loaded.errors.front()));
       },
       caf::after(recheck) >> [] {});
+  stop(nodes);
   code = 0;
   if (!result.resume)
     return std::nullopt;

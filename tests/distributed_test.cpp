@@ -516,6 +516,11 @@ TEST_CASE("a coordinator pair shares its workers: after a kill -9 of the "
     auto res = two.get("/healthz");
     return res && res->status == 503 && contains(res->body, "hq-1 leads");
   }));
+  // The standby's workers are connected before it leads.
+  REQUIRE(two.wait_until([](const nlohmann::json& x) {
+    return x["nodes"].size() == 2 && x["nodes"][0]["connected"] == true &&
+           x["nodes"][1]["connected"] == true;
+  }));
   one->kill();
   // From here on, every poll is the new leader's.
   auto since = server.visits().size();

@@ -133,6 +133,9 @@ struct history_state {
   caf::timespan flap_window{0};
   /// When the last heartbeat that confirmed the lead was sent.
   std::optional<caf::actor_clock::time_point> renewed;
+  /// A standby: when it last read what the leader wrote (once a second at
+  /// most: at 100,000 targets a read is 100,000 rows).
+  std::optional<caf::actor_clock::time_point> viewed;
   static inline const char* name = "history";
 };
 

@@ -32,6 +32,15 @@ public:
   /// Runs the statement on the first call; whether there is a(nother) row.
   /// Throws history_error.
   virtual bool step() = 0;
+  /// Runs a statement whose rows do not matter (a write). PostgreSQL sends
+  /// the writes of a transaction without waiting for each answer; a
+  /// failure then surfaces at the next read or at commit.
+  virtual void run() {
+    while (step()) {
+      // nop
+    }
+    reset();
+  }
   virtual int64_t i(int col) const = 0;
   virtual bool null(int col) const = 0;
   virtual std::string s(int col) const = 0;

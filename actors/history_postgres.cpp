@@ -115,12 +115,28 @@ int hex(char c) {
   return 0;
 }
 
-class postgres_database;
+/// What a statement needs of its connection: the writes of a transaction
+/// go in a pipeline (libpq's pipeline mode), a read waits for them first.
+class pipeline {
+public:
+  virtual ~pipeline() = default;
+  /// Whether writes may go without waiting now (in a transaction).
+  virtual bool pipelining() = 0;
+  /// Sends one prepared statement in the pipeline.
+  virtual void send(const std::string& name, int params,
+                    const std::vector<const char*>& values,
+                    const std::vector<int>& lengths,
+                    const std::vector<int>& formats) = 0;
+  /// Waits for every answer of the pipeline and leaves it; throws the first
+  /// failure.
+  virtual void drain() = 0;
+};
 
 class postgres_statement : public sql_statement {
 public:
-  postgres_statement(PGconn* conn, std::string name, int params)
-    : conn_(conn), name_(std::move(name)), params_(params) {
+  postgres_statement(PGconn* conn, pipeline* owner, std::string name,
+                     int params)
+    : conn_(conn), owner_(owner), name_(std::move(name)), params_(params) {
     // nop
   }
   ~postgres_statement() override { reset(); }
@@ -129,14 +145,24 @@ public:
   void bind(const std::string& v) override { add(v, 0); }
   void blob(const std::string& v) override { add(v, 1); }
 
+  void run() override {
+    if (!owner_->pipelining()) {
+      sql_statement::run();
+      return;
+    }
+    std::vector<const char*> values;
+    std::vector<int> lengths;
+    arguments(values, lengths);
+    owner_->send(name_, params_, values, lengths, formats_);
+    reset();
+  }
+
   bool step() override {
     if (result_ == nullptr) {
+      owner_->drain();
       std::vector<const char*> values;
       std::vector<int> lengths;
-      for (auto& v : values_) {
-        values.push_back(v.data());
-        lengths.push_back(static_cast<int>(v.size()));
-      }
+      arguments(values, lengths);
       result_ = PQexecPrepared(conn_, name_.c_str(), params_, values.data(),
                                lengths.data(), formats_.data(), 0);
       auto status = PQresultStatus(result_);
@@ -200,12 +226,20 @@ public:
   }
 
 private:
+  void arguments(std::vector<const char*>& values, std::vector<int>& lengths) {
+    for (auto& v : values_) {
+      values.push_back(v.data());
+      lengths.push_back(static_cast<int>(v.size()));
+    }
+  }
+
   void add(std::string v, int format) {
     values_.push_back(std::move(v));
     formats_.push_back(format);
   }
 
   PGconn* conn_;
+  pipeline* owner_;
   std::string name_;
   int params_;
   std::vector<std::string> values_;
@@ -215,7 +249,7 @@ private:
   int row_ = -1;
 };
 
-class postgres_database : public sql_database {
+class postgres_database : public sql_database, public pipeline {
 public:
   postgres_database(const std::string& uri, int64_t lease_ms)
     : uri_(uri), shown_(redacted_history(uri)), lease_ms_(lease_ms) {
@@ -267,6 +301,8 @@ public:
     auto i = statements_.find(sql);
     if (i != statements_.end())
       return *i->second;
+    // PQprepare waits for its answer: not within a pipeline.
+    drain();
     auto text = numbered(sql);
     int params = 0;
     for (auto p = sql; *p != '\0'; ++p)
@@ -280,11 +316,12 @@ public:
       throw history_error{"preparing " + std::string{sql} + ": " +
                           postgres_statement::trimmed(what)};
     auto& x = statements_[sql];
-    x = std::make_unique<postgres_statement>(conn_, name, params);
+    x = std::make_unique<postgres_statement>(conn_, this, name, params);
     return *x;
   }
 
   void exec(const char* sql) override {
+    drain();
     auto result = PQexec(conn_, sql);
     auto status = PQresultStatus(result);
     std::string what = PQresultErrorMessage(result);
@@ -297,12 +334,74 @@ public:
   void begin() override {
     reconnect_if_lost();
     exec("BEGIN");
+    in_transaction_ = true;
   }
-  void commit() override { exec("COMMIT"); }
+  void commit() override {
+    in_transaction_ = false;
+    exec("COMMIT");
+  }
   void rollback() override {
+    in_transaction_ = false;
+    try {
+      drain();
+    } catch (const history_error&) {
+      // The transaction failed: what rolls back.
+    }
     if (conn_ != nullptr && PQstatus(conn_) == CONNECTION_OK &&
         PQtransactionStatus(conn_) != PQTRANS_IDLE)
       PQclear(PQexec(conn_, "ROLLBACK"));
+  }
+
+  // -- pipeline ---------------------------------------------------------------
+
+  bool pipelining() override { return in_transaction_; }
+
+  void send(const std::string& name, int params,
+            const std::vector<const char*>& values,
+            const std::vector<int>& lengths,
+            const std::vector<int>& formats) override {
+    if (PQpipelineStatus(conn_) == PQ_PIPELINE_OFF &&
+        PQenterPipelineMode(conn_) != 1)
+      throw history_error{postgres_statement::trimmed(PQerrorMessage(conn_))};
+    if (PQsendQueryPrepared(conn_, name.c_str(), params, values.data(),
+                            lengths.data(), formats.data(), 0) != 1)
+      throw history_error{postgres_statement::trimmed(PQerrorMessage(conn_))};
+    // A bounded pipeline: the server's answers never fill the socket while
+    // this side still sends.
+    if (++in_pipeline_ >= max_in_pipeline)
+      drain();
+  }
+
+  void drain() override {
+    if (conn_ == nullptr || PQpipelineStatus(conn_) == PQ_PIPELINE_OFF)
+      return;
+    in_pipeline_ = 0;
+    std::string failure;
+    if (PQpipelineSync(conn_) != 1)
+      failure = PQerrorMessage(conn_);
+    // Every answer up to the sync: a result and a null per statement.
+    for (int nulls = 0; nulls < 2 && PQstatus(conn_) == CONNECTION_OK;) {
+      auto result = PQgetResult(conn_);
+      if (result == nullptr) {
+        ++nulls;
+        continue;
+      }
+      nulls = 0;
+      auto status = PQresultStatus(result);
+      if (status == PGRES_PIPELINE_SYNC) {
+        PQclear(result);
+        break;
+      }
+      if (failure.empty() && status != PGRES_COMMAND_OK &&
+          status != PGRES_TUPLES_OK && status != PGRES_PIPELINE_ABORTED)
+        failure = PQresultErrorMessage(result);
+      PQclear(result);
+    }
+    PQexitPipelineMode(conn_);
+    if (PQstatus(conn_) != CONNECTION_OK && failure.empty())
+      failure = PQerrorMessage(conn_);
+    if (!failure.empty())
+      throw history_error{postgres_statement::trimmed(failure)};
   }
 
   int schema_version() override {
@@ -417,6 +516,7 @@ private:
 
   // The first column of the first row, as text.
   std::string text(const char* sql) {
+    drain();
     auto result = PQexec(conn_, sql);
     auto status = PQresultStatus(result);
     if (status != PGRES_TUPLES_OK) {
@@ -468,6 +568,8 @@ private:
   void reconnect_if_lost() {
     if (conn_ != nullptr && PQstatus(conn_) == CONNECTION_OK)
       return;
+    in_transaction_ = false;
+    in_pipeline_ = 0;
     statements_.clear();
     leading_ = false;
     if (conn_ != nullptr)
@@ -487,8 +589,13 @@ private:
   std::string uri_;
   std::string shown_;
   int64_t lease_ms_;
+  /// Statements sent before the pipeline waits for their answers.
+  static constexpr int max_in_pipeline = 1000;
+
   PGconn* conn_ = nullptr;
   bool leading_ = false;
+  bool in_transaction_ = false;
+  int in_pipeline_ = 0;
   uint64_t size_ = 0;
   std::unordered_map<const char*, std::unique_ptr<postgres_statement>>
     statements_;

@@ -31,11 +31,7 @@ public:
   /// Whether there is a row; throws on an error.
   bool step() { return x_.step(); }
 
-  void run() {
-    while (step()) {
-      // nop
-    }
-  }
+  void run() { x_.run(); }
 
   int64_t i(int col) const { return x_.i(col); }
   bool null(int col) const { return x_.null(col); }

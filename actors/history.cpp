@@ -663,7 +663,9 @@ void beat(history_pointer self) {
       if (st.leadership)
         caf::anon_send(st.leadership, lead_atom_v,
                        std::shared_ptr<const history_resume>{resume});
-    } else if (st.monitor) {
+    } else if (st.monitor &&
+               (!st.viewed || sent - *st.viewed >= std::chrono::seconds{1})) {
+      st.viewed = sent;
       self->send(
         st.monitor, standby_atom_v,
         standby_view{view.leader, view.leader_api, st.db->open_states()});

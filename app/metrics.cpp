@@ -92,6 +92,12 @@ std::string to_prometheus(const snapshot& x) {
            x.config.reloads - x.config.failed_reloads);
   m.sample("urlpoll_config_reloads_total", "outcome=\"failure\"",
            x.config.failed_reloads);
+  if (!x.history.role.empty()) {
+    m.family("urlpoll_leader", "gauge",
+             "A coordinator of a pair: 1 while it leads (polls and alerts), 0 "
+             "while it stands by.");
+    m.sample("urlpoll_leader", "", x.history.role == "leader" ? 1 : 0);
+  }
   if (x.history.enabled) {
     auto& h = x.history;
     m.family("urlpoll_history_writing", "gauge",

@@ -135,6 +135,8 @@ TEST_CASE("a coordinator pair: after a kill -9 of the leader during an "
   CHECK(standing->status == 503);
   CHECK(contains(standing->body, "standby: a leads"));
   CHECK(health(*a) == 200);
+  CHECK(contains(b.get("/metrics")->body, "\nurlpoll_leader 0\n"));
+  CHECK(contains(a->get("/metrics")->body, "\nurlpoll_leader 1\n"));
   CHECK(b.status()["history"]["leader"] == "a");
   // A reload on a standby checks the files; they apply when it leads.
   b.signal(SIGHUP);

@@ -87,11 +87,22 @@ void complain(history_pointer self, const std::string& what) {
   if (st.last_complaint && now - *st.last_complaint < complain_every)
     return;
   st.last_complaint = now;
+  if (st.shared && !st.leading) {
+    say(self, log_level::error,
+        "urlpoll: history: this standby cannot reach " + st.db->path() + ": " +
+          what + "; it cannot take over until it can");
+    st.errors_since_complaint = 0;
+    return;
+  }
+  // With a pair, no coordinator may alert without knowing it leads.
+  auto going_on = st.shared ? "monitoring goes on, alerts wait until this "
+                              "coordinator knows it still leads,"
+                            : "monitoring and alerting go on,";
   say(self, log_level::error,
       "urlpoll: history: cannot write to " + st.db->path() + ": " + what +
         " (" + std::to_string(st.errors_since_complaint) +
-        " failed writes since the last word); monitoring and alerting "
-        "go on, and what is not written waits in memory (" +
+        " failed writes since the last word); " + going_on +
+        " and what is not written waits in memory (" +
         std::to_string(st.pending_transitions.size()) + " transitions, " +
         std::to_string(st.pending_hours.size()) +
         " hours) until the database works again");

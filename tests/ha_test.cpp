@@ -58,8 +58,8 @@ std::string shop(running_urlpoll& x, const char* field) {
 } // namespace
 
 TEST_CASE("when PostgreSQL goes away, urlpoll polls on, says so, keeps "
-          "what it could not write and writes it when the database is back; "
-          "alerts wait for it") {
+          "what it could not write and writes it when the database is back, "
+          "and alerts wait for it") {
   REQUIRE_POSTGRES();
   postgres_server pg;
   http_server server;

@@ -151,11 +151,20 @@ void send_next(alerter_pointer self) {
   if (st.busy || st.queue.empty() || now < st.retry_at ||
       (st.lease.bounded && now >= st.lease.until))
     return;
+  // A delivery of a pair's leader ends within its lease, never after: a
+  // standby may lead from then on.
+  auto timeout = st.rule.timeout;
+  if (st.lease.bounded) {
+    auto left = std::chrono::duration_cast<caf::timespan>(st.lease.until - now);
+    if (left < std::chrono::milliseconds{100})
+      return;
+    timeout = std::min(timeout, left);
+  }
   st.busy = true;
   auto& d = st.queue.front();
   self
     ->request(st.sender, caf::infinite, post_atom_v, st.rule.url, d.body,
-              st.rule.timeout)
+              timeout)
     .then([=](std::string& problem) {
       auto& st = self->state;
       st.busy = false;

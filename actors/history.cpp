@@ -131,7 +131,9 @@ void step_down(history_pointer self) {
   if (!st.leading)
     return;
   st.leading = false;
+  st.stepped_down = true;
   st.status.role = "standby";
+  st.db->resign();
   say(self, log_level::warning,
       "urlpoll: history: this coordinator lost the lead (its session with " +
         st.db->path() +
@@ -299,6 +301,8 @@ void notice_clock(history_pointer self) {
   st.started = wall;
   if (st.db && st.leading) {
     try {
+      if (!still_leads(self))
+        return;
       st.db->touch_run(st.run, real_end);
       st.run = st.db->begin_run(wall);
     } catch (const history_error& e) {
@@ -325,8 +329,13 @@ void flush(history_pointer self) {
 
 void housekeep(history_pointer self) {
   auto& st = self->state;
-  if (!st.leading)
+  try {
+    if (!st.db || !still_leads(self))
+      return;
+  } catch (const history_error& e) {
+    complain(self, e.what());
     return;
+  }
   auto now = now_ms();
   auto hourly_ms =
     std::chrono::duration_cast<std::chrono::milliseconds>(st.options.hourly)
@@ -626,6 +635,7 @@ history_opened open(history_pointer self, const std::string& path) {
     result.resume = lead(self);
   } catch (const history_error& e) {
     st.db.reset();
+    st.shared = false;
     st.leading = false;
     result.problem = e.what();
   }
@@ -645,6 +655,8 @@ void start_rounds(history_pointer self) {
 // wrote.
 void beat(history_pointer self) {
   auto& st = self->state;
+  if (!st.db || st.stepped_down)
+    return;
   auto sent = self->clock().now();
   auto lease = std::chrono::milliseconds{lease_ms(st.options)};
   try {
@@ -674,6 +686,8 @@ void beat(history_pointer self) {
       if (st.leadership)
         caf::anon_send(st.leadership, lead_atom_v,
                        std::shared_ptr<const history_resume>{resume});
+      else
+        st.untold = std::move(resume);
     } else if (st.monitor &&
                (!st.viewed || sent - *st.viewed >= std::chrono::seconds{1})) {
       st.viewed = sent;
@@ -703,7 +717,12 @@ history_actor::behavior_type history(history_pointer self, std::string path,
         self->send(self, beat_atom_v);
       return result;
     },
-    [=](lead_atom, caf::actor& main) { self->state.leadership = main; },
+    [=](lead_atom, caf::actor& main) {
+      auto& st = self->state;
+      st.leadership = main;
+      if (st.untold)
+        caf::anon_send(main, lead_atom_v, std::move(st.untold));
+    },
     [=](beat_atom) {
       beat(self);
       self->delayed_send(self, self->state.options.takeover / 10, beat_atom_v);

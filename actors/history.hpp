@@ -130,6 +130,10 @@ struct history_state {
   /// Told (lead_atom, resume) on taking over, (standby_atom) on losing the
   /// lead.
   caf::actor leadership;
+  /// Taken over before main asked to hear of it: told when it asks.
+  std::shared_ptr<const history_resume> untold;
+  /// Lost the lead: nothing more is tried until main starts afresh.
+  bool stepped_down = false;
   caf::timespan flap_window{0};
   /// When the last heartbeat that confirmed the lead was sent.
   std::optional<caf::actor_clock::time_point> renewed;

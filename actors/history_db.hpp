@@ -18,9 +18,10 @@ struct history_error : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
-/// How long a PostgreSQL session of urlpoll's lives without a word (its
-/// lock with it) when nothing sets it: 0.4 of the default ha-takeover.
-constexpr int64_t default_lease_ms = 4000;
+/// How long a PostgreSQL session lives without a word when the store is
+/// opened outside a coordinator (tests, the benchmark): nothing there beats.
+/// The history actor sets 0.4 of ha-takeover.
+constexpr int64_t default_lease_ms = 600'000;
 
 /// One prepared statement: parameters bound in order, then its rows.
 class sql_statement {
@@ -90,6 +91,8 @@ public:
   /// Whether this connection's session holds the lock (false once the
   /// connection was lost, until try_lead() takes it again).
   virtual bool leading() const = 0;
+  /// Lets go of the lock (a leader that learned another led meanwhile).
+  virtual void resign() = 0;
   /// Says this coordinator is alive (as leader or standby), and reads who
   /// leads; PostgreSQL only. Throws history_error.
   virtual lead_view heartbeat(const std::string& node, const std::string& api,

@@ -3,9 +3,11 @@
 // leads; the server ends a session that stays silent for the lease (its
 // lock with it), so a leader that died or hangs loses the lead without a
 // word from it.
+#include <chrono>
 #include <cstdlib>
 #include <iterator>
 #include <libpq-fe.h>
+#include <optional>
 #include <unordered_map>
 #include <vector>
 
@@ -70,25 +72,38 @@ constexpr const char* migration_key = "1970433137";
 
 } // namespace
 
-std::string redacted_history(const std::string& uri) {
-  auto out = uri;
-  auto scheme = out.find("://");
-  if (scheme != std::string::npos) {
-    auto at = out.find('@', scheme + 3);
-    auto slash = out.find('/', scheme + 3);
-    if (at != std::string::npos && (slash == std::string::npos || at < slash)) {
-      auto colon = out.find(':', scheme + 3);
-      if (colon != std::string::npos && colon < at)
-        out.erase(colon, at - colon);
-    }
+std::string redacted_history(const std::string& where) {
+  if (!is_postgresql(where))
+    return where;
+  // Rebuilt from what libpq reads: user, host, port and database, never a
+  // password or another parameter, however the URI spells them.
+  char* error = nullptr;
+  auto* options = PQconninfoParse(where.c_str(), &error);
+  if (error != nullptr)
+    PQfreemem(error);
+  if (options == nullptr)
+    return "postgresql://(a URI that libpq cannot read)";
+  std::string user;
+  std::string host;
+  std::string port;
+  std::string dbname;
+  for (auto* o = options; o->keyword != nullptr; ++o) {
+    if (o->val == nullptr)
+      continue;
+    std::string key = o->keyword;
+    if (key == "user")
+      user = o->val;
+    else if (key == "host")
+      host = o->val;
+    else if (key == "port")
+      port = o->val;
+    else if (key == "dbname")
+      dbname = o->val;
   }
-  for (auto key = out.find("password="); key != std::string::npos;
-       key = out.find("password=", key + 1)) {
-    auto end = out.find('&', key);
-    out.replace(key + 9,
-                (end == std::string::npos ? out.size() : end) - key - 9, "***");
-  }
-  return out;
+  PQconninfoFree(options);
+  return "postgresql://" + (user.empty() ? "" : user + "@") + host +
+         (port.empty() ? "" : ":" + port) +
+         (dbname.empty() ? "" : "/" + dbname);
 }
 
 namespace {
@@ -112,7 +127,7 @@ int hex(char c) {
     return c - 'a' + 10;
   if (c >= 'A' && c <= 'F')
     return c - 'A' + 10;
-  return 0;
+  throw history_error{"a bytea value that is not hex (bytea_output)"};
 }
 
 /// What a statement needs of its connection: the writes of a transaction
@@ -193,8 +208,10 @@ public:
     auto text = PQgetvalue(result_, row_, col);
     auto n = static_cast<size_t>(PQgetlength(result_, row_, col));
     std::string out;
-    if (n < 2 || text[0] != '\\' || text[1] != 'x')
+    if (n == 0)
       return out;
+    if (n < 2 || text[0] != '\\' || text[1] != 'x')
+      throw history_error{"a bytea value that is not hex (bytea_output)"};
     out.reserve((n - 2) / 2);
     for (size_t k = 2; k + 1 < n; k += 2)
       out.push_back(static_cast<char>(hex(text[k]) * 16 + hex(text[k + 1])));
@@ -332,7 +349,10 @@ public:
   }
 
   void begin() override {
-    reconnect_if_lost();
+    // Only try_lead() and heartbeat() connect again: a new session holds
+    // no lock, and must not write before it took it.
+    if (conn_ == nullptr || PQstatus(conn_) != CONNECTION_OK)
+      throw history_error{"the connection to " + shown_ + " was lost"};
     exec("BEGIN");
     in_transaction_ = true;
   }
@@ -397,7 +417,8 @@ public:
         failure = PQresultErrorMessage(result);
       PQclear(result);
     }
-    PQexitPipelineMode(conn_);
+    if (PQexitPipelineMode(conn_) != 1 && failure.empty())
+      failure = PQerrorMessage(conn_);
     if (PQstatus(conn_) != CONNECTION_OK && failure.empty())
       failure = PQerrorMessage(conn_);
     if (!failure.empty())
@@ -434,6 +455,11 @@ public:
   }
 
   uint64_t size_bytes() override {
+    // pg_database_size reads the folder: once a minute is enough.
+    auto now = std::chrono::steady_clock::now();
+    if (sized_ && now - *sized_ < std::chrono::minutes{1})
+      return size_;
+    sized_ = now;
     try {
       size_ = static_cast<uint64_t>(std::strtoull(
         text("SELECT pg_database_size(current_database())").c_str(), nullptr,
@@ -459,6 +485,16 @@ public:
 
   bool leading() const override {
     return leading_ && conn_ != nullptr && PQstatus(conn_) == CONNECTION_OK;
+  }
+
+  void resign() override {
+    leading_ = false;
+    if (conn_ != nullptr && PQstatus(conn_) == CONNECTION_OK)
+      try {
+        text("SELECT pg_advisory_unlock_all()");
+      } catch (const history_error&) {
+        // The session ends with the process anyway.
+      }
   }
 
   lead_view heartbeat(const std::string& node, const std::string& api,
@@ -539,13 +575,20 @@ private:
                           "keepalives_idle",  "keepalives_interval",
                           "keepalives_count", "application_name",
                           "dbname",           nullptr};
-    const char* values[] = {"5", "1",       "1",          "1",
+    // connect_timeout: 2 s, libpq's least, so that a database that is away
+    // holds the history actor briefly.
+    const char* values[] = {"2", "1",       "1",          "1",
                             "3", "urlpoll", uri_.c_str(), nullptr};
+    last_connect_ = std::chrono::steady_clock::now();
     conn_ = PQconnectdbParams(keys, values, 1);
     if (conn_ == nullptr)
       return "out of memory";
-    if (PQstatus(conn_) != CONNECTION_OK)
-      return postgres_statement::trimmed(PQerrorMessage(conn_));
+    if (PQstatus(conn_) != CONNECTION_OK) {
+      auto problem = scrubbed(PQerrorMessage(conn_));
+      PQfinish(conn_);
+      conn_ = nullptr;
+      return problem;
+    }
     // libpq prints the server's notices on stderr; urlpoll has nothing to
     // learn from them.
     PQsetNoticeProcessor(
@@ -557,10 +600,50 @@ private:
       // speaks every tenth of the takeover, far more often.
       exec(("SET idle_session_timeout = " + lease).c_str());
       exec(("SET idle_in_transaction_session_timeout = " + lease).c_str());
+      // Nor does a server stuck writing to a frozen client keep it.
+      exec(("SET tcp_user_timeout = " + lease).c_str());
+      // Blobs come back as hex, whatever the server's default.
+      exec("SET bytea_output = hex");
     } catch (const history_error& e) {
-      return e.what();
+      // A session without its timeouts must not lead: none at all.
+      PQfinish(conn_);
+      conn_ = nullptr;
+      return scrubbed(e.what());
     }
     return {};
+  }
+
+  // A message of libpq's without the URI's password, which libpq may quote
+  // when it cannot read the URI.
+  std::string scrubbed(const std::string& message) const {
+    auto out = postgres_statement::trimmed(message);
+    auto replace_all = [&](const std::string& what, const std::string& with) {
+      if (what.empty())
+        return;
+      for (auto at = out.find(what); at != std::string::npos;
+           at = out.find(what, at + with.size()))
+        out.replace(at, what.size(), with);
+    };
+    replace_all(uri_, shown_);
+    // The password as written (between ':' and '@' after the scheme) and as
+    // libpq decodes it.
+    auto scheme = uri_.find("://");
+    if (scheme != std::string::npos) {
+      auto at = uri_.find('@', scheme + 3);
+      auto colon = uri_.find(':', scheme + 3);
+      if (at != std::string::npos && colon != std::string::npos && colon < at)
+        replace_all(uri_.substr(colon + 1, at - colon - 1), "***");
+    }
+    char* error = nullptr;
+    if (auto* options = PQconninfoParse(uri_.c_str(), &error)) {
+      for (auto* o = options; o->keyword != nullptr; ++o)
+        if (o->val != nullptr && std::string{o->keyword} == "password")
+          replace_all(o->val, "***");
+      PQconninfoFree(options);
+    }
+    if (error != nullptr)
+      PQfreemem(error);
+    return out;
   }
 
   // A connection that broke is made again; the lock was the old session's,
@@ -575,6 +658,12 @@ private:
     if (conn_ != nullptr)
       PQfinish(conn_);
     conn_ = nullptr;
+    // One try per quarter lease (a tenth of the takeover) at most: a
+    // database that is away must not hold the history actor in connects.
+    if (last_connect_ && std::chrono::steady_clock::now() - *last_connect_ <
+                           std::chrono::milliseconds{lease_ms_ / 4})
+      throw history_error{"cannot connect to " + shown_ +
+                          " (tried a moment ago)"};
     if (auto problem = connect(); !problem.empty())
       throw history_error{"cannot connect to " + shown_ + ": " + problem};
   }
@@ -597,6 +686,8 @@ private:
   bool in_transaction_ = false;
   int in_pipeline_ = 0;
   uint64_t size_ = 0;
+  std::optional<std::chrono::steady_clock::time_point> sized_;
+  std::optional<std::chrono::steady_clock::time_point> last_connect_;
   std::unordered_map<const char*, std::unique_ptr<postgres_statement>>
     statements_;
 };

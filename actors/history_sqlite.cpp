@@ -268,6 +268,7 @@ public:
   bool shared() const override { return false; }
   bool try_lead() override { return true; }
   bool leading() const override { return true; }
+  void resign() override {}
   lead_view heartbeat(const std::string&, const std::string&,
                       int64_t) override {
     return lead_view{true, {}, {}, 0};

@@ -542,6 +542,10 @@ bool history_store::leading() const {
   return db_->leading();
 }
 
+void history_store::resign() {
+  db_->resign();
+}
+
 bool history_store::try_lead() {
   return db_->try_lead();
 }

@@ -125,6 +125,7 @@ public:
   bool shared() const;
   bool try_lead();
   bool leading() const;
+  void resign();
   lead_view heartbeat(const std::string& node, const std::string& api,
                       int64_t lease_ms);
   /// The id of the newest run: another leader's after a takeover.

@@ -160,7 +160,6 @@ using monitor_pointer =
 
 // A standby shows the targets as the leader last wrote them, read-only.
 void show_standby(state_monitor_state& st, const standby_view& x) {
-  st.standby = true;
   st.history_info.leader = x.leader;
   st.history_info.leader_api = x.leader_api;
   st.targets.assign(x.states.size(), target_status{});
@@ -525,7 +524,6 @@ state_monitor_actor::behavior_type state_monitor(monitor_pointer self,
       // The leader's view goes; the fleet's targets come, with what the
       // history resumes.
       auto& st = self->state;
-      st.standby = false;
       st.targets.clear();
       st.history.clear();
       st.rules.clear();

@@ -158,8 +158,6 @@ struct state_monitor_state {
   history_status history_info;
   /// What the history resumes, until the first track took it.
   std::shared_ptr<const history_resume> resume;
-  /// A standby coordinator: its targets are what the leader last wrote.
-  bool standby = false;
   /// Until when the alerters may alert, as the history last said.
   alert_lease lease;
   monitor_output output;

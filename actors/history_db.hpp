@@ -78,6 +78,11 @@ public:
   /// One transaction per version step.
   virtual void migrate(int from, int to) = 0;
   virtual uint64_t size_bytes() = 0;
+  /// Whether hours and days have an index by target: then a target's
+  /// points are one range read (PostgreSQL, where each read is a round
+  /// trip), else one look per hour or day (SQLite, whose tables are by
+  /// time, appended to, and a look is a function call).
+  virtual bool indexed_by_target() const = 0;
   /// Where it is, for messages: a path, or a URI without its password.
   virtual const std::string& where() const = 0;
 

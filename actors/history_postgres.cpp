@@ -41,6 +41,9 @@ CREATE TABLE counting(target BIGINT PRIMARY KEY, hour BIGINT NOT NULL,
   data BYTEA NOT NULL);
 CREATE TABLE daily(day BIGINT NOT NULL, target BIGINT NOT NULL,
   data BYTEA NOT NULL, PRIMARY KEY(day, target));
+-- A target's points in one range read each (history_db.hpp).
+CREATE INDEX hourly_by_target ON hourly(target, hour);
+CREATE INDEX daily_by_target ON daily(target, day);
 CREATE TABLE open_state(target BIGINT PRIMARY KEY, state SMALLINT NOT NULL,
   flapping SMALLINT NOT NULL, head_refused SMALLINT NOT NULL,
   code INTEGER NOT NULL, since BIGINT NOT NULL, last_poll BIGINT NOT NULL,
@@ -473,6 +476,7 @@ public:
   const std::string& where() const override { return shown_; }
 
   bool shared() const override { return true; }
+  bool indexed_by_target() const override { return true; }
 
   bool try_lead() override {
     reconnect_if_lost();

@@ -266,6 +266,7 @@ public:
   const std::string& where() const override { return path_; }
 
   bool shared() const override { return false; }
+  bool indexed_by_target() const override { return false; }
   bool try_lead() override { return true; }
   bool leading() const override { return true; }
   void resign() override {}

@@ -442,7 +442,13 @@ history_store::points(int64_t id, int64_t from, int64_t to, bool daily,
   auto last = (to + step - 1) / step;
   // Rolled-up days, in the daily table by day: one look per day, from the
   // oldest kept on.
-  if (daily) {
+  if (daily && db_->indexed_by_target()) {
+    statement q{*db_, ("SELECT day, data FROM daily WHERE target = ? AND day "
+                       ">= ? AND day < ? ORDER BY day")};
+    q.bind(id).bind(first).bind(last);
+    while (q.step())
+      out.emplace_back(q.i(0) * ms_per_day, read_aggregate(q, 1));
+  } else if (daily) {
     statement oldest{*db_, ("SELECT min(day) FROM daily")};
     auto first_day = first;
     if (oldest.step() && !oldest.null(0))
@@ -470,17 +476,26 @@ history_store::points(int64_t id, int64_t from, int64_t to, bool daily,
   // kept on.
   auto first_hour = daily ? first * 24 : first;
   auto last_hour = daily ? last * 24 : last;
-  {
-    statement oldest{*db_, ("SELECT min(hour) FROM hourly")};
-    if (oldest.step() && !oldest.null(0))
-      first_hour = std::max(first_hour, oldest.i(0));
-  }
-  for (auto hour = first_hour; hour < last_hour; ++hour) {
-    statement q{*db_, ("SELECT data FROM hourly WHERE hour = ? AND target = "
-                       "?")};
-    q.bind(hour).bind(id);
-    if (q.step())
-      add(hour, read_aggregate(q, 0));
+  if (db_->indexed_by_target()) {
+    statement q{*db_, ("SELECT hour, data FROM hourly WHERE target = ? AND "
+                       "hour >= ? AND hour < ? ORDER BY hour")};
+    q.bind(id).bind(first_hour).bind(last_hour);
+    while (q.step())
+      add(q.i(0), read_aggregate(q, 1));
+  } else {
+    auto hour = first_hour;
+    {
+      statement oldest{*db_, ("SELECT min(hour) FROM hourly")};
+      if (oldest.step() && !oldest.null(0))
+        hour = std::max(hour, oldest.i(0));
+    }
+    for (; hour < last_hour; ++hour) {
+      statement q{*db_, ("SELECT data FROM hourly WHERE hour = ? AND target "
+                         "= ?")};
+      q.bind(hour).bind(id);
+      if (q.step())
+        add(hour, read_aggregate(q, 0));
+    }
   }
   {
     statement q{*db_, ("SELECT hour, data FROM counting WHERE target = ?")};

@@ -207,8 +207,14 @@ TEST_CASE("a coordinator pair: a leader paused (SIGSTOP) loses the lead, "
     [](const nlohmann::json& x) { return x["targets"][0]["state"] == "up"; }));
   running_urlpoll b{dir.path, pair_args(server, uri, "b")};
   REQUIRE(eventually([&] { return health(b) == 503; }));
+  auto paused = std::chrono::steady_clock::now();
   a.signal(SIGSTOP);
   REQUIRE(eventually([&] { return health(b) == 200; }, 10s));
+  auto took = std::chrono::steady_clock::now() - paused;
+  MESSAGE("the standby led "
+          << std::chrono::duration_cast<std::chrono::milliseconds>(took).count()
+          << " ms after the leader was paused");
+  CHECK(took <= 3s);
   // The outage begins under the new leader, while the old one sleeps with
   // its polls and its alerter due.
   server.switch_code = 503;

@@ -79,6 +79,11 @@ std::vector<run_span> runs_until(const history_state& st, int64_t now) {
 
 void complain(history_pointer self, const std::string& what) {
   auto& st = self->state;
+  // A leader of a pair that cannot write now alerts no more: an alert it
+  // could not record, the coordinator that leads next would send again.
+  if (st.shared && st.leading && st.monitor)
+    self->send(st.monitor, lease_atom_v,
+               alert_lease{true, self->clock().now()});
   ++st.status.write_errors;
   ++st.errors_since_complaint;
   st.status.failing = true;

@@ -249,9 +249,15 @@ TEST_CASE("a coordinator pair: the database restarted under it: one leads "
   running_urlpoll b{dir.path, pair_args(server, uri, "b")};
   REQUIRE(eventually([&] { return health(b) == 503; }));
   pg.stop();
+  // The outage begins once the leader knows the database is away (an alert
+  // sent a moment before, and not recorded, the next leader could not
+  // know of).
+  REQUIRE(a.wait_for_output(
+    [](const std::string&, const std::string& err) {
+      return contains(err, "history: cannot write to");
+    },
+    10s));
   server.switch_code = 503;
-  // Longer than the lease: the leader stops alerting while it cannot
-  // renew it.
   std::this_thread::sleep_for(2500ms);
   pg.start();
   REQUIRE(
@@ -269,4 +275,8 @@ TEST_CASE("a coordinator pair: the database restarted under it: one leads "
   std::this_thread::sleep_for(2s);
   CHECK(count_of(server.hooks(), "down") == 1);
   CHECK(count_of(server.hooks(), "resolved") == 1);
+  if (count_of(server.hooks(), "down") != 1) {
+    MESSAGE("a said: " << a.stop(5s).err);
+    MESSAGE("b said: " << b.stop(5s).err);
+  }
 }

@@ -696,6 +696,8 @@ void beat(history_pointer self) {
     } else if (st.monitor &&
                (!st.viewed || sent - *st.viewed >= std::chrono::seconds{1})) {
       st.viewed = sent;
+      // The history API of a standby answers from the database too.
+      st.ids = st.db->targets();
       self->send(
         st.monitor, standby_atom_v,
         standby_view{view.leader, view.leader_api, st.db->open_states()});

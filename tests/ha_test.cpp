@@ -147,6 +147,11 @@ TEST_CASE("a coordinator pair: after a kill -9 of the leader during an "
   CHECK(contains(b.get("/metrics")->body, "\nurlpoll_leader 0\n"));
   CHECK(contains(a->get("/metrics")->body, "\nurlpoll_leader 1\n"));
   CHECK(b.status()["history"]["leader"] == "a");
+  // Its history API answers from the database.
+  auto changes = b.get("/api/v1/targets/shop/transitions");
+  REQUIRE(changes);
+  CHECK(changes->status == 200);
+  CHECK(contains(changes->body, "\"to\":\"up\""));
   // A reload on a standby checks the files; they apply when it leads.
   b.signal(SIGHUP);
   CHECK(b.wait_for_output(

@@ -696,8 +696,11 @@ void beat(history_pointer self) {
     } else if (st.monitor &&
                (!st.viewed || sent - *st.viewed >= std::chrono::seconds{1})) {
       st.viewed = sent;
-      // The history API of a standby answers from the database too.
+      // The history API of a standby answers from the database too; the
+      // leader's run there covers the time up to its last second, not one
+      // of this standby's own.
       st.ids = st.db->targets();
+      st.started = now_ms();
       self->send(
         st.monitor, standby_atom_v,
         standby_view{view.leader, view.leader_api, st.db->open_states()});

@@ -56,6 +56,28 @@ std::string shop(running_urlpoll& x, const char* field) {
   return x.status()["targets"][0][field].dump();
 }
 
+// A pair on a server of its own: "a" leads with the target up, "b" stands
+// by.
+struct running_pair {
+  running_pair() {
+    auto uri = pg.uri();
+    leader =
+      std::make_unique<running_urlpoll>(dir.path, pair_args(server, uri, "a"));
+    REQUIRE(leader->wait_until([](const nlohmann::json& x) {
+      return x["targets"][0]["state"] == "up";
+    }));
+    standby =
+      std::make_unique<running_urlpoll>(dir.path, pair_args(server, uri, "b"));
+    REQUIRE(eventually([&] { return health(*standby) == 503; }));
+  }
+
+  postgres_server pg;
+  http_server server;
+  temp_dir dir;
+  std::unique_ptr<running_urlpoll> leader;
+  std::unique_ptr<running_urlpoll> standby;
+};
+
 } // namespace
 
 TEST_CASE("when PostgreSQL goes away, urlpoll polls on, says so, keeps "
@@ -128,15 +150,11 @@ TEST_CASE("a coordinator pair: after a kill -9 of the leader during an "
           "alerted once and resolved once, and the uptime gap is at most "
           "the takeover") {
   REQUIRE_POSTGRES();
-  postgres_server pg;
-  http_server server;
-  temp_dir dir;
-  auto uri = pg.uri();
-  auto a =
-    std::make_unique<running_urlpoll>(dir.path, pair_args(server, uri, "a"));
-  REQUIRE(a->wait_until(
-    [](const nlohmann::json& x) { return x["targets"][0]["state"] == "up"; }));
-  running_urlpoll b{dir.path, pair_args(server, uri, "b")};
+  running_pair p;
+  auto& pg = p.pg;
+  auto& server = p.server;
+  auto& a = p.leader;
+  auto& b = *p.standby;
   // The standby says who leads, and load balancers see it stand by.
   REQUIRE(eventually([&] { return b.status()["targets"].size() == 1; }));
   auto standing = b.get("/healthz");
@@ -203,15 +221,11 @@ TEST_CASE("a coordinator pair: after a kill -9 of the leader during an "
 TEST_CASE("a coordinator pair: a leader paused (SIGSTOP) loses the lead, "
           "and continued (SIGCONT) alerts nothing and stands by") {
   REQUIRE_POSTGRES();
-  postgres_server pg;
-  http_server server;
-  temp_dir dir;
-  auto uri = pg.uri();
-  running_urlpoll a{dir.path, pair_args(server, uri, "a")};
-  REQUIRE(a.wait_until(
-    [](const nlohmann::json& x) { return x["targets"][0]["state"] == "up"; }));
-  running_urlpoll b{dir.path, pair_args(server, uri, "b")};
-  REQUIRE(eventually([&] { return health(b) == 503; }));
+  running_pair p;
+  auto& pg = p.pg;
+  auto& server = p.server;
+  auto& a = *p.leader;
+  auto& b = *p.standby;
   auto paused = std::chrono::steady_clock::now();
   a.signal(SIGSTOP);
   REQUIRE(eventually([&] { return health(b) == 200; }, 10s));
@@ -244,15 +258,11 @@ TEST_CASE("a coordinator pair: a leader paused (SIGSTOP) loses the lead, "
 TEST_CASE("a coordinator pair: the database restarted under it: one leads "
           "after, the outage meanwhile is alerted once and resolved once") {
   REQUIRE_POSTGRES();
-  postgres_server pg;
-  http_server server;
-  temp_dir dir;
-  auto uri = pg.uri();
-  running_urlpoll a{dir.path, pair_args(server, uri, "a")};
-  REQUIRE(a.wait_until(
-    [](const nlohmann::json& x) { return x["targets"][0]["state"] == "up"; }));
-  running_urlpoll b{dir.path, pair_args(server, uri, "b")};
-  REQUIRE(eventually([&] { return health(b) == 503; }));
+  running_pair p;
+  auto& pg = p.pg;
+  auto& server = p.server;
+  auto& a = *p.leader;
+  auto& b = *p.standby;
   pg.stop();
   // The outage begins once the leader knows the database is away (an alert
   // sent a moment before, and not recorded, the next leader could not

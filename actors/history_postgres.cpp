@@ -340,16 +340,7 @@ public:
     return *x;
   }
 
-  void exec(const char* sql) override {
-    drain();
-    auto result = PQexec(conn_, sql);
-    auto status = PQresultStatus(result);
-    std::string what = PQresultErrorMessage(result);
-    PQclear(result);
-    if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK)
-      throw history_error{postgres_statement::trimmed(
-        what.empty() ? std::string{PQerrorMessage(conn_)} : what)};
-  }
+  void exec(const char* sql) override { text(sql); }
 
   void begin() override {
     // Only try_lead() and heartbeat() connect again: a new session holds
@@ -514,7 +505,7 @@ public:
       q.bind(node);
       q.bind(api);
       q.bind(std::string{leading_ ? "t" : "f"});
-      run(q);
+      q.run();
     }
     auto within = std::to_string(lease_ms) + " milliseconds";
     {
@@ -542,24 +533,13 @@ public:
   }
 
 private:
-  static void run(sql_statement& q) {
-    try {
-      while (q.step()) {
-        // nop
-      }
-    } catch (...) {
-      q.reset();
-      throw;
-    }
-    q.reset();
-  }
-
-  // The first column of the first row, as text.
+  // Runs `sql` outside any pipeline; the first column of its first row, as
+  // text ("" for none).
   std::string text(const char* sql) {
     drain();
     auto result = PQexec(conn_, sql);
     auto status = PQresultStatus(result);
-    if (status != PGRES_TUPLES_OK) {
+    if (status != PGRES_TUPLES_OK && status != PGRES_COMMAND_OK) {
       std::string what = PQresultErrorMessage(result);
       PQclear(result);
       throw history_error{postgres_statement::trimmed(

@@ -158,15 +158,24 @@ void resume_from(target_status& t, const saved_state& x) {
 using monitor_pointer =
   state_monitor_actor::stateful_pointer<state_monitor_state>;
 
+// No targets at all: a standby's view goes, before another or the fleet's.
+void forget_targets(state_monitor_state& st) {
+  st.targets.clear();
+  st.history.clear();
+  st.rules.clear();
+  st.ids.clear();
+  st.slot.clear();
+  st.unpolled = 0;
+}
+
 // A standby shows the targets as the leader last wrote them, read-only.
 void show_standby(state_monitor_state& st, const standby_view& x) {
   st.history_info.leader = x.leader;
   st.history_info.leader_api = x.leader_api;
-  st.targets.assign(x.states.size(), target_status{});
-  st.history.assign(x.states.size(), {});
-  st.rules.assign(x.states.size(), 0);
-  st.ids.clear();
-  st.slot.clear();
+  forget_targets(st);
+  st.targets.resize(x.states.size());
+  st.history.resize(x.states.size());
+  st.rules.resize(x.states.size(), 0);
   for (size_t i = 0; i < x.states.size(); ++i) {
     auto& t = st.targets[i];
     t.name = x.states[i].name;
@@ -175,7 +184,6 @@ void show_standby(state_monitor_state& st, const standby_view& x) {
     st.ids.push_back(static_cast<target_id>(i));
     st.slot.emplace(static_cast<target_id>(i), static_cast<uint32_t>(i));
   }
-  st.unpolled = 0;
 }
 
 const std::string& display_name(const target_status& t) {
@@ -523,13 +531,7 @@ state_monitor_actor::behavior_type state_monitor(monitor_pointer self,
     [=](lead_atom) {
       // The leader's view goes; the fleet's targets come, with what the
       // history resumes.
-      auto& st = self->state;
-      st.targets.clear();
-      st.history.clear();
-      st.rules.clear();
-      st.ids.clear();
-      st.slot.clear();
-      st.unpolled = 0;
+      forget_targets(self->state);
     },
     [=](unsubscribe_atom, const alerter_actor& a) {
       auto& subs = self->state.subscribers;

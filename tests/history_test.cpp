@@ -30,6 +30,42 @@ std::string slurp(const std::string& path) {
   return {std::istreambuf_iterator<char>{in}, {}};
 }
 
+// Why the store refuses `where`; fails the test, saying `opened`, when it
+// opens it.
+std::string refusal(const std::string& where, const char* opened) {
+  try {
+    history_store store{where};
+  } catch (const history_error& e) {
+    return e.what();
+  }
+  FAIL(opened);
+  return {};
+}
+
+// A history at `where` holding one transition of target "api", for a test
+// to take back to an older schema.
+void write_one_transition(const std::string& where) {
+  history_store store{where};
+  store.begin();
+  transition t;
+  t.time = caf::make_timestamp();
+  t.target = "api";
+  t.to = target_state::up;
+  store.add_transition(store.target("api"), t);
+  store.commit();
+}
+
+// Opened again, the history at `where` is of this build's schema and still
+// holds the transition of write_one_transition.
+void check_migrated(const std::string& where) {
+  history_store store{where};
+  CHECK(store.schema_version() == history_schema_version);
+  CHECK(store.open_alerts().empty());
+  CHECK(
+    store.transitions(store.target("api"), "api", 0, INT64_MAX, 10).size() ==
+    1);
+}
+
 } // namespace
 
 // -- uptime by time -----------------------------------------------------------
@@ -150,14 +186,10 @@ TEST_CASE("the history database refuses what is not its own, and changes "
   SUBCASE("a file that is not a database") {
     std::string garbage(8192, 'x');
     auto path = dir.write("notes.db", garbage);
-    try {
-      history_store store{path};
-      FAIL("opened a file of garbage");
-    } catch (const history_error& e) {
-      CHECK(contains(e.what(), path));
-      CHECK(contains(e.what(), "not a SQLite database"));
-      CHECK(contains(e.what(), "urlpoll did not change it"));
-    }
+    auto why = refusal(path, "opened a file of garbage");
+    CHECK(contains(why, path));
+    CHECK(contains(why, "not a SQLite database"));
+    CHECK(contains(why, "urlpoll did not change it"));
     CHECK(slurp(path) == garbage);
   }
   SUBCASE("another program's database") {
@@ -167,12 +199,8 @@ TEST_CASE("the history database refuses what is not its own, and changes "
                dir.path};
     REQUIRE(make.wait(10s).exit_code == 0);
     auto before = slurp(path);
-    try {
-      history_store store{path};
-      FAIL("opened another program's database");
-    } catch (const history_error& e) {
-      CHECK(contains(e.what(), "not urlpoll's history"));
-    }
+    auto why = refusal(path, "opened another program's database");
+    CHECK(contains(why, "not urlpoll's history"));
     CHECK(slurp(path) == before);
   }
   SUBCASE("a newer schema") {
@@ -180,51 +208,29 @@ TEST_CASE("the history database refuses what is not its own, and changes "
     { history_store store{path}; }
     child bump{"/usr/bin/sqlite3", {path, "PRAGMA user_version=99;"}, dir.path};
     REQUIRE(bump.wait(10s).exit_code == 0);
-    try {
-      history_store store{path};
-      FAIL("opened a newer schema");
-    } catch (const history_error& e) {
-      CHECK(contains(e.what(), "schema version is 99"));
-      CHECK(contains(e.what(), "newer"));
-    }
+    auto why = refusal(path, "opened a newer schema");
+    CHECK(contains(why, "schema version is 99"));
+    CHECK(contains(why, "newer"));
   }
   SUBCASE("a file another urlpoll holds") {
     auto path = dir.path + "/held.db";
     history_store first{path};
-    try {
-      history_store second{path};
-      FAIL("two owners of one database");
-    } catch (const history_error& e) {
-      CHECK(contains(e.what(), "another process holds it"));
-    }
+    auto why = refusal(path, "two owners of one database");
+    CHECK(contains(why, "another process holds it"));
   }
 }
 
 TEST_CASE("an older history schema is migrated, keeping what it holds") {
   temp_dir dir;
   auto path = dir.path + "/old.db";
-  {
-    history_store store{path};
-    store.begin();
-    transition t;
-    t.time = caf::make_timestamp();
-    t.target = "api";
-    t.to = target_state::up;
-    store.add_transition(store.target("api"), t);
-    store.commit();
-  }
+  write_one_transition(path);
   // Version 1 had no open alerts and no index by time.
   child downgrade{"/usr/bin/sqlite3",
                   {path, "DROP TABLE open_alerts; DROP INDEX "
                          "transitions_by_time; PRAGMA user_version=1;"},
                   dir.path};
   REQUIRE(downgrade.wait(10s).exit_code == 0);
-  history_store store{path};
-  CHECK(store.schema_version() == history_schema_version);
-  CHECK(store.open_alerts().empty());
-  CHECK(
-    store.transitions(store.target("api"), "api", 0, INT64_MAX, 10).size() ==
-    1);
+  check_migrated(path);
 }
 
 TEST_CASE("hours roll into days: counts add up, histograms merge, the hours "
@@ -273,44 +279,22 @@ TEST_CASE("a PostgreSQL history refuses a database that is not its own, "
     auto uri = pg.uri("other");
     pg.sql("CREATE TABLE targets(x INTEGER); INSERT INTO targets VALUES (1)",
            "other");
-    try {
-      history_store store{uri};
-      FAIL("opened another program's database");
-    } catch (const history_error& e) {
-      CHECK(contains(e.what(), "a table 'targets' that is not urlpoll's"));
-    }
+    auto why = refusal(uri, "opened another program's database");
+    CHECK(contains(why, "a table 'targets' that is not urlpoll's"));
     CHECK(pg.sql("SELECT count(*) FROM targets", "other") == "1");
   }
   SUBCASE("a newer schema") {
     auto uri = pg.uri();
     { history_store store{uri}; }
     pg.sql("UPDATE urlpoll_meta SET schema_version = 99");
-    try {
-      history_store store{uri};
-      FAIL("opened a newer schema");
-    } catch (const history_error& e) {
-      CHECK(contains(e.what(), "schema version is 99"));
-    }
+    auto why = refusal(uri, "opened a newer schema");
+    CHECK(contains(why, "schema version is 99"));
   }
   SUBCASE("an older schema") {
     auto uri = pg.uri();
-    {
-      history_store store{uri};
-      store.begin();
-      transition t;
-      t.time = caf::make_timestamp();
-      t.target = "api";
-      t.to = target_state::up;
-      store.add_transition(store.target("api"), t);
-      store.commit();
-    }
+    write_one_transition(uri);
     pg.sql("DROP TABLE open_alerts; DROP TABLE coordinators; DROP INDEX "
            "transitions_by_time; UPDATE urlpoll_meta SET schema_version = 1");
-    history_store store{uri};
-    CHECK(store.schema_version() == history_schema_version);
-    CHECK(store.open_alerts().empty());
-    CHECK(
-      store.transitions(store.target("api"), "api", 0, INT64_MAX, 10).size() ==
-      1);
+    check_migrated(uri);
   }
 }

@@ -75,7 +75,6 @@ using alerter_actor =
 /// The state monitor: the status map's owner.
 using state_monitor_actor = caf::typed_actor<
   caf::reacts_to<polled_atom, target_id, poll_result>,
-  caf::replies_to<caf::get_atom>::with<snapshot>,
   caf::replies_to<all_polled_atom>::with<snapshot>, caf::reacts_to<print_atom>,
   caf::reacts_to<nodes_atom, std::vector<node_status>>,
   caf::replies_to<caf::get_atom, std::string>::with<target_detail>,

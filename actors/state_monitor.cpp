@@ -55,12 +55,6 @@ snapshot make_head(const state_monitor_state& st) {
   return x;
 }
 
-snapshot make_snapshot(const state_monitor_state& st) {
-  auto x = make_head(st);
-  x.targets = st.targets;
-  return x;
-}
-
 // Problems first: down, degraded, flapping, unknown, up.
 int problem_rank(const target_status& t) {
   switch (t.state) {
@@ -81,6 +75,7 @@ bool matches(const target_status& t, const status_query& q) {
     auto problem = t.state == target_state::down ||
                    t.state == target_state::degraded || t.flapping;
     if (s == "problems"   ? !problem
+        : s == "not-up"   ? !problem && t.state == target_state::up
         : s == "flapping" ? !t.flapping
                           : s != to_string(t.state))
       return false;
@@ -96,26 +91,55 @@ bool matches(const target_status& t, const status_query& q) {
          name.end();
 }
 
+// The targets of `ids` still watched, in that order.
+snapshot make_slice(const state_monitor_state& st,
+                    const std::vector<target_id>& ids) {
+  snapshot x;
+  x.time = caf::make_timestamp();
+  x.targets.reserve(ids.size());
+  for (auto id : ids)
+    if (auto i = st.slot.find(id); i != st.slot.end())
+      x.targets.push_back(st.targets[i->second]);
+  return x;
+}
+
+// One pass over the targets, however many match: a page of a million
+// targets costs no sort and no copy beyond the page.
 snapshot make_page(const state_monitor_state& st, const status_query& q) {
+  if (!q.ids.empty())
+    return make_slice(st, q.ids);
   auto x = make_head(st);
-  std::vector<uint32_t> hits;
-  for (uint32_t i = 0; i < st.targets.size(); ++i)
-    if (matches(st.targets[i], q))
-      hits.push_back(i);
-  if (q.problems_first)
-    std::stable_sort(hits.begin(), hits.end(), [&](uint32_t a, uint32_t b) {
-      return problem_rank(st.targets[a]) < problem_rank(st.targets[b]);
-    });
-  x.page.matched = hits.size();
+  auto first = q.offset;
+  auto last = q.limit < 0 ? SIZE_MAX : q.offset + static_cast<size_t>(q.limit);
+  // The page's slots, by problem rank when asked (each rank in
+  // configuration order), else all in rank 0.
+  std::vector<uint32_t> hits[5];
+  size_t matched = 0;
+  for (uint32_t i = 0; i < st.targets.size(); ++i) {
+    auto& t = st.targets[i];
+    if (!matches(t, q))
+      continue;
+    ++matched;
+    auto& rank = hits[q.problems_first ? problem_rank(t) : 0];
+    // No rank needs more than the page's end.
+    if (rank.size() < last)
+      rank.push_back(i);
+  }
+  x.page.matched = matched;
   x.page.offset = q.offset;
   x.page.limit = q.limit;
-  auto first = std::min(q.offset, hits.size());
-  auto last = q.limit < 0
-                ? hits.size()
-                : std::min(hits.size(), first + static_cast<size_t>(q.limit));
-  x.targets.reserve(last - first);
-  for (auto k = first; k < last; ++k)
-    x.targets.push_back(st.targets[hits[k]]);
+  size_t k = 0;
+  for (auto& rank : hits)
+    for (auto i : rank) {
+      if (k >= last)
+        return x;
+      if (k++ < first)
+        continue;
+      if (q.ids_only)
+        x.ids.push_back(st.ids[i]);
+      else
+        x.targets.push_back(st.targets[i]);
+    }
   return x;
 }
 
@@ -259,7 +283,7 @@ void deliver_if_all_polled(state_monitor_state& st) {
   if (st.unpolled > 0 || st.awaiting_all_polled.empty())
     return;
   for (auto& promise : st.awaiting_all_polled)
-    promise.deliver(make_snapshot(st));
+    promise.deliver(make_head(st));
   st.awaiting_all_polled.clear();
 }
 
@@ -430,8 +454,8 @@ void record_lateness(state_monitor_state& st, caf::timespan x) {
 } // namespace
 
 bool valid_state_filter(const std::string& state) {
-  for (auto x :
-       {"", "up", "degraded", "down", "unknown", "flapping", "problems"})
+  for (auto x : {"", "up", "degraded", "down", "unknown", "flapping",
+                 "problems", "not-up"})
     if (state == x)
       return true;
   return false;
@@ -587,7 +611,6 @@ state_monitor_actor::behavior_type state_monitor(monitor_pointer self,
       if (self->state.archive)
         self->state.batch.alerts.push_back(std::move(x));
     },
-    [=](caf::get_atom) { return make_snapshot(self->state); },
     [=](all_polled_atom) {
       auto promise = self->make_response_promise<snapshot>();
       self->state.awaiting_all_polled.push_back(promise);
@@ -624,7 +647,8 @@ state_monitor_actor::behavior_type state_monitor(monitor_pointer self,
       if (st.status_interval.count() <= 0)
         return;
       if (st.output.status)
-        st.output.status(make_snapshot(st));
+        st.output.status(make_head(st),
+                         caf::actor_cast<state_monitor_actor>(self));
       self->delayed_send(self, st.status_interval, print_atom_v);
     },
   };

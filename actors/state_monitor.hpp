@@ -4,9 +4,8 @@
 //           the lateness of the recent polls, and the requests waiting for
 //           every target's first result.
 // Receives: (polled_atom, target_id, poll_result) from resources;
-//           (get_atom) -> snapshot, from anyone who shows status;
-//           (all_polled_atom) -> snapshot, answered once every target has a
-//           result;
+//           (all_polled_atom) -> snapshot (its head), answered once every
+//           target has a result;
 //           (print_atom) from itself, every status interval;
 //           (nodes_atom, nodes) from a coordinator's dispatcher;
 //           (get_atom, name) -> target_detail: one target and its last
@@ -37,14 +36,15 @@
 //           (uptime_atom, figures) and (history_atom, status) from the
 //           history, for the snapshot;
 //           (get_atom, status_query) -> snapshot: the counts by state and
-//           one page of the targets that match, for the HTTP API and the
-//           service's status line;
+//           one page of the targets that match (or of their ids), or a
+//           slice of targets by id: whatever shows status asks so, a page
+//           at a time;
 //           (ping_atom) -> true from the service: the watchdog's question;
 //           saved_alert from the alerters: what a webhook was told, for the
 //           history's next batch.
 //           Each target's state follows its results through the state
 //           machine of health.hpp, and the last 100 transitions are kept.
-// Sends:    snapshots as answers; the periodic status, one line per
+// Sends:    snapshots as answers; the periodic status head, one line per
 //           failed poll and every transition to its output; every
 //           transition, and (removed_atom, name) for a target that left the
 //           configuration, to each subscribed alerter; once a second at most
@@ -70,8 +70,10 @@ namespace urlpoll {
 
 /// Where the state monitor's words go.
 struct monitor_output {
-  /// The status of all targets, every status interval.
-  std::function<void(snapshot)> status;
+  /// The head of the status (counts, lateness, nodes; no targets) every
+  /// status interval, and the state monitor to ask for its targets a page
+  /// at a time (status_query).
+  std::function<void(snapshot, state_monitor_actor)> status;
   /// A target whose poll just failed.
   std::function<void(const target_status&)> failure;
   /// A target's state (or flapping flag) just changed.
@@ -93,9 +95,15 @@ struct monitor_targets {
 };
 
 /// Which targets a snapshot holds: those that match, one page of them.
+///
+/// A document of every target is never one message: whoever writes one asks
+/// for the head and the ids of the page (`ids_only`), then for the targets a
+/// slice of ids at a time (`ids`), so that the state monitor copies a few
+/// hundred targets between polls, never a million at once.
 struct status_query {
-  /// "", "up", "degraded", "down", "unknown", "flapping" or "problems" (down,
-  /// degraded or flapping).
+  /// "", "up", "degraded", "down", "unknown", "flapping", "problems" (down,
+  /// degraded or flapping) or "not-up" (down, degraded, unknown or
+  /// flapping).
   std::string state;
   /// A part of the name, in any case.
   std::string text;
@@ -105,7 +113,15 @@ struct status_query {
   size_t offset = 0;
   /// Negative: all.
   int64_t limit = -1;
+  /// The answer holds the ids of the page's targets, not the targets.
+  bool ids_only = false;
+  /// Not empty: the answer holds these targets (those still watched), in
+  /// this order, and no head; every other field is ignored.
+  std::vector<target_id> ids;
 };
+
+/// How many targets a page of a streamed document holds.
+constexpr size_t stream_page_size = 500;
 
 /// Whether `state` is a state status_query knows.
 bool valid_state_filter(const std::string& state);

@@ -124,7 +124,18 @@ const std::vector<option_doc>& option_docs() {
      "latency needs"},
     {"`status-interval`", "`10s`", "time between status reports"},
     {"`status-format`", "`\"text\"`",
-     "`\"text\"` for the table, `\"json\"` for one JSON document per line"},
+     "`\"text\"` for a summary line and a table of the targets that are not "
+     "up (every target while they fit in `status-max-lines`), `\"json\"` for "
+     "one JSON document of every target per line, written a page at a time"},
+    {"`status-max-lines`", "`50`",
+     "the text status lists at most this many targets under its summary "
+     "line: every target while they fit, else those not up, down first, "
+     "then degraded, flapping, unknown; then \"and N more\". 0: the "
+     "summary line alone"},
+    {"`metrics-per-target`", "`true`",
+     "`/metrics` has series for every target (15 or 16 per target: plan "
+     "for the cardinality); `false`: only the aggregates (targets by state, "
+     "lateness, nodes, alerts), a few dozen series however many targets"},
     {"`once`", "`false`",
      "poll every target once, print one JSON snapshot, exit 0 if all are up, "
      "else 1"},
@@ -243,6 +254,9 @@ config::config()
     .add(timeout, "timeout", rule_help("timeout"))
     .add(status_interval, "status-interval", option_help("status-interval"))
     .add(status_format, "status-format", option_help("status-format"))
+    .add(status_max_lines, "status-max-lines", option_help("status-max-lines"))
+    .add(metrics_per_target, "metrics-per-target",
+         option_help("metrics-per-target"))
     .add(once, "once", option_help("once"))
     .add(start_spread, "start-spread", option_help("start-spread"))
     .add(fresh_connection, "fresh-connection", rule_help("fresh-connection"))
@@ -1460,6 +1474,11 @@ std::vector<std::string> make_settings(const config& cfg, settings& out) {
                                      open_file_limit(), out.warnings);
   out.timer_resolution = cfg.timer_resolution;
   out.status_interval = cfg.status_interval;
+  if (cfg.status_max_lines > 100'000)
+    fail("urlpoll.status-max-lines",
+         "must be at most 100000, not " + std::to_string(cfg.status_max_lines));
+  out.status_max_lines = cfg.status_max_lines;
+  out.metrics_per_target = cfg.metrics_per_target;
   out.once = cfg.once;
   out.watch_config = cfg.watch_config;
   // once answers and exits: it keeps no history, and never fights a running

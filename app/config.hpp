@@ -56,6 +56,10 @@ struct settings {
   size_t max_in_flight = 1000;
   caf::timespan status_interval{0};
   status_format format = status_format::text;
+  /// The text log's most target lines.
+  size_t status_max_lines = 50;
+  /// /metrics has series per target (else aggregates only).
+  bool metrics_per_target = true;
   bool once = false;
   /// The first polls are spread evenly over this time.
   caf::timespan start_spread{0};
@@ -108,6 +112,8 @@ public:
   caf::timespan timeout;
   caf::timespan status_interval;
   std::string status_format;
+  size_t status_max_lines = 50;
+  bool metrics_per_target = true;
   bool once = false;
   /// Negative: the smaller of poll_interval and 10s.
   caf::timespan start_spread;

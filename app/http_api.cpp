@@ -21,6 +21,10 @@ namespace urlpoll {
 namespace {
 
 constexpr auto monitor_timeout = std::chrono::seconds{5};
+
+// /api/v1/status answers a page of at most this many targets in one piece;
+// a bigger one, or every target, a slice at a time.
+constexpr int64_t largest_single_page = 1000;
 // Reading and applying 100,000 targets takes about a second.
 constexpr auto reload_timeout = std::chrono::seconds{60};
 
@@ -266,6 +270,7 @@ struct http_api::impl {
   std::string token;
   reloader_actor reloader;
   history_actor history;
+  bool metrics_per_target;
   httplib::Server server;
   std::thread thread;
   int port = 0;
@@ -374,25 +379,64 @@ struct http_api::impl {
       return;
     q.limit = *limit;
     q.offset = static_cast<size_t>(*offset);
+    // A page that fits one answer comes in one; a bigger one, or every
+    // target, is written a slice at a time as the state monitor gives it.
+    auto streamed = q.limit < 0 || q.limit > largest_single_page;
+    q.ids_only = streamed;
+    auto with_days = *days;
     ask<snapshot>(
       res,
       [&](snapshot& x) {
-        std::vector<std::vector<float>> daily;
-        if (*days > 0 && history) {
-          daily_query d;
-          d.days = static_cast<uint32_t>(*days);
-          for (auto& t : x.targets)
-            d.targets.push_back(t.name.empty() ? t.url : t.name);
-          caf::scoped_actor self{sys};
-          self->request(history, monitor_timeout, daily_atom_v, std::move(d))
-            .receive([&](daily_answer& a) { daily = std::move(a.days); },
-                     [&](caf::error&) {
-                       // The page without its bars beats no page.
-                     });
+        if (!streamed) {
+          auto bars = daily(x.targets, with_days);
+          res.set_content(render_page(x, bars), "application/json");
+          return;
         }
-        res.set_content(render_page(x, daily), "application/json");
+        auto head = std::make_shared<const snapshot>(std::move(x));
+        res.set_chunked_content_provider(
+          "application/json",
+          [this, head, with_days](size_t, httplib::DataSink& sink) {
+            auto out = json_head(*head);
+            auto first = true;
+            for_each_slice(sys, monitor, head->ids, monitor_timeout,
+                           [&](std::vector<target_status>& part) {
+                             auto bars = daily(part, with_days);
+                             append_json_targets(out, part, head->time, first,
+                                                 &bars);
+                             first = false;
+                             auto ok = sink.write(out.data(), out.size());
+                             out.clear();
+                             return ok;
+                           });
+            // A document cut short (the state monitor did not answer)
+            // still ends as JSON.
+            out += json_tail;
+            out += '\n';
+            sink.write(out.data(), out.size());
+            sink.done();
+            return true;
+          });
       },
       caf::get_atom_v, q);
+  }
+
+  // Each target's daily uptime over the last `days` (none for 0), from the
+  // history; none when it does not answer: the page without its bars beats
+  // no page.
+  std::vector<std::vector<float>>
+  daily(const std::vector<target_status>& targets, int64_t days) {
+    std::vector<std::vector<float>> result;
+    if (days <= 0 || !history || targets.empty())
+      return result;
+    daily_query d;
+    d.days = static_cast<uint32_t>(days);
+    for (auto& t : targets)
+      d.targets.push_back(t.name.empty() ? t.url : t.name);
+    caf::scoped_actor self{sys};
+    self->request(history, monitor_timeout, daily_atom_v, std::move(d))
+      .receive([&](daily_answer& a) { result = std::move(a.days); },
+               [&](caf::error&) {});
+    return result;
   }
 
   void history_route(const httplib::Request& req, httplib::Response& res) {
@@ -581,13 +625,32 @@ struct http_api::impl {
                });
     server.Get(
       "/metrics", [this](const httplib::Request&, httplib::Response& res) {
+        status_query q;
+        q.limit = metrics_per_target ? -1 : 0;
+        q.ids_only = true;
         ask<snapshot>(
           res,
           [&](snapshot& x) {
-            res.set_content(to_prometheus(x), "text/plain; version=0.0.4; "
-                                              "charset=utf-8");
+            auto text = to_prometheus(x);
+            if (metrics_per_target) {
+              target_metrics m;
+              auto problem =
+                for_each_slice(sys, monitor, x.ids, monitor_timeout,
+                               [&](std::vector<target_status>& part) {
+                                 m.add(part);
+                                 return true;
+                               });
+              if (problem) {
+                json_error(res, 503,
+                           "the state monitor did not answer: " + *problem);
+                return;
+              }
+              text += m.str();
+            }
+            res.set_content(text, "text/plain; version=0.0.4; "
+                                  "charset=utf-8");
           },
-          caf::get_atom_v);
+          caf::get_atom_v, q);
       });
     server.Get("/-/reload",
                [](const httplib::Request&, httplib::Response& res) {
@@ -614,12 +677,13 @@ void exclusive_port(socket_t sock) {
 
 http_api::http_api(caf::actor_system& sys, state_monitor_actor monitor,
                    std::string token, reloader_actor reloader,
-                   history_actor history)
+                   history_actor history, bool metrics_per_target)
   : impl_(new impl{sys,
                    std::move(monitor),
                    std::move(token),
                    std::move(reloader),
                    std::move(history),
+                   metrics_per_target,
                    {},
                    {},
                    0}) {

@@ -46,10 +46,11 @@ std::string badge_svg(const std::string& label, const std::string& value,
 class http_api {
 public:
   /// Without a reloader, POST /-/reload answers 503; without a history,
-  /// the history endpoints answer 404.
+  /// the history endpoints answer 404; without `metrics_per_target`,
+  /// /metrics has the aggregates only.
   http_api(caf::actor_system& sys, state_monitor_actor monitor,
            std::string token, reloader_actor reloader = {},
-           history_actor history = {});
+           history_actor history = {}, bool metrics_per_target = true);
   ~http_api();
 
   /// Listens on `where` (port 0: any free port) and serves from a thread of

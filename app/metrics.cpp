@@ -1,5 +1,6 @@
 #include "app/metrics.hpp"
 
+#include <array>
 #include <cmath>
 #include <sstream>
 
@@ -123,63 +124,16 @@ std::string to_prometheus(const snapshot& x) {
     m.sample("urlpoll_history_pending_transitions", "",
              static_cast<double>(h.pending));
   }
-  m.family("urlpoll_up", "gauge",
-           "1 when the target is up or degraded, 0 when down or unknown.");
-  for (auto& t : x.targets)
-    m.sample(
-      "urlpoll_up", target_label(t) + ",url=" + quoted(t.url),
-      t.state == target_state::up || t.state == target_state::degraded ? 1 : 0);
-  m.family("urlpoll_state", "gauge",
-           "1 for the target's current state, 0 for the others.");
-  for (auto& t : x.targets)
-    for (auto s : {target_state::unknown, target_state::up,
-                   target_state::degraded, target_state::down})
-      m.sample("urlpoll_state",
-               target_label(t) + ",state=" + quoted(to_string(s)),
-               t.state == s ? 1 : 0);
-  m.family("urlpoll_flapping", "gauge",
-           "1 while the target changes state too often to alert on.");
-  for (auto& t : x.targets)
-    m.sample("urlpoll_flapping", target_label(t), t.flapping ? 1 : 0);
-  m.family("urlpoll_probe_duration_seconds", "gauge",
-           "Where the last poll's time went, each phase counted from its "
-           "start.");
-  for (auto& t : x.targets) {
-    if (t.polls == 0)
-      continue;
-    auto phase = [&](const char* name, caf::timespan d) {
-      m.sample("urlpoll_probe_duration_seconds",
-               target_label(t) + ",phase=" + quoted(name), seconds(d));
-    };
-    phase("dns", t.timings.dns);
-    phase("connect", t.timings.connect);
-    phase("tls", t.timings.tls);
-    phase("first_byte", t.timings.first_byte);
-    phase("total", t.latency);
-  }
-  m.family("urlpoll_http_status_code", "gauge",
-           "The last HTTP status code; 0 without an HTTP answer.");
-  for (auto& t : x.targets)
-    if (t.polls > 0)
-      m.sample("urlpoll_http_status_code", target_label(t), t.code);
-  m.family("urlpoll_polls_total", "counter", "Polls of the target.");
-  for (auto& t : x.targets)
-    m.sample("urlpoll_polls_total", target_label(t), t.polls);
-  m.family("urlpoll_failures_total", "counter",
-           "Polls of the target whose answer was down.");
-  for (auto& t : x.targets)
-    m.sample("urlpoll_failures_total", target_label(t), t.failures);
-  m.family("urlpoll_state_changes_total", "counter",
-           "Changes of the target's state.");
-  for (auto& t : x.targets)
-    m.sample("urlpoll_state_changes_total", target_label(t), t.state_changes);
-  m.family("urlpoll_cert_expiry_timestamp_seconds", "gauge",
-           "When the target's TLS certificate expires, in seconds since the "
-           "Unix epoch.");
-  for (auto& t : x.targets)
-    if (t.cert_expiry.time_since_epoch().count() != 0)
-      m.sample("urlpoll_cert_expiry_timestamp_seconds", target_label(t),
-               static_cast<int64_t>(epoch_seconds(t.cert_expiry)));
+  m.family("urlpoll_targets", "gauge",
+           "Targets by state (flapping targets count in their state too).");
+  for (auto [state, n] :
+       {std::pair{"up", x.counts.up}, std::pair{"degraded", x.counts.degraded},
+        std::pair{"down", x.counts.down},
+        std::pair{"unknown", x.counts.unknown}})
+    m.sample("urlpoll_targets", "state=" + quoted(state), n);
+  m.family("urlpoll_targets_flapping", "gauge",
+           "Targets that change state too often to alert on.");
+  m.sample("urlpoll_targets_flapping", "", x.counts.flapping);
   m.family("urlpoll_poll_lateness_seconds", "histogram",
            "How much later than due polls started.");
   uint64_t cumulative = 0;
@@ -203,6 +157,12 @@ std::string to_prometheus(const snapshot& x) {
   for (auto& n : x.nodes)
     connected += n.connected ? 1 : 0;
   m.sample("urlpoll_nodes_connected", "", x.nodes.empty() ? 1 : connected);
+  if (!x.nodes.empty()) {
+    m.family("urlpoll_node_polls_total", "counter",
+             "Poll results from each poller node.");
+    for (auto& n : x.nodes)
+      m.sample("urlpoll_node_polls_total", "node=" + quoted(n.name), n.polls);
+  }
   m.family("urlpoll_alert_deliveries_total", "counter",
            "Webhook deliveries, by alerter and result.");
   for (auto& a : x.alerts) {
@@ -213,6 +173,109 @@ std::string to_prometheus(const snapshot& x) {
              "alerter=" + quoted(a.alerter) + ",result=\"failed\"", a.failed);
   }
   return m.str();
+}
+
+namespace {
+
+enum family_index : size_t {
+  up,
+  state,
+  flapping,
+  duration,
+  code,
+  polls,
+  failures,
+  changes,
+  cert,
+  family_count
+};
+
+} // namespace
+
+struct target_metrics::impl {
+  // One exposition per family: the format wants a family's lines together.
+  std::array<exposition, family_count> families;
+};
+
+target_metrics::target_metrics() : impl_(new impl) {
+  auto& families_ = impl_->families;
+  families_[up].family(
+    "urlpoll_up", "gauge",
+    "1 when the target is up or degraded, 0 when down or unknown.");
+  families_[state].family(
+    "urlpoll_state", "gauge",
+    "1 for the target's current state, 0 for the others.");
+  families_[flapping].family(
+    "urlpoll_flapping", "gauge",
+    "1 while the target changes state too often to alert on.");
+  families_[duration].family(
+    "urlpoll_probe_duration_seconds", "gauge",
+    "Where the last poll's time went, each phase counted from its start.");
+  families_[code].family("urlpoll_http_status_code", "gauge",
+                         "The last HTTP status code; 0 without an HTTP "
+                         "answer.");
+  families_[polls].family("urlpoll_polls_total", "counter",
+                          "Polls of the target.");
+  families_[failures].family("urlpoll_failures_total", "counter",
+                             "Polls of the target whose answer was down.");
+  families_[changes].family("urlpoll_state_changes_total", "counter",
+                            "Changes of the target's state.");
+  families_[cert].family("urlpoll_cert_expiry_timestamp_seconds", "gauge",
+                         "When the target's TLS certificate expires, in "
+                         "seconds since the Unix epoch.");
+}
+
+target_metrics::~target_metrics() = default;
+
+void target_metrics::add(const std::vector<target_status>& targets) {
+  auto& f = impl_->families;
+  for (auto& t : targets) {
+    auto target = target_label(t);
+    f[up].sample(
+      "urlpoll_up", target + ",url=" + quoted(t.url),
+      t.state == target_state::up || t.state == target_state::degraded ? 1 : 0);
+    for (auto s : {target_state::unknown, target_state::up,
+                   target_state::degraded, target_state::down})
+      f[state].sample("urlpoll_state",
+                      target + ",state=" + quoted(to_string(s)),
+                      t.state == s ? 1 : 0);
+    f[flapping].sample("urlpoll_flapping", target, t.flapping ? 1 : 0);
+    if (t.polls > 0) {
+      auto phase = [&](const char* name, caf::timespan d) {
+        f[duration].sample("urlpoll_probe_duration_seconds",
+                           target + ",phase=" + quoted(name), seconds(d));
+      };
+      phase("dns", t.timings.dns);
+      phase("connect", t.timings.connect);
+      phase("tls", t.timings.tls);
+      phase("first_byte", t.timings.first_byte);
+      phase("total", t.latency);
+      f[code].sample("urlpoll_http_status_code", target, t.code);
+    }
+    f[polls].sample("urlpoll_polls_total", target, t.polls);
+    f[failures].sample("urlpoll_failures_total", target, t.failures);
+    f[changes].sample("urlpoll_state_changes_total", target, t.state_changes);
+    if (t.cert_expiry.time_since_epoch().count() != 0)
+      f[cert].sample("urlpoll_cert_expiry_timestamp_seconds", target,
+                     static_cast<int64_t>(epoch_seconds(t.cert_expiry)));
+  }
+}
+
+std::string target_metrics::str() const {
+  std::string out;
+  for (auto& family : impl_->families)
+    out += family.str();
+  return out;
+}
+
+std::string to_prometheus(const snapshot& x, bool per_target) {
+  auto out = to_prometheus(x);
+  if (per_target) {
+    target_metrics m;
+    m.add(x.targets);
+    out += m.str();
+  }
+  return out;
 }
 
 } // namespace urlpoll

@@ -170,6 +170,9 @@ std::vector<std::string> keep_restart_only(const settings& running,
        next.http_listen, running.http_listen);
   keep("urlpoll.http-token", running.http_token != next.http_token,
        next.http_token, running.http_token);
+  keep("urlpoll.metrics-per-target",
+       running.metrics_per_target != next.metrics_per_target,
+       next.metrics_per_target, running.metrics_per_target);
   keep("openssl.certificate, openssl.key, openssl.cafile",
        running.tls_files != next.tls_files, next.tls_files, running.tls_files);
   next.tls = running.tls;
@@ -271,8 +274,8 @@ void apply(reloader_pointer self, settings next, reload_report report,
       self->send(parts.monitor, configure_atom_v, next.status_interval);
     // Every time: after logrotate moved the events file away, a reload (its
     // postrotate SIGHUP) opens a new one.
-    caf::anon_send(parts.printer, configure_atom_v, next.format, next.events,
-                   next.log_threshold);
+    caf::anon_send(parts.printer, configure_atom_v, next.format,
+                   next.status_max_lines, next.events, next.log_threshold);
     // Every time too: watch-config may have been turned on or off, a file
     // may now be another, and a symlink may lead elsewhere.
     if (parts.file_watch)

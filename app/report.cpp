@@ -13,6 +13,7 @@
 
 #include <caf/actor_system.hpp>
 #include <caf/event_based_actor.hpp>
+#include <caf/scoped_actor.hpp>
 #include <caf/send.hpp>
 #include <caf/stateful_actor.hpp>
 
@@ -260,10 +261,9 @@ nlohmann::ordered_json history_json(const history_status& x) {
   return out;
 }
 
-// The snapshot document as one line: the small parts through nlohmann, the
-// targets written directly, each with its `days` when given.
-std::string snapshot_json(const snapshot& x,
-                          const std::vector<std::vector<float>>* days) {
+} // namespace
+
+std::string json_head(const snapshot& x) {
   auto nodes = nlohmann::ordered_json::array();
   for (auto& n : x.nodes)
     nodes.push_back({
@@ -315,15 +315,31 @@ std::string snapshot_json(const snapshot& x,
   };
   auto out = head.dump();
   out.pop_back(); // the closing '}'
-  out.reserve(out.size() + x.targets.size() * 600);
   out += ",\"targets\":[";
-  for (size_t i = 0; i < x.targets.size(); ++i) {
-    if (i > 0)
+  return out;
+}
+
+void append_json_targets(std::string& out,
+                         const std::vector<target_status>& targets,
+                         caf::timestamp now, bool first,
+                         const std::vector<std::vector<float>>* days) {
+  out.reserve(out.size() + targets.size() * 600);
+  for (size_t i = 0; i < targets.size(); ++i) {
+    if (i > 0 || !first)
       out += ',';
-    write_target(out, x.targets[i], x.time,
+    write_target(out, targets[i], now,
                  days != nullptr && i < days->size() ? &(*days)[i] : nullptr);
   }
-  out += "]}";
+}
+
+namespace {
+
+// The snapshot document as one line, with each target's `days` when given.
+std::string snapshot_json(const snapshot& x,
+                          const std::vector<std::vector<float>>* days) {
+  auto out = json_head(x);
+  append_json_targets(out, x.targets, x.time, true, days);
+  out += json_tail;
   return out;
 }
 
@@ -365,24 +381,20 @@ nlohmann::ordered_json to_json(const transition& x) {
 }
 
 std::string to_text(const snapshot& x) {
-  size_t counts[4] = {0, 0, 0, 0};
   size_t name_width = 6;
   auto shown = [](const target_status& t) -> const std::string& {
     return t.name.empty() ? t.url : t.name;
   };
-  for (auto& t : x.targets) {
-    ++counts[static_cast<size_t>(t.state)];
+  for (auto& t : x.targets)
     name_width = std::max(name_width, std::min<size_t>(shown(t).size(), 60));
-  }
-  using ts = target_state;
-  auto count = [&](ts s) {
-    return counts[static_cast<size_t>(s)];
-  };
+  auto& n = x.counts;
   std::ostringstream out;
-  out << rfc3339(x.time) << "  " << x.targets.size()
-      << " targets: " << count(ts::up) << " up, " << count(ts::degraded)
-      << " degraded, " << count(ts::down) << " down, " << count(ts::unknown)
-      << " unknown\n";
+  out << rfc3339(x.time) << "  " << n.targets << " targets: " << n.up << " up, "
+      << n.degraded << " degraded, " << n.down << " down, " << n.unknown
+      << " unknown";
+  if (n.flapping > 0)
+    out << ", " << n.flapping << " flapping";
+  out << '\n';
   if (x.history.role == "standby")
     out << "  standby: "
         << (x.history.leader.empty() ? std::string{"no leader known yet"}
@@ -391,11 +403,12 @@ std::string to_text(const snapshot& x) {
   if (!x.config.last_ok)
     out << "  the configuration reload of " << rfc3339(x.config.last_time)
         << " was refused: the previous configuration keeps running\n";
-  out << "  " << std::left << std::setw(10) << "STATE"
-      << std::setw(static_cast<int>(name_width) + 1) << "TARGET" << std::right
-      << std::setw(10) << "LATENCY" << std::setw(8) << "POLLS" << std::setw(8)
-      << "FAILED"
-      << "  STATUS\n";
+  if (!x.targets.empty())
+    out << "  " << std::left << std::setw(10) << "STATE"
+        << std::setw(static_cast<int>(name_width) + 1) << "TARGET" << std::right
+        << std::setw(10) << "LATENCY" << std::setw(8) << "POLLS" << std::setw(8)
+        << "FAILED"
+        << "  STATUS\n";
   for (auto& t : x.targets)
     out << "  " << std::left << std::setw(10) << to_string(t.state)
         << std::setw(static_cast<int>(name_width) + 1) << shown(t) << std::right
@@ -403,6 +416,10 @@ std::string to_text(const snapshot& x) {
         << std::setw(8) << t.failures << "  "
         << (t.flapping ? "flapping; " : "")
         << (t.polls > 0 ? t.status : "not polled yet") << '\n';
+  auto listed = x.page.offset + x.targets.size();
+  if (x.page.matched > listed)
+    out << "  and " << x.page.matched - listed << " more not up (GET "
+        << "/api/v1/status?state=not-up&order=problems lists them all)\n";
   if (x.nodes.empty())
     return out.str();
   size_t node_width = 4;
@@ -445,6 +462,90 @@ std::string failure_line(const target_status& x) {
   return result + "\n";
 }
 
+status_query log_query(const state_counts& counts, size_t max_lines) {
+  status_query q;
+  q.problems_first = true;
+  q.limit = static_cast<int64_t>(max_lines);
+  if (counts.targets > max_lines)
+    q.state = "not-up";
+  return q;
+}
+
+std::optional<std::string>
+for_each_slice(caf::actor_system& sys, const state_monitor_actor& monitor,
+               const std::vector<target_id>& ids, caf::timespan timeout,
+               const std::function<bool(std::vector<target_status>&)>& f) {
+  caf::scoped_actor self{sys};
+  for (size_t i = 0; i < ids.size(); i += stream_page_size) {
+    status_query q;
+    auto end = std::min(ids.size(), i + stream_page_size);
+    q.ids.assign(ids.begin() + static_cast<std::ptrdiff_t>(i),
+                 ids.begin() + static_cast<std::ptrdiff_t>(end));
+    std::optional<std::string> problem;
+    auto more = false;
+    self->request(monitor, timeout, caf::get_atom_v, std::move(q))
+      .receive([&](snapshot& x) { more = f(x.targets); },
+               [&](caf::error& err) { problem = sys.render(err); });
+    if (problem || !more)
+      return problem;
+  }
+  return std::nullopt;
+}
+
+namespace {
+
+// One answer of the state monitor, or why there is none.
+caf::expected<snapshot> ask_page(caf::scoped_actor& self,
+                                 const state_monitor_actor& monitor,
+                                 status_query q, caf::timespan timeout) {
+  caf::expected<snapshot> result{snapshot{}};
+  self->request(monitor, timeout, caf::get_atom_v, std::move(q))
+    .receive([&](snapshot& x) { result = std::move(x); },
+             [&](caf::error& err) { result = std::move(err); });
+  return result;
+}
+
+} // namespace
+
+caf::expected<snapshot> write_status(caf::actor_system& sys,
+                                     const state_monitor_actor& monitor,
+                                     status_format format, size_t max_lines,
+                                     caf::timespan timeout, std::ostream& out) {
+  caf::scoped_actor self{sys};
+  if (format == status_format::text) {
+    status_query count;
+    count.limit = 0;
+    auto head = ask_page(self, monitor, count, timeout);
+    if (!head)
+      return head;
+    auto page =
+      ask_page(self, monitor, log_query(head->counts, max_lines), timeout);
+    if (page)
+      out << to_text(*page) << std::flush;
+    return page;
+  }
+  status_query all;
+  all.ids_only = true;
+  auto head = ask_page(self, monitor, all, timeout);
+  if (!head)
+    return head;
+  out << json_head(*head);
+  bool first = true;
+  auto problem = for_each_slice(
+    sys, monitor, head->ids, timeout, [&](std::vector<target_status>& part) {
+      std::string chunk;
+      append_json_targets(chunk, part, head->time, first);
+      first = false;
+      out << chunk;
+      return true;
+    });
+  // A document cut short still ends as JSON.
+  out << json_tail << '\n' << std::flush;
+  if (problem)
+    return caf::make_error(caf::sec::request_timeout, *problem);
+  return head;
+}
+
 } // namespace urlpoll
 
 namespace urlpoll {
@@ -453,6 +554,10 @@ namespace {
 
 struct printer_state {
   status_format format = status_format::text;
+  /// The text log's most target lines.
+  size_t max_lines = 50;
+  /// When the last status was written.
+  caf::timestamp written;
   /// The events file, opened for appending; stdout for "stdout".
   std::string events;
   std::shared_ptr<std::ostream> sink;
@@ -477,27 +582,48 @@ struct printer_state {
 };
 
 caf::behavior printer(caf::stateful_actor<printer_state>* self,
-                      status_format format, std::string events,
-                      log_level level) {
+                      status_format format, size_t max_lines,
+                      std::string events, log_level level) {
   self->state.format = format;
+  self->state.max_lines = max_lines;
   self->state.open(std::move(events));
   self->state.level = level;
   auto write = [=](const log_line& x) {
     if (x.level <= self->state.level)
       std::cerr << render_log(x, self->state.journal) << std::flush;
   };
+  auto write_now =
+    [=](const state_monitor_actor& monitor) -> caf::expected<snapshot> {
+    auto& st = self->state;
+    auto done = write_status(self->system(), monitor, st.format, st.max_lines,
+                             status_page_timeout, std::cout);
+    st.written = caf::make_timestamp();
+    if (!done)
+      write(log_line{log_level::warning,
+                     "urlpoll: the status is incomplete: the state monitor "
+                     "did not answer (" +
+                       self->system().render(done.error()) + ")"});
+    if (!std::cout && !st.stdout_closed) {
+      st.stdout_closed = true;
+      write(log_line{log_level::error,
+                     "urlpoll: stdout is closed (" +
+                       std::string{std::strerror(errno)} +
+                       "): the status is no longer printed; monitoring, "
+                       "alerts, the HTTP API and the history go on (stop "
+                       "urlpoll with SIGTERM or Ctrl-C)"});
+    }
+    return done;
+  };
   return {
-    [=](const snapshot& x) {
-      std::cout << render(x, self->state.format) << std::flush;
-      if (!std::cout && !self->state.stdout_closed) {
-        self->state.stdout_closed = true;
-        write(log_line{log_level::error,
-                       "urlpoll: stdout is closed (" +
-                         std::string{std::strerror(errno)} +
-                         "): the status is no longer printed; monitoring, "
-                         "alerts, the HTTP API and the history go on (stop "
-                         "urlpoll with SIGTERM or Ctrl-C)"});
-      }
+    [=](const snapshot& head, const state_monitor_actor& monitor) {
+      // Asked while the last status was still being written: that one is
+      // as fresh.
+      if (head.time >= self->state.written)
+        write_now(monitor);
+    },
+    // The final status, at shutdown: answered with its head once written.
+    [=](print_atom, const state_monitor_actor& monitor) {
+      return write_now(monitor);
     },
     [=](const target_status& x) {
       auto line = failure_line(x);
@@ -513,9 +639,10 @@ caf::behavior printer(caf::stateful_actor<printer_state>* self,
     [=](const std::string& line) {
       write(log_line{log_level::info, line});
     },
-    [=](configure_atom, status_format format, std::string& events,
-        log_level level) {
+    [=](configure_atom, status_format format, size_t max_lines,
+        std::string& events, log_level level) {
       self->state.format = format;
+      self->state.max_lines = max_lines;
       self->state.open(std::move(events));
       self->state.level = level;
     },
@@ -526,8 +653,8 @@ caf::behavior printer(caf::stateful_actor<printer_state>* self,
 
 monitor_output to_printer(caf::actor printer) {
   monitor_output output;
-  output.status = [printer](snapshot x) {
-    caf::anon_send(printer, std::move(x));
+  output.status = [printer](snapshot head, state_monitor_actor monitor) {
+    caf::anon_send(printer, std::move(head), std::move(monitor));
   };
   output.failure = [printer](const target_status& x) {
     caf::anon_send(printer, x);
@@ -539,10 +666,12 @@ monitor_output to_printer(caf::actor printer) {
 }
 
 caf::actor spawn_printer(caf::actor_system& sys, status_format format,
-                         std::string events, log_level level) {
+                         size_t max_lines, std::string events,
+                         log_level level) {
   // With arguments, not captures: CAF 0.17 dereferences a null argument
   // tuple for actors spawned without one (UBSan reports it).
-  return sys.spawn<caf::detached>(printer, format, std::move(events), level);
+  return sys.spawn<caf::detached>(printer, format, max_lines, std::move(events),
+                                  level);
 }
 
 } // namespace urlpoll

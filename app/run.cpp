@@ -79,7 +79,8 @@ private:
   std::thread thread_;
 };
 
-// Sends `main` the first snapshot in which every target has a result.
+// Sends `main` the head of the first snapshot in which every target has a
+// result.
 void forward_all_polled(caf::event_based_actor* self,
                         state_monitor_actor monitor, caf::actor main) {
   self->request(monitor, caf::infinite, all_polled_atom_v)
@@ -119,10 +120,7 @@ caf::timespan longest_flap_window(const settings& cfg) {
 }
 
 bool all_up(const snapshot& x) {
-  for (auto& t : x.targets)
-    if (t.state != target_state::up)
-      return false;
-  return true;
+  return x.counts.up == x.counts.targets;
 }
 
 // A worker: pollers behind a published actor, until SIGINT or SIGTERM.
@@ -185,8 +183,9 @@ std::optional<taken_over> stand_by(caf::actor_system& sys,
   result.api = cfg.http_listen;
   std::unique_ptr<http_api> api;
   if (result.api) {
-    api = std::make_unique<http_api>(sys, monitor, cfg.http_token,
-                                     reloader_actor{}, history);
+    api =
+      std::make_unique<http_api>(sys, monitor, cfg.http_token, reloader_actor{},
+                                 history, cfg.metrics_per_target);
     if (auto problem = api->start(*result.api)) {
       say(log_level::error, "urlpoll: " + *problem);
       code = 3;
@@ -260,7 +259,8 @@ int run(caf::actor_system& sys, settings cfg, std::vector<std::string> args) {
   // Who owns what: the printer owns stdout and stderr, the state monitor
   // the status, the fleet the targets, the timer wheel their wake-ups, the
   // reloader the configuration in force (alerters and pollers included).
-  auto printer = spawn_printer(sys, format, cfg.events, cfg.log_threshold);
+  auto printer = spawn_printer(sys, format, cfg.status_max_lines, cfg.events,
+                               cfg.log_threshold);
   caf::scoped_actor self{sys};
   // The history first: a database that cannot be used stops the start-up
   // before anything polls, listens or alerts.
@@ -327,6 +327,7 @@ int run(caf::actor_system& sys, settings cfg, std::vector<std::string> args) {
   auto files = watched_files(cfg);
   auto http_listen = once ? std::nullopt : cfg.http_listen;
   auto http_token = cfg.http_token;
+  auto metrics_per_target = cfg.metrics_per_target;
   auto history_keeping = cfg.history_keeping;
   auto reloader = spawn_reloader(sys, std::move(cfg), std::move(args), parts);
   auto stop_all = [&] {
@@ -378,8 +379,8 @@ int run(caf::actor_system& sys, settings cfg, std::vector<std::string> args) {
   // a running urlpoll for its port.
   std::unique_ptr<http_api> api;
   if (http_listen) {
-    api =
-      std::make_unique<http_api>(sys, monitor, http_token, reloader, history);
+    api = std::make_unique<http_api>(sys, monitor, http_token, reloader,
+                                     history, metrics_per_target);
     // Every line goes through the printer, the one owner of stderr: two
     // writers would interleave their words.
     auto say = [&](log_level level, const std::string& line) {
@@ -455,19 +456,19 @@ int run(caf::actor_system& sys, settings cfg, std::vector<std::string> args) {
   if (file_watch)
     self->send_exit(file_watch, caf::exit_reason::user_shutdown);
   stop_all();
-  if (!final_status)
-    self->request(monitor, final_status_timeout, caf::get_atom::value)
-      .receive([&](snapshot& x) { final_status = std::move(x); },
-               [&](caf::error& err) {
-                 caf::anon_send(printer, log_line{log_level::error,
-                                                  "urlpoll: no final status: " +
-                                                    sys.render(err)});
-               });
+  // The final status, written by the printer a page at a time.
+  self->request(printer, final_status_timeout, print_atom_v, monitor)
+    .receive([&](snapshot& x) { final_status = std::move(x); },
+             [&](caf::error& err) {
+               final_status.reset();
+               caf::anon_send(printer, log_line{log_level::error,
+                                                "urlpoll: no final status: " +
+                                                  sys.render(err)});
+             });
   api.reset();
   stop_output();
   if (!final_status)
     return 1;
-  std::cout << render(*final_status, format) << std::flush;
   if (once)
     return all_up(*final_status) ? 0 : 1;
   return 0;

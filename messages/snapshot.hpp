@@ -217,13 +217,16 @@ struct snapshot {
   state_counts counts;
   page_info page;
   std::vector<target_status> targets;
+  /// Instead of `targets`, when asked for (status_query::ids_only): the ids
+  /// of the page's targets, to ask for a slice at a time.
+  std::vector<target_id> ids;
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, snapshot& x) {
   return f(caf::meta::type_name("snapshot"), x.time, x.started, x.lateness,
            x.lateness_seconds, x.nodes, x.alerts, x.config, x.history, x.counts,
-           x.page, x.targets);
+           x.page, x.targets, x.ids);
 }
 
 /// One target with its last transitions, oldest first.

@@ -38,6 +38,8 @@ snapshot sample() {
   target_status unknown;
   unknown.url = "http://c.example/";
   x.targets = {up, down, unknown};
+  x.counts = {3, 1, 0, 1, 1, 0};
+  x.page.matched = 3;
   x.lateness.p50 = 2ms;
   x.lateness.p99 = 9500us;
   x.lateness.max = 31ms;
@@ -185,8 +187,10 @@ TEST_CASE("a named target with a certificate shows name, state, since and "
   CHECK(doc["head_refused"] == true);
   CHECK(doc["cert_days_left"] == 3);
   CHECK(doc["cert_expires"] == rfc3339(t.cert_expiry));
+  x.counts = {3, 0, 1, 1, 1, 1};
   auto text = to_text(x);
   CHECK(text.find("1 degraded") != std::string::npos);
+  CHECK(text.find("1 flapping") != std::string::npos);
   CHECK(text.find("api") != std::string::npos);
   CHECK(text.find("flapping; ") != std::string::npos);
 }
@@ -266,4 +270,33 @@ TEST_CASE("after a refused reload the table and the JSON say the previous "
   auto doc = to_json(x);
   CHECK(doc["config"]["last_reload_successful"] == false);
   CHECK(doc["config"]["errors"][0] == x.config.last_errors[0]);
+}
+
+TEST_CASE("the text log lists every target while they fit, else the targets "
+          "not up, problems first, and says how many more") {
+  state_counts few{3, 1, 0, 1, 1, 0};
+  auto all = log_query(few, 50);
+  CHECK(all.state.empty());
+  CHECK(all.problems_first);
+  CHECK(all.limit == 50);
+  state_counts many{1'000'000, 999'000, 10, 900, 90, 3};
+  auto problems = log_query(many, 50);
+  CHECK(problems.state == "not-up");
+  CHECK(problems.problems_first);
+  CHECK(problems.limit == 50);
+  auto x = sample();
+  x.counts = many;
+  x.page.matched = 1000;
+  x.targets.resize(2);
+  auto text = to_text(x);
+  CHECK(text.find("1000000 targets: 999000 up, 10 degraded, 900 down, 90 "
+                  "unknown, 3 flapping") != std::string::npos);
+  CHECK(text.find("and 998 more not up") != std::string::npos);
+  x.targets.clear();
+  x.page.matched = 0;
+  x.counts = {5, 5, 0, 0, 0, 0};
+  auto quiet = to_text(x);
+  CHECK_MESSAGE(quiet.find("STATE") == std::string::npos,
+                "no table header without a target to list");
+  CHECK(quiet.find("more") == std::string::npos);
 }

@@ -34,7 +34,7 @@ struct monitor_fixture : deterministic_fixture {
     out.transition = [this](const transition& x) {
       changes.push_back(x);
     };
-    out.status = [this](snapshot x) {
+    out.status = [this](snapshot x, state_monitor_actor) {
       printed.push_back(std::move(x));
     };
     out.failure = [this](const target_status& x) {
@@ -53,18 +53,18 @@ struct monitor_fixture : deterministic_fixture {
   }
 
   /// Asks `m` with `request` and keeps the answer once it comes.
-  template <class Request>
+  template <class... Request>
   std::shared_ptr<std::optional<snapshot>> ask(const state_monitor_actor& m,
-                                               Request request) {
+                                               Request... request) {
     auto answer = std::make_shared<std::optional<snapshot>>();
     auto asker = [](caf::event_based_actor* self, state_monitor_actor m,
-                    Request request,
-                    std::shared_ptr<std::optional<snapshot>> answer) {
-      self->request(m, caf::infinite, request).then([=](snapshot& x) {
+                    std::shared_ptr<std::optional<snapshot>> answer,
+                    Request... request) {
+      self->request(m, caf::infinite, request...).then([=](snapshot& x) {
         *answer = std::move(x);
       });
     };
-    sys.spawn(asker, m, request, answer);
+    sys.spawn(asker, m, answer, request...);
     run();
     return answer;
   }
@@ -75,7 +75,7 @@ struct monitor_fixture : deterministic_fixture {
 TEST_CASE_FIXTURE(monitor_fixture,
                   "every target is unknown until its first result") {
   auto m = start(0s);
-  auto answer = ask(m, caf::get_atom::value);
+  auto answer = ask(m, caf::get_atom::value, status_query{});
   REQUIRE(answer->has_value());
   auto& x = **answer;
   REQUIRE(x.targets.size() == 2);
@@ -90,7 +90,7 @@ TEST_CASE_FIXTURE(monitor_fixture,
   polled(m, 1, refused_result());
   polled(m, 0, ok_result());
   polled(m, 1, refused_result());
-  auto answer = ask(m, caf::get_atom::value);
+  auto answer = ask(m, caf::get_atom::value, status_query{});
   auto& x = **answer;
   CHECK(x.targets[0].state == target_state::up);
   CHECK(x.targets[0].status == "200 OK");
@@ -111,7 +111,8 @@ TEST_CASE_FIXTURE(monitor_fixture,
   CHECK_FALSE(answer->has_value());
   polled(m, 1, refused_result());
   REQUIRE(answer->has_value());
-  CHECK((*answer)->targets[1].state == target_state::down);
+  CHECK((*answer)->counts.down == 1);
+  CHECK_MESSAGE((*answer)->targets.empty(), "the head, without targets");
   auto later = ask(m, all_polled_atom::value);
   CHECK_MESSAGE(later->has_value(), "answered at once when all have results");
 }
@@ -122,11 +123,14 @@ TEST_CASE_FIXTURE(monitor_fixture,
   CHECK(printed.empty());
   advance(10s);
   REQUIRE(printed.size() == 1);
-  CHECK(printed[0].targets[0].state == target_state::unknown);
+  CHECK(printed[0].counts.unknown == 2);
+  CHECK_MESSAGE(printed[0].targets.empty(),
+                "the head only: the printer asks for the targets a page at "
+                "a time");
   polled(m, 0, ok_result());
   advance(10s);
   REQUIRE(printed.size() == 2);
-  CHECK(printed[1].targets[0].state == target_state::up);
+  CHECK(printed[1].counts.up == 1);
 }
 
 TEST_CASE_FIXTURE(monitor_fixture, "each failed poll is reported once") {
@@ -166,7 +170,7 @@ TEST_CASE_FIXTURE(monitor_fixture,
     r.lateness = std::chrono::milliseconds{i < 98 ? 1 : 40};
     polled(m, i % 2, r);
   }
-  auto answer = ask(m, caf::get_atom::value);
+  auto answer = ask(m, caf::get_atom::value, status_query{});
   auto& lateness = (*answer)->lateness;
   CHECK(lateness.samples == 100);
   CHECK(lateness.p50 == 1ms);
@@ -198,4 +202,59 @@ TEST_CASE_FIXTURE(monitor_fixture, "each target follows its own rules, and "
   CHECK(st.history[0].size() == 1);
   CHECK(st.history[1].size() == 1);
   CHECK(st.targets[0].state == target_state::down);
+}
+
+TEST_CASE_FIXTURE(monitor_fixture,
+                  "a page of problems lists down, degraded, flapping, "
+                  "unknown, then up, each in configuration order, cut at the "
+                  "limit, and counts every match") {
+  std::vector<std::string> urls;
+  for (int i = 0; i < 10; ++i)
+    urls.push_back("http://t" + std::to_string(i) + "/");
+  auto m = start(0s, plain_targets(urls));
+  // 0..3 up, 4 and 7 down, 8 and 9 unknown, the rest up.
+  for (target_id i = 0; i < 8; ++i)
+    polled(m, i, i == 4 || i == 7 ? refused_result() : ok_result());
+  status_query q;
+  q.problems_first = true;
+  q.limit = 3;
+  auto page = ask(m, caf::get_atom::value, q);
+  REQUIRE(page->has_value());
+  auto& x = **page;
+  CHECK(x.page.matched == 10);
+  REQUIRE(x.targets.size() == 3);
+  CHECK(x.targets[0].url == "http://t4/");
+  CHECK(x.targets[1].url == "http://t7/");
+  CHECK(x.targets[2].url == "http://t8/");
+  CHECK(x.counts.down == 2);
+  CHECK(x.counts.unknown == 2);
+  q.state = "not-up";
+  q.offset = 3;
+  auto rest = ask(m, caf::get_atom::value, q);
+  CHECK((*rest)->page.matched == 4);
+  REQUIRE((*rest)->targets.size() == 1);
+  CHECK((*rest)->targets[0].url == "http://t9/");
+}
+
+TEST_CASE_FIXTURE(monitor_fixture,
+                  "a page of ids, then the targets a slice of ids at a time, "
+                  "without those that left meanwhile") {
+  auto m = start(0s, plain_targets({"http://a/", "http://b/", "http://c/"}));
+  polled(m, 1, refused_result());
+  status_query q;
+  q.ids_only = true;
+  auto head = ask(m, caf::get_atom::value, q);
+  REQUIRE(head->has_value());
+  CHECK((*head)->targets.empty());
+  CHECK((*head)->ids == std::vector<target_id>{0, 1, 2});
+  CHECK((*head)->counts.down == 1);
+  status_query slice;
+  slice.ids = {2, 1, 7};
+  auto part = ask(m, caf::get_atom::value, slice);
+  REQUIRE(part->has_value());
+  REQUIRE((*part)->targets.size() == 2);
+  CHECK((*part)->targets[0].url == "http://c/");
+  CHECK((*part)->targets[1].url == "http://b/");
+  CHECK((*part)->targets[1].state == target_state::down);
+  CHECK_MESSAGE((*part)->counts.targets == 0, "a slice has no head");
 }

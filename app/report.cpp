@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <charconv>
 #include <cstdio>
 #include <cstring>
 #include <ctime>
@@ -50,23 +51,67 @@ std::string format_latency(const target_status& x) {
 
 } // namespace
 
-std::string rfc3339(caf::timestamp x) {
-  using namespace std::chrono;
-  auto since_epoch = x.time_since_epoch();
-  auto secs = duration_cast<seconds>(since_epoch);
-  auto millis = duration_cast<std::chrono::milliseconds>(since_epoch - secs);
-  if (millis.count() < 0) {
-    secs -= seconds{1};
-    millis += std::chrono::milliseconds{1000};
+namespace {
+
+// Appends `x` as exactly `digits` decimal digits.
+void append_digits(std::string& out, int64_t x, int digits) {
+  char buf[20];
+  for (int i = digits - 1; i >= 0; --i) {
+    buf[i] = static_cast<char>('0' + x % 10);
+    x /= 10;
   }
-  std::time_t t = static_cast<std::time_t>(secs.count());
-  std::tm utc{};
-  gmtime_r(&t, &utc);
-  char buf[96];
-  std::snprintf(buf, sizeof(buf), "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ",
-                utc.tm_year + 1900, utc.tm_mon + 1, utc.tm_mday, utc.tm_hour,
-                utc.tm_min, utc.tm_sec, static_cast<int>(millis.count()));
-  return buf;
+  out.append(buf, static_cast<size_t>(digits));
+}
+
+// The civil date of a day since 1970-01-01 (Howard Hinnant's
+// civil_from_days): no gmtime_r, whose time zone lock and conversion cost
+// most of writing a status document's times.
+void append_date(std::string& out, int64_t days) {
+  days += 719468;
+  auto era = (days >= 0 ? days : days - 146096) / 146097;
+  auto doe = days - era * 146097;
+  auto yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+  auto doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+  auto mp = (5 * doy + 2) / 153;
+  auto day = doy - (153 * mp + 2) / 5 + 1;
+  auto month = mp < 10 ? mp + 3 : mp - 9;
+  auto year = yoe + era * 400 + (month <= 2 ? 1 : 0);
+  append_digits(out, year, 4);
+  out += '-';
+  append_digits(out, month, 2);
+  out += '-';
+  append_digits(out, day, 2);
+}
+
+} // namespace
+
+void append_rfc3339(std::string& out, caf::timestamp x) {
+  auto ms =
+    std::chrono::duration_cast<std::chrono::milliseconds>(x.time_since_epoch())
+      .count();
+  constexpr int64_t ms_per_day = 86'400'000;
+  auto days = ms / ms_per_day;
+  auto in_day = ms % ms_per_day;
+  if (in_day < 0) {
+    in_day += ms_per_day;
+    --days;
+  }
+  append_date(out, days);
+  out += 'T';
+  append_digits(out, in_day / 3'600'000, 2);
+  out += ':';
+  append_digits(out, in_day / 60'000 % 60, 2);
+  out += ':';
+  append_digits(out, in_day / 1000 % 60, 2);
+  out += '.';
+  append_digits(out, in_day % 1000, 3);
+  out += 'Z';
+}
+
+std::string rfc3339(caf::timestamp x) {
+  std::string out;
+  append_rfc3339(out, x);
+  return out;
 }
 
 namespace {
@@ -91,24 +136,25 @@ public:
 
   void string(const std::string& x) {
     out_ += '"';
-    for (unsigned char c : x) {
-      switch (c) {
-      case '"':
+    // Runs of characters that need no escape go in one append.
+    size_t plain = 0;
+    for (size_t i = 0; i < x.size(); ++i) {
+      auto c = static_cast<unsigned char>(x[i]);
+      if (c >= 0x20 && c != '"' && c != '\\')
+        continue;
+      out_.append(x, plain, i - plain);
+      plain = i + 1;
+      if (c == '"') {
         out_ += "\\\"";
-        break;
-      case '\\':
+      } else if (c == '\\') {
         out_ += "\\\\";
-        break;
-      default:
-        if (c < 0x20) {
-          char buf[8];
-          std::snprintf(buf, sizeof(buf), "\\u%04x", c);
-          out_ += buf;
-        } else {
-          out_ += static_cast<char>(c);
-        }
+      } else {
+        char buf[8];
+        std::snprintf(buf, sizeof(buf), "\\u%04x", c);
+        out_ += buf;
       }
     }
+    out_.append(x, plain, std::string::npos);
     out_ += '"';
   }
 
@@ -118,22 +164,35 @@ public:
 
   void integer(int64_t x) { out_ += std::to_string(x); }
 
-  // Milliseconds with microsecond precision: "2.068", "0.5", "12".
+  // Milliseconds with microsecond precision: "2.068", "0.5", "12"; in
+  // whole numbers, as milliseconds() rounds.
   void millis(caf::timespan x) {
-    char buf[32];
-    auto n = std::snprintf(buf, sizeof(buf), "%.3f", milliseconds(x));
-    while (n > 1 && buf[n - 1] == '0')
-      --n;
-    if (n > 1 && buf[n - 1] == '.')
-      --n;
-    out_.append(buf, static_cast<size_t>(n));
+    auto us = x.count() / 1000;
+    if (us < 0) {
+      out_ += '-';
+      us = -us;
+    }
+    out_ += std::to_string(us / 1000);
+    auto fraction = us % 1000;
+    if (fraction == 0)
+      return;
+    out_ += '.';
+    int digits = 3;
+    while (fraction % 10 == 0) {
+      fraction /= 10;
+      --digits;
+    }
+    append_digits(out_, fraction, digits);
   }
 
   void time(caf::timestamp x) {
-    if (never(x))
+    if (never(x)) {
       null();
-    else
-      string(rfc3339(x));
+      return;
+    }
+    out_ += '"';
+    append_rfc3339(out_, x);
+    out_ += '"';
   }
 
   void raw(const std::string& json) { out_ += json; }
@@ -145,7 +204,10 @@ public:
       return;
     }
     char buf[32];
-    auto n = std::snprintf(buf, sizeof(buf), "%.6f", x);
+    // As printf's "%.6f", without its locale and stream machinery.
+    auto end =
+      std::to_chars(buf, buf + sizeof(buf), x, std::chars_format::fixed, 6).ptr;
+    auto n = end - buf;
     while (n > 1 && buf[n - 1] == '0')
       --n;
     if (n > 1 && buf[n - 1] == '.')

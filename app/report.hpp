@@ -23,6 +23,7 @@ namespace urlpoll {
 
 /// RFC 3339 in UTC with milliseconds: "2026-11-21T23:50:13.123Z".
 std::string rfc3339(caf::timestamp x);
+void append_rfc3339(std::string& out, caf::timestamp x);
 
 /// One target of the snapshot document, at time `now`.
 nlohmann::ordered_json to_json(const target_status& t, caf::timestamp now);

@@ -300,3 +300,38 @@ TEST_CASE("the text log lists every target while they fit, else the targets "
                 "no table header without a target to list");
   CHECK(quiet.find("more") == std::string::npos);
 }
+
+TEST_CASE("RFC 3339 times and milliseconds are what gmtime_r and printf "
+          "write") {
+  // Every 7,777,777,777 ms from 1960 to 2100: leap years, month ends, the
+  // epoch's both sides.
+  for (int64_t ms = -315'619'200'000; ms < 4'102'444'800'000;
+       ms += 7'777'777'777) {
+    auto x = caf::timestamp{} + std::chrono::milliseconds{ms};
+    auto secs = ms >= 0 ? ms / 1000 : (ms - 999) / 1000;
+    std::time_t t = static_cast<std::time_t>(secs);
+    std::tm utc{};
+    gmtime_r(&t, &utc);
+    char expected[64];
+    std::snprintf(expected, sizeof(expected),
+                  "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", utc.tm_year + 1900,
+                  utc.tm_mon + 1, utc.tm_mday, utc.tm_hour, utc.tm_min,
+                  utc.tm_sec, static_cast<int>(ms - secs * 1000));
+    REQUIRE(rfc3339(x) == expected);
+  }
+  CHECK(rfc3339(caf::timestamp{} + std::chrono::hours{24 * (365 * 30 + 7)} +
+                std::chrono::hours{24 * 59}) == "2000-02-29T00:00:00.000Z");
+  auto latency_of = [](caf::timespan x) {
+    target_status t;
+    t.polls = 1;
+    t.code = 200;
+    t.latency = x;
+    return to_json(t, t0)["latency_ms"].dump();
+  };
+  CHECK(latency_of(12345us) == "12.345");
+  CHECK(latency_of(2500us) == "2.5");
+  CHECK(latency_of(7ms) == "7");
+  CHECK(latency_of(999ns) == "0");
+  CHECK(latency_of(1001us + 999ns) == "1.001");
+  CHECK(latency_of(0ns) == "0");
+}

@@ -40,11 +40,36 @@ url_of(const std::pair<const std::string, fleet_state::member>& x) {
 }
 
 void stop(fleet_pointer self, const fleet_state::member& m) {
-  self->send_exit(m.actor, caf::exit_reason::user_shutdown);
+  if (m.actor)
+    self->send_exit(m.actor, caf::exit_reason::user_shutdown);
+}
+
+// Starts the resources of at most `most` new targets, in plan order; the
+// rest after the other actors had a turn (start_atom to itself, a
+// millisecond later). Each first
+// poll keeps its place in the spread, counted from the plan's apply.
+void start_some(fleet_pointer self, size_t most) {
+  auto& st = self->state;
+  auto now = self->clock().now();
+  for (size_t k = 0; k < most && !st.starting.empty(); ++k) {
+    auto [node, offset] = st.starting.front();
+    st.starting.pop_front();
+    auto& m = node->second;
+    auto first = std::max(caf::timespan{0}, st.spread_origin + offset - now);
+    m.actor = self->system().spawn(resource, target{m.id, url_of(*node)},
+                                   m.rules, first, st.peers);
+  }
+  // Through the clock: a message sent straight to itself would be taken
+  // in the same turn (CAF's max-throughput is unbounded), and the
+  // resources started would wait for all the others.
+  if (!st.starting.empty() && most != SIZE_MAX)
+    self->delayed_send(self, std::chrono::milliseconds{1}, start_atom_v);
 }
 
 fleet_change apply(fleet_pointer self, fleet_plan& plan) {
   auto& st = self->state;
+  // What the last plan still had to start goes first.
+  start_some(self, SIZE_MAX);
   fleet_change change;
   if (plan.state_rule_sets.empty())
     plan.state_rule_sets.emplace_back();
@@ -56,9 +81,8 @@ fleet_change apply(fleet_pointer self, fleet_plan& plan) {
   watched.rule_sets = plan.state_rule_sets;
   std::unordered_map<std::string, fleet_state::member> next;
   next.reserve(n);
-  // The targets to start: their place in the plan, and their member (a
-  // node of the map, which stays where it is when the map moves).
-  std::vector<std::pair<size_t, fleet_state::member*>> starting;
+  // The targets to start: their place in the plan, and their member.
+  std::vector<std::pair<size_t, fleet_state::node*>> starting;
   for (size_t i = 0; i < n; ++i) {
     auto& t = plan.targets[i];
     auto name = identity(t);
@@ -103,7 +127,7 @@ fleet_change apply(fleet_pointer self, fleet_plan& plan) {
     m.states = states;
     watched.ids[i] = m.id;
     auto added = next.emplace(std::move(name), std::move(m)).first;
-    starting.emplace_back(i, &added->second);
+    starting.emplace_back(i, &*added);
   }
   for (auto& [name, m] : st.targets) {
     ++change.removed;
@@ -112,16 +136,16 @@ fleet_change apply(fleet_pointer self, fleet_plan& plan) {
   st.targets = std::move(next);
   // The monitor knows every id before a new resource can poll.
   self->send(st.peers.monitor, track_atom_v, std::move(watched));
+  st.spread_origin = self->clock().now();
   for (size_t k = 0; k < starting.size(); ++k) {
     auto& t = plan.targets[starting[k].first];
-    auto& m = *starting[k].second;
     // Never later than one of the target's own intervals.
-    auto first =
+    auto offset =
       start_offset(std::min(plan.start_spread, t.rules->schedule.interval), k,
                    starting.size());
-    m.actor = self->system().spawn(resource, target{m.id, t.url}, t.rules,
-                                   first, st.peers);
+    st.starting.emplace_back(starting[k].second, offset);
   }
+  start_some(self, start_chunk);
   return change;
 }
 
@@ -130,6 +154,7 @@ fleet_change apply(fleet_pointer self, fleet_plan& plan) {
 fleet_actor::behavior_type fleet(fleet_pointer self, resource_peers peers) {
   self->state.peers = std::move(peers);
   self->set_exit_handler([=](caf::exit_msg& msg) {
+    self->state.starting.clear();
     for (auto& [name, m] : self->state.targets)
       stop(self, m);
     self->state.targets.clear();
@@ -140,9 +165,12 @@ fleet_actor::behavior_type fleet(fleet_pointer self, resource_peers peers) {
     [=](pollers_atom, poller_actor& pollers) {
       auto& st = self->state;
       st.peers.pollers = pollers;
+      // Those still to start get them with st.peers.
       for (auto& [name, m] : st.targets)
-        self->send(m.actor, pollers_atom_v, pollers);
+        if (m.actor)
+          self->send(m.actor, pollers_atom_v, pollers);
     },
+    [=](start_atom) { start_some(self, start_chunk); },
   };
 }
 

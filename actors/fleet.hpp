@@ -16,17 +16,22 @@
 //           - a new name: a new resource, the first polls of all new
 //             targets spread over the plan's start spread.
 //           (pollers_atom, pollers) from the reloader: every resource polls
-//           through these from now on.
+//           through these from now on;
+//           (start_atom) from itself: start the next chunk of new targets
+//           (start_chunk at a time; a plan's apply starts what the last
+//           one left first).
 // Sends:    (track_atom, targets) to the state monitor, in configuration
 //           order with their ids, before any new resource can poll;
 //           (rules_atom, rules) and (pollers_atom, pollers) to resources.
 #pragma once
 
+#include <deque>
 #include <memory>
 #include <string>
 #include <unordered_map>
 #include <vector>
 
+#include <caf/actor_clock.hpp>
 #include <caf/fwd.hpp>
 
 #include "actors/health.hpp"
@@ -57,6 +62,10 @@ struct fleet_plan {
   caf::timespan start_spread{0};
 };
 
+/// How many new resources the fleet starts before the other actors get a
+/// turn.
+constexpr size_t start_chunk = 1000;
+
 /// What a target is called: its name, or its redacted URL.
 std::string identity(const fleet_target& x);
 
@@ -74,6 +83,15 @@ struct fleet_state {
     resource_actor actor;
   };
   std::unordered_map<std::string, member> targets;
+  /// One target of `targets`: a node of the map, which stays where it is
+  /// when the map rehashes or moves.
+  using node = std::pair<const std::string, member>;
+  /// New targets whose resource is not started yet, with their place in
+  /// the start spread, counted from spread_origin: a million resources
+  /// start a chunk at a time, so that the first polls begin at once and
+  /// the resources already started keep their schedule meanwhile.
+  std::deque<std::pair<node*, caf::timespan>> starting;
+  caf::actor_clock::time_point spread_origin;
   target_id next_id = 0;
   resource_peers peers;
   static inline const char* name = "fleet";

@@ -98,7 +98,8 @@ using state_monitor_actor = caf::typed_actor<
 struct fleet_plan;
 using fleet_actor =
   caf::typed_actor<caf::replies_to<apply_atom, fleet_plan>::with<fleet_change>,
-                   caf::reacts_to<pollers_atom, poller_actor>>;
+                   caf::reacts_to<pollers_atom, poller_actor>,
+                   caf::reacts_to<start_atom>>;
 
 } // namespace urlpoll
 

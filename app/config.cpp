@@ -34,6 +34,9 @@ namespace urlpoll {
 
 using namespace std::chrono_literals;
 
+// The default start-spread asks for at most this many first polls a second.
+constexpr int64_t first_polls_per_second = 10000;
+
 namespace {
 
 std::string host_name() {
@@ -139,7 +142,9 @@ const std::vector<option_doc>& option_docs() {
     {"`once`", "`false`",
      "poll every target once, print one JSON snapshot, exit 0 if all are up, "
      "else 1"},
-    {"`start-spread`", "the smaller of `poll-interval` and `10s`",
+    {"`start-spread`",
+     "the smaller of `poll-interval` and `10s` (for more than 100,000 "
+     "targets: the targets / 10,000 s)",
      "the first polls of all targets are spread evenly over this time; each "
      "target then keeps its own phase, so load stays flat instead of arriving "
      "in bursts (`once` polls everything at once)"},
@@ -1365,18 +1370,24 @@ std::vector<std::string> make_settings(const config& cfg, settings& out) {
                                " (give a file path urlpoll may write, or "
                                "\"stdout\")");
   }
-  // The targets with rules first, then the plain URLs.
-  std::unordered_set<std::string> seen;
-  std::unordered_set<std::string> names;
-  auto add = [&](target_spec spec, const std::string& where) {
-    auto shown = spec.name.empty() ? redact(spec.url) : spec.name;
-    if (!names.insert(shown).second) {
-      errors.push_back(where + ": the name '" + shown +
-                       "' is used by two "
-                       "targets: give each its own name");
+  // The targets with rules first, then the plain URLs. Each name once,
+  // and whether a plain URL (without a password: its own name) took it: a
+  // plain URL given twice is taken once. One table, not two: at a million
+  // URLs each insert is a cache miss or more.
+  std::unordered_map<std::string, bool> names;
+  std::unordered_set<std::string> seen_with_password;
+  auto add = [&](target_spec spec, const std::string& where, std::string shown,
+                 bool plain) {
+    auto [at, added] = names.emplace(std::move(shown), plain);
+    if (added) {
+      out.targets.push_back(std::move(spec));
       return;
     }
-    out.targets.push_back(std::move(spec));
+    if (plain && at->second)
+      return;
+    errors.push_back(where + ": the name '" + at->first +
+                     "' is used by two "
+                     "targets: give each its own name");
   };
   if (auto i = cfg.raw.find("urlpoll.targets"); i != cfg.raw.end()) {
     auto origin = nested_origin(cfg, "urlpoll.targets");
@@ -1384,8 +1395,12 @@ std::vector<std::string> make_settings(const config& cfg, settings& out) {
       std::vector<target_spec> specs;
       read_targets(*list, "urlpoll.targets", *defaults, state, origin, specs,
                    out.state_rule_sets, errors);
-      for (size_t k = 0; k < specs.size(); ++k)
-        add(std::move(specs[k]), origin("urlpoll.targets"));
+      for (size_t k = 0; k < specs.size(); ++k) {
+        auto shown =
+          specs[k].name.empty() ? redact(specs[k].url) : specs[k].name;
+        add(std::move(specs[k]), origin("urlpoll.targets"), std::move(shown),
+            false);
+      }
     } else {
       fail("urlpoll.targets", "must be a list of dictionaries such as "
                               "[{ name = \"api\", url = \"https://host/\" }]");
@@ -1393,8 +1408,16 @@ std::vector<std::string> make_settings(const config& cfg, settings& out) {
   }
   std::shared_ptr<const target_rules> plain = defaults;
   auto add_url = [&](const std::string& url) {
-    if (seen.insert(url).second)
-      add(target_spec{{}, url, plain, 0}, "urlpoll.urls");
+    auto shown = redact(url);
+    if (shown == url) {
+      add(target_spec{{}, url, plain, 0}, "urlpoll.urls", std::move(shown),
+          true);
+      return;
+    }
+    // Two passwords for one URL are two targets of one name.
+    if (seen_with_password.insert(url).second)
+      add(target_spec{{}, url, plain, 0}, "urlpoll.urls", std::move(shown),
+          false);
   };
   for (size_t i = 0; i < cfg.urls.size(); ++i) {
     if (auto problem = check_url(cfg.urls[i]))
@@ -1422,7 +1445,6 @@ std::vector<std::string> make_settings(const config& cfg, settings& out) {
         if (!url.empty() && url.front() != '#')
           lines.emplace_back(number, std::move(url));
       }
-      seen.reserve(seen.size() + lines.size());
       names.reserve(names.size() + lines.size());
       out.targets.reserve(out.targets.size() + lines.size());
       for (auto& [number, url] : lines) {
@@ -1465,7 +1487,13 @@ std::vector<std::string> make_settings(const config& cfg, settings& out) {
   if (cfg.start_spread.count() >= 0)
     out.start_spread = cfg.start_spread;
   else
-    out.start_spread = std::min<caf::timespan>(cfg.poll_interval, 10s);
+    // At most first_polls_per_second: a million targets' first polls
+    // over 100 s (at most an interval), not asked for at 100,000 a second.
+    out.start_spread = std::min<caf::timespan>(
+      cfg.poll_interval,
+      std::max<caf::timespan>(10s, caf::timespan{1s} *
+                                     static_cast<int64_t>(out.targets.size()) /
+                                     first_polls_per_second));
   one_of("urlpoll.status-format", cfg.status_format,
          {{"text", status_format::text}, {"json", status_format::json}},
          out.format, fail);

@@ -208,3 +208,40 @@ TEST_CASE("a target whose URL changed starts a new flapping window: the "
   CHECK(m.targets[0].state == target_state::up);
   CHECK_FALSE(m.targets[0].flapping);
 }
+
+TEST_CASE("a big plan starts its resources a chunk at a time, each first poll "
+          "due at its place in the spread from the apply") {
+  fleet_fixture f;
+  fleet_plan plan;
+  auto n = start_chunk * 2 + start_chunk / 2;
+  for (size_t i = 0; i < n; ++i)
+    plan.targets.push_back(
+      {"", "http://t" + std::to_string(i) + "/", every(60s), 0});
+  plan.start_spread = 25s;
+  fleet_change change;
+  f.sys.spawn(ask, f.fleet, std::move(plan), &change);
+  f.run();
+  CHECK(change.added == n);
+  auto started = [&] {
+    size_t count = 0;
+    for (auto& [name, m] : f.state_of<fleet_state>(f.fleet).targets)
+      count += m.actor ? 1 : 0;
+    return count;
+  };
+  CHECK_MESSAGE(started() == start_chunk,
+                "the other actors get a turn before the next chunk");
+  CHECK_MESSAGE(f.monitored().targets.size() == n,
+                "the monitor knows every target before the first poll");
+  auto origin = f.state_of<fleet_state>(f.fleet).spread_origin;
+  f.advance(1ms);
+  CHECK(started() == 2 * start_chunk);
+  f.advance(1ms);
+  CHECK(started() == n);
+  // 10 ms apart: 25 s over 2,500 targets, counted from the apply.
+  auto& last = f.resource_of("http://t" + std::to_string(n - 1) + "/");
+  CHECK(last.next_due == origin + 10ms * static_cast<int64_t>(n - 1));
+  auto& first_of_third =
+    f.resource_of("http://t" + std::to_string(2 * start_chunk) + "/");
+  CHECK(first_of_third.next_due ==
+        origin + 10ms * static_cast<int64_t>(2 * start_chunk));
+}

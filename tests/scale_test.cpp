@@ -107,7 +107,7 @@ TEST_CASE_FIXTURE(many_targets,
 
 TEST_CASE_FIXTURE(many_targets,
                   "the JSON status and /api/v1/status hold every target, "
-                  "written a slice at a time; a small page is one answer") {
+                  "written a slice at a time, and a small page is one answer") {
   start({"--urlpoll.status-interval=300ms", "--urlpoll.status-format=json"});
   auto res = up->get("/api/v1/status");
   REQUIRE(res);

@@ -533,27 +533,6 @@ status_query log_query(const state_counts& counts, size_t max_lines) {
   return q;
 }
 
-std::optional<std::string>
-for_each_slice(caf::actor_system& sys, const state_monitor_actor& monitor,
-               const std::vector<target_id>& ids, caf::timespan timeout,
-               const std::function<bool(std::vector<target_status>&)>& f) {
-  caf::scoped_actor self{sys};
-  for (size_t i = 0; i < ids.size(); i += stream_page_size) {
-    status_query q;
-    auto end = std::min(ids.size(), i + stream_page_size);
-    q.ids.assign(ids.begin() + static_cast<std::ptrdiff_t>(i),
-                 ids.begin() + static_cast<std::ptrdiff_t>(end));
-    std::optional<std::string> problem;
-    auto more = false;
-    self->request(monitor, timeout, caf::get_atom_v, std::move(q))
-      .receive([&](snapshot& x) { more = f(x.targets); },
-               [&](caf::error& err) { problem = sys.render(err); });
-    if (problem || !more)
-      return problem;
-  }
-  return std::nullopt;
-}
-
 namespace {
 
 // One answer of the state monitor, or why there is none.
@@ -568,6 +547,25 @@ caf::expected<snapshot> ask_page(caf::scoped_actor& self,
 }
 
 } // namespace
+
+std::optional<std::string>
+for_each_slice(caf::actor_system& sys, const state_monitor_actor& monitor,
+               const std::vector<target_id>& ids, caf::timespan timeout,
+               const std::function<bool(std::vector<target_status>&)>& f) {
+  caf::scoped_actor self{sys};
+  for (size_t i = 0; i < ids.size(); i += stream_page_size) {
+    status_query q;
+    auto end = std::min(ids.size(), i + stream_page_size);
+    q.ids.assign(ids.begin() + static_cast<std::ptrdiff_t>(i),
+                 ids.begin() + static_cast<std::ptrdiff_t>(end));
+    auto part = ask_page(self, monitor, std::move(q), timeout);
+    if (!part)
+      return sys.render(part.error());
+    if (!f(part->targets))
+      break;
+  }
+  return std::nullopt;
+}
 
 caf::expected<snapshot> write_status(caf::actor_system& sys,
                                      const state_monitor_actor& monitor,

@@ -204,9 +204,11 @@ TEST_CASE_FIXTURE(pki_fixture, "TLS: an expired or untrusted certificate is "
   untrusted.ca_file.clear(); // the system's CAs do not know ours
   auto refused = poll(untrusted);
   CHECK(refused.verdict == target_state::down);
-  CHECK(refused.status.rfind("TLS certificate not accepted: SSL certificate "
-                             "problem: unable to get local issuer",
-                             0) == 0);
+  CHECK_MESSAGE(refused.status.rfind("TLS certificate not accepted: SSL "
+                                     "certificate problem: unable to get "
+                                     "local issuer",
+                                     0) == 0,
+                refused.status);
   r.insecure = true;
   CHECK(poll(r).verdict == target_state::up);
 }

@@ -1,6 +1,7 @@
 // What a package installs: `cmake --install` into a folder of the test's
 // (DESTDIR), the man page help2man wrote from `urlpoll --help`, and the
 // systemd units checked by systemd-analyze as systemd itself would.
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
@@ -113,8 +114,22 @@ TEST_CASE("the systemd units pass systemd-analyze verify, and the service's "
   auto worker = unit_for_test("urlpoll-worker@.service", dir.path, conf);
   auto instance = dir.path + "/urlpoll-worker@w1.service";
   sh("ln -s '" + worker + "' '" + instance + "'", dir.path);
+  // Documentation=man:urlpoll(1): verify runs `man 1 urlpoll`, which must
+  // find the page this build made, on a machine where urlpoll was never
+  // installed too. MANPATH alone (no ':' to add the system's) is all man
+  // searches: an installed page of an earlier build cannot stand in for it.
+  auto man1 = dir.path + "/man/man1";
+  std::filesystem::create_directories(man1);
+  std::filesystem::copy_file(URLPOLL_BUILD_DIR "/urlpoll.1.gz",
+                             man1 + "/urlpoll.1.gz");
+  auto manpath = "MANPATH='" + dir.path + "/man' ";
+  auto found = sh(manpath + "man -w 1 urlpoll 2>&1", dir.path);
+  CHECK_MESSAGE(found.out == man1 + "/urlpoll.1.gz\n",
+                "man -w 1 urlpoll: " << found.out
+                                     << " (scripts/setup installs man-db)");
   for (auto& unit : {service, instance}) {
-    auto r = sh("systemd-analyze verify '" + unit + "' 2>&1", dir.path);
+    auto r =
+      sh(manpath + "systemd-analyze verify '" + unit + "' 2>&1", dir.path);
     CHECK_MESSAGE(r.exit_code == 0, unit << ": " << r.out);
     CHECK_MESSAGE(r.out.empty(), unit << ": " << r.out);
   }

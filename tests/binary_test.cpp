@@ -89,7 +89,7 @@ TEST_CASE("once: transport errors are down, with the error in words") {
     CHECK(t["code"].is_null());
   }
   CHECK(doc["targets"][0]["status"] == "connection refused");
-  CHECK(doc["targets"][2]["status"] == "timed out after 500ms");
+  CHECK(doc["targets"][2]["status"] == "timed out after 500 ms");
 }
 
 TEST_CASE("the shipped configuration file is valid") {

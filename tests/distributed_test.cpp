@@ -480,6 +480,7 @@ TEST_CASE("a reload adds a worker to a running coordinator, and its targets "
   auto status = last_status(r.out);
   REQUIRE(node_named(status, "a") != nullptr);
   REQUIRE(node_named(status, "b") != nullptr);
+  REQUIRE(status["targets"].size() == 4);
   for (auto& t : status["targets"])
     CHECK_MESSAGE(t["state"] == "up", t.dump());
 }

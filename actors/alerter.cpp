@@ -191,7 +191,7 @@ void send_next(alerter_pointer self) {
                     shown_url(st.rule.url) + " failed (attempt " +
                     std::to_string(d.attempts) + " of " +
                     std::to_string(st.rule.max_attempts) + "): " + problem +
-                    "; retrying in " + format_duration(wait)});
+                    "; retrying in " + duration_text(wait)});
         return;
       }
       send_next(self);

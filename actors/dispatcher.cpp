@@ -180,7 +180,7 @@ void send_to(dispatcher_pointer self, uint64_t id, size_t index,
           return;
         ++node.status.lost;
         auto why = err == caf::sec::request_timeout
-                     ? "no answer within " + format_duration(limit)
+                     ? "no answer within " + duration_text(limit)
                      : self->system().render(err);
         if (part >= 0)
           close_part(self, id, static_cast<size_t>(part), std::nullopt, why);
@@ -274,7 +274,7 @@ std::string link_problem(dispatcher_pointer self, const node_entry& node,
                  "openssl.key and openssl.cafile here too)";
   if (err == caf::sec::request_timeout || err == caf::sec::connection_timeout)
     return "no answer from " + where + " within " +
-           format_duration(self->state.cfg.connect_timeout) +
+           duration_text(self->state.cfg.connect_timeout) +
            ": is it stopped, or cut off?";
   if (err == caf::exit_reason::remote_link_unreachable)
     return "the link to " + where +

@@ -65,9 +65,9 @@ void judge(poll_result& result, const poll_request& request, bool body_matched,
   if (request.degraded_latency.count() > 0 &&
       result.latency > request.degraded_latency) {
     result.verdict = target_state::degraded;
-    result.status += ", but slow: " + format_duration(result.latency) +
+    result.status += ", but slow: " + duration_text(result.latency) +
                      " (degraded above " +
-                     format_duration(request.degraded_latency) + ")";
+                     duration_text(request.degraded_latency) + ")";
   }
 }
 

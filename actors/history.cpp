@@ -259,16 +259,6 @@ void report(history_pointer self) {
 // A wall clock step smaller than this is jitter, not a step.
 constexpr int64_t clock_step_ms = 2000;
 
-// A step of `ms`, to the second: "1h", "90min", "17s".
-std::string step_in_words(int64_t ms) {
-  auto s = (ms + 500) / 1000;
-  if (s % 3600 == 0)
-    return std::to_string(s / 3600) + "h";
-  if (s % 60 == 0)
-    return std::to_string(s / 60) + "min";
-  return std::to_string(s) + "s";
-}
-
 // The wall clock stepped (NTP, date -s), which the steady clock did not.
 // Forward: each target counts up to where real time is, and the time skipped is
 // a gap, as if urlpoll had been stopped (a run ends, a new one begins), never
@@ -289,7 +279,7 @@ void notice_clock(history_pointer self) {
   auto step = (wall - seen) - real;
   if (std::abs(step) < clock_step_ms)
     return;
-  auto by = step_in_words(std::abs(step));
+  auto by = duration_text(std::chrono::milliseconds{std::abs(step)});
   if (step < 0) {
     say(self, log_level::notice,
         "urlpoll: history: the system clock stepped back by " + by +

@@ -129,7 +129,7 @@ std::string describe_error(const transfer_report& report) {
   auto details = printable(trim(report.error_buffer));
   switch (static_cast<CURLcode>(report.curl_code)) {
   case CURLE_OPERATION_TIMEDOUT:
-    return "timed out after " + format_duration(report.timeout);
+    return "timed out after " + duration_text(report.timeout);
   case CURLE_COULDNT_RESOLVE_HOST: {
     // libcurl: "Could not resolve host: example.invalid"
     auto colon = details.find(": ");
@@ -214,6 +214,59 @@ std::string format_duration(caf::timespan x) {
   if (ns >= 1'000)
     return emit(static_cast<double>(ns) / 1e3, "us");
   return emit(static_cast<double>(ns), "ns");
+}
+
+namespace {
+
+// `n / unit`, rounded half up, without overflow.
+int64_t rounded(int64_t n, int64_t unit) {
+  return n / unit + (n % unit >= (unit + 1) / 2 ? 1 : 0);
+}
+
+// `n` hundredths (digits 2) or tenths (digits 1) as a decimal, without the
+// zeros at its end: 150 hundredths -> "1.5".
+std::string decimal(int64_t n, int digits) {
+  auto scale = digits == 2 ? 100 : 10;
+  auto fraction = n % scale;
+  auto text = std::to_string(n / scale);
+  if (fraction == 0)
+    return text;
+  if (digits == 2 && fraction % 10 == 0)
+    return text + '.' + std::to_string(fraction / 10);
+  auto shown = std::to_string(fraction);
+  return text + '.' +
+         std::string(static_cast<size_t>(digits) - shown.size(), '0') + shown;
+}
+
+// "2m05s": the larger unit, then the smaller one in two digits.
+std::string two_units(int64_t n, int64_t per, const char* big,
+                      const char* small) {
+  auto rest = std::to_string(n % per);
+  return std::to_string(n / per) + big + (rest.size() < 2 ? "0" : "") + rest +
+         small;
+}
+
+} // namespace
+
+std::string duration_text(caf::timespan x) {
+  auto ns = x.count();
+  if (ns < 0)
+    return "-" + duration_text(-x);
+  // Each range shows its own precision; a value that rounds up to the next
+  // range is written there: "1 s", not "1000 ms".
+  constexpr int64_t ms = 1'000'000;
+  constexpr int64_t s = 1000 * ms;
+  if (auto hundredths = rounded(ns, ms / 100); hundredths < 1000)
+    return decimal(hundredths, 2) + " ms";
+  if (auto tenths = rounded(ns, ms / 10); tenths < 10'000)
+    return decimal(tenths, 1) + " ms";
+  if (auto hundredths = rounded(ns, s / 100); hundredths < 6000)
+    return decimal(hundredths, 2) + " s";
+  if (auto seconds = rounded(ns, s); seconds < 3600)
+    return two_units(seconds, 60, "m", "s");
+  if (auto minutes = rounded(ns, 60 * s); minutes < 24 * 60)
+    return two_units(minutes, 60, "h", "m");
+  return two_units(rounded(ns, 3600 * s), 24, "d", "h");
 }
 
 } // namespace urlpoll

@@ -55,7 +55,7 @@ bool take_header_line(answer_head& head, const char* data, size_t size);
 std::string status_text(long http_code, const std::string& status_line);
 
 /// The transport error in words: "connection refused", "could not resolve
-/// host: example.invalid", "timed out after 10s", ...
+/// host: example.invalid", "timed out after 10 s", ...
 std::string describe_error(const transfer_report& report);
 
 /// Whole days from `now` until `when`, rounded down; negative once past.
@@ -65,7 +65,14 @@ int64_t days_until(caf::timestamp when, caf::timestamp now);
 std::string utc_time(caf::timestamp x, const char* format);
 
 /// A duration the way urlpoll's configuration writes it: "10s", "250ms",
-/// "1.5s", "2min".
+/// "1.5s", "2min"; for errors that quote a setting. What urlpoll reports
+/// (latencies, timeouts, waits) goes through duration_text.
 std::string format_duration(caf::timespan x);
+
+/// A duration in what urlpoll reports to people, one way everywhere:
+/// milliseconds below a second ("4.27 ms", "123.4 ms"), seconds below a
+/// minute ("1.51 s"), then two units ("2m05s", "1h02m", "3d04h"); zeros
+/// after the decimal point are left out ("500 ms", "2 s").
+std::string duration_text(caf::timespan x);
 
 } // namespace urlpoll

@@ -1139,7 +1139,9 @@ std::string help_text(const config& cfg) {
          "polled, bound or written\n"
          "  --long-help\n      CAF's own options too (scheduler, logger, "
          "...), on stderr\n"
-         "  -h, --help\n      this text\n\n"
+         "  -h, --help\n      this text\n"
+         "  --version\n      urlpoll's version, the git commit it was built "
+         "from, and the versions of\n      CAF and libcurl\n\n"
          "Keys of a targets entry: "
       << list(target_keys())
       << "\nKeys of an alerts entry: " << list(alert_keys())

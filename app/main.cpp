@@ -17,6 +17,7 @@
 #include "app/logging.hpp"
 #include "app/run.hpp"
 #include "app/targets.hpp"
+#include "app/version.hpp"
 
 namespace {
 
@@ -79,6 +80,12 @@ int main(int argc, char** argv) {
   }
   if (has(args, "--help-markdown=options")) {
     std::cout << urlpoll::options_markdown();
+    return 0;
+  }
+  // As --help: whatever else the command line holds, and with no
+  // configuration read (help2man and bug reports run it anywhere).
+  if (has(args, "--version")) {
+    std::cout << urlpoll::version_text();
     return 0;
   }
   if (has(args, "--check-config") && !has(args, "--help") && !has(args, "-h") &&

@@ -4,8 +4,7 @@
 #include <cmath>
 #include <sstream>
 
-#include <caf/config.hpp>
-#include <curl/curl.h>
+#include "app/version.hpp"
 
 namespace urlpoll {
 
@@ -68,11 +67,8 @@ std::string to_prometheus(const snapshot& x) {
   m.family("urlpoll_build_info", "gauge",
            "urlpoll's version and the libraries it runs on; always 1.");
   m.sample("urlpoll_build_info",
-           "version=" + quoted(URLPOLL_VERSION) + ",caf=" +
-             quoted(std::to_string(CAF_MAJOR_VERSION) + "." +
-                    std::to_string(CAF_MINOR_VERSION) + "." +
-                    std::to_string(CAF_PATCH_VERSION)) +
-             ",libcurl=" + quoted(curl_version_info(CURLVERSION_NOW)->version),
+           "version=" + quoted(urlpoll_version()) + ",caf=" +
+             quoted(caf_version()) + ",libcurl=" + quoted(libcurl_version()),
            1);
   m.family("urlpoll_start_time_seconds", "gauge",
            "When urlpoll started, in seconds since the Unix epoch.");

@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
-#include <cstdio>
 
 #include <caf/actor_system.hpp>
 #include <caf/event_based_actor.hpp>
@@ -104,10 +103,7 @@ std::string reload_line(const reload_report& x) {
     return out;
   }
   auto& t = x.targets;
-  char took[32];
-  std::snprintf(took, sizeof(took), "%.1f ms",
-                std::chrono::duration<double, std::milli>(x.took).count());
-  out += std::string{" applied in "} + took + ": " +
+  out += " applied in " + duration_text(x.took) + ": " +
          count(x.target_count, "target") + " (" + std::to_string(t.added) +
          " added, " + std::to_string(t.changed) + " changed, " +
          std::to_string(t.replaced) + " with a new URL, " +
@@ -352,7 +348,7 @@ void apply(reloader_pointer self, settings next, reload_report report,
              [=](caf::error&) mutable {
                log(self, log_level::warning,
                    "urlpoll: not every worker answered within " +
-                     format_duration(limit) + "; starting anyway");
+                     duration_text(limit) + "; starting anyway");
                hand_over();
              });
     return;

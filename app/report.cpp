@@ -44,9 +44,7 @@ double milliseconds(caf::timespan x) {
 std::string format_latency(const target_status& x) {
   if (x.polls == 0 || x.code == 0)
     return "-";
-  char buf[64];
-  std::snprintf(buf, sizeof(buf), "%.1f ms", milliseconds(x.latency));
-  return buf;
+  return duration_text(x.latency);
 }
 
 } // namespace

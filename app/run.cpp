@@ -202,7 +202,7 @@ std::optional<taken_over> stand_by(caf::actor_system& sys,
   say(log_level::notice,
       "urlpoll: standing by: another coordinator leads (history " +
         redacted_history(cfg.history) + "); this one takes over at most " +
-        format_duration(cfg.history_keeping.takeover) +
+        duration_text(cfg.history_keeping.takeover) +
         " (ha-takeover) after the leader ends");
   // A standby coordinator keeps its workers connected, polling nothing: its
   // status shows whether it reaches them, before it has to.

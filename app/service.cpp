@@ -63,7 +63,7 @@ void answered(service_pointer self, uint64_t check, bool ok,
     st.failed = true;
     if (!st.complained)
       say(self, who + " did not answer within " +
-                  format_duration(st.cfg.watchdog / 2) +
+                  duration_text(st.cfg.watchdog / 2) +
                   "; no WATCHDOG=1 until it does (systemd restarts urlpoll "
                   "after WatchdogSec=" +
                   format_duration(st.cfg.watchdog) + ")");

@@ -65,7 +65,7 @@ const std::vector<rule_key>& rule_keys() {
      "time between polls of a healthy target"},
     {"timeout", "timeout", k::duration, 0, 0, "`10s`",
      "the whole transfer, redirects included; a poll taking longer fails "
-     "with \"timed out after 10s\""},
+     "with \"timed out after 10 s\""},
     {"expect", "expect", k::expect, 0, 0, "`[\"200-399\"]`",
      "the status codes that are up: numbers and `\"from-to\"` ranges, "
      "100-599"},

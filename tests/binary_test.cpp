@@ -4,6 +4,8 @@
 #include <fstream>
 #include <map>
 
+#include <caf/config.hpp>
+#include <curl/curl.h>
 #include <doctest/doctest.h>
 #include <nlohmann/json.hpp>
 
@@ -87,7 +89,7 @@ TEST_CASE("once: transport errors are down, with the error in words") {
     CHECK(t["code"].is_null());
   }
   CHECK(doc["targets"][0]["status"] == "connection refused");
-  CHECK(doc["targets"][2]["status"] == "timed out after 500ms");
+  CHECK(doc["targets"][2]["status"] == "timed out after 500 ms");
 }
 
 TEST_CASE("the shipped configuration file is valid") {
@@ -399,6 +401,36 @@ TEST_CASE("--help lists the lists, the keys of targets and alerts entries, "
     CHECK_MESSAGE(contains(r.out, key), key);
   for (auto code : {"  0  ", "  1  ", "  2  ", "  3  "})
     CHECK_MESSAGE(contains(r.out, code), code);
+}
+
+TEST_CASE("--version prints urlpoll's version, the commit it was built "
+          "from, and CAF's and libcurl's versions, and exits 0") {
+  temp_dir dir;
+  // Whatever else the command line holds: no configuration is read.
+  auto r = run_urlpoll({"--version", "--config-file=missing.conf"}, dir.path);
+  CHECK_MESSAGE(r.exit_code == 0, r.err);
+  CHECK(r.err.empty());
+  std::ifstream changelog{URLPOLL_SOURCE_DIR "/packaging/changelog"};
+  std::string top;
+  REQUIRE(std::getline(changelog, top));
+  auto open = top.find('(');
+  auto version = top.substr(open + 1, top.find_first_of("-)", open) - open - 1);
+  // The commit: git's word for the source, where it is a git checkout.
+  std::string commit = "unknown";
+  if (std::filesystem::exists(URLPOLL_SOURCE_DIR "/.git")) {
+    child git{"/usr/bin/git",
+              {"-C", URLPOLL_SOURCE_DIR, "rev-parse", "--short", "HEAD"},
+              dir.path};
+    auto answer = git.wait(10s);
+    REQUIRE_MESSAGE(answer.exit_code == 0, "git: " << answer.err);
+    commit = answer.out.substr(0, answer.out.find('\n'));
+  }
+  auto caf = std::to_string(CAF_VERSION / 10000) + "." +
+             std::to_string(CAF_VERSION / 100 % 100) + "." +
+             std::to_string(CAF_VERSION % 100);
+  CHECK(r.out == "urlpoll " + version + "\ncommit " + commit + "\nCAF " + caf +
+                   "\nlibcurl " + curl_version_info(CURLVERSION_NOW)->version +
+                   "\n");
 }
 
 TEST_CASE("scripts/build sends all it prints to stderr, so that scripts/run "

@@ -264,7 +264,7 @@ TEST_CASE_FIXTURE(checks_fixture, "hostile answers end within the timeout "
   CHECK(results[0].status == "the answer's headers are larger than 64 KiB");
   CHECK(results[0].verdict == target_state::down);
   CHECK(results[1].status == "connection reset by peer");
-  CHECK(results[2].status == "timed out after 2s");
+  CHECK(results[2].status == "timed out after 2 s");
   CHECK(results[2].verdict == target_state::down);
   CHECK(results[3].verdict == target_state::up);
   CHECK_MESSAGE(answered[3] < 1s, "the healthy target was answered after "

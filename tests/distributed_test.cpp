@@ -13,6 +13,7 @@
 #include "support/pki.hpp"
 #include "support/postgres_server.hpp"
 #include "support/process.hpp"
+#include "support/require_postgres.hpp"
 #include "support/running_urlpoll.hpp"
 #include "support/temp_dir.hpp"
 #include "support/waiting.hpp"
@@ -479,16 +480,14 @@ TEST_CASE("a reload adds a worker to a running coordinator, and its targets "
   auto status = last_status(r.out);
   REQUIRE(node_named(status, "a") != nullptr);
   REQUIRE(node_named(status, "b") != nullptr);
+  REQUIRE(status["targets"].size() == 4);
   for (auto& t : status["targets"])
     CHECK_MESSAGE(t["state"] == "up", t.dump());
 }
 
 TEST_CASE("a coordinator pair shares its workers: after a kill -9 of the "
           "leader, the standby leads and polls through the same workers") {
-  if (auto why = postgres_server::unavailable(); !why.empty()) {
-    MESSAGE("skipped: " << why);
-    return;
-  }
+  REQUIRE_POSTGRES();
   postgres_server pg;
   http_server server;
   temp_dir dir;

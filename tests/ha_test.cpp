@@ -11,6 +11,7 @@
 #include "support/http_server.hpp"
 #include "support/postgres_server.hpp"
 #include "support/process.hpp"
+#include "support/require_postgres.hpp"
 #include "support/running_urlpoll.hpp"
 #include "support/temp_dir.hpp"
 #include "support/waiting.hpp"
@@ -23,13 +24,6 @@ namespace {
 bool contains(const std::string& text, const std::string& part) {
   return text.find(part) != std::string::npos;
 }
-
-// Skips the test, saying why, where PostgreSQL cannot run.
-#define REQUIRE_POSTGRES()                                                     \
-  if (auto why = postgres_server::unavailable(); !why.empty()) {               \
-    MESSAGE("skipped: " << why);                                               \
-    return;                                                                    \
-  }
 
 // One target on the server's /switch, polled 5 times a second, and one
 // webhook on /hook; a pair that takes over within 3s.

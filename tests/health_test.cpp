@@ -1,6 +1,7 @@
 #include <doctest/doctest.h>
 
 #include "actors/health.hpp"
+#include "app/report.hpp"
 
 using namespace urlpoll;
 using namespace std::chrono_literals;
@@ -130,7 +131,7 @@ TEST_CASE("judging: body-match, degraded latency and certificate expiry") {
   CHECK(judged(request, 200, 499ms).verdict == target_state::up);
   auto slow = judged(request, 200, 812ms);
   CHECK(slow.verdict == target_state::degraded);
-  CHECK(slow.status == "200 OK, but slow: 812ms (degraded above 500ms)");
+  CHECK(slow.status == "200 OK, but slow: 812 ms (degraded above 500 ms)");
   request.cert_expiry_warn = 14 * 24h;
   auto soon = judged(request, 200, 5ms, true, at(3 * 24h + 1h));
   CHECK(soon.verdict == target_state::degraded);
@@ -140,6 +141,23 @@ TEST_CASE("judging: body-match, degraded latency and certificate expiry") {
         target_state::up);
   CHECK_MESSAGE(judged(request, 200).verdict == target_state::up,
                 "an unknown expiry (plain http) degrades nothing");
+}
+
+TEST_CASE("a slow target's reason writes its latency as the status table "
+          "does") {
+  auto request = rules();
+  request.degraded_latency = 1s;
+  auto slow = judged(request, 200, 1508820us);
+  CHECK(slow.status == "200 OK, but slow: 1.51 s (degraded above 1 s)");
+  snapshot x;
+  x.targets.emplace_back();
+  std::vector<transition> history;
+  record(x.targets[0], history, slow);
+  auto text = to_text(x);
+  auto first = text.find("1.51 s");
+  REQUIRE_MESSAGE(first != std::string::npos, text);
+  CHECK_MESSAGE(text.find("1.51 s", first + 1) != std::string::npos,
+                "the LATENCY column and the reason differ: " << text);
 }
 
 namespace {

@@ -270,10 +270,7 @@ TEST_CASE("hours roll into days: counts add up, histograms merge, the hours "
 
 TEST_CASE("a PostgreSQL history refuses a database that is not its own, "
           "refuses a newer schema, and migrates an older one") {
-  if (auto why = postgres_server::unavailable(); !why.empty()) {
-    MESSAGE("skipped: " << why);
-    return;
-  }
+  REQUIRE_POSTGRES();
   postgres_server pg;
   SUBCASE("another program's tables") {
     auto uri = pg.uri("other");

@@ -99,6 +99,13 @@ TEST_CASE("the man page has every option of urlpoll --help, the exit codes, "
     CHECK_MESSAGE(contains(man.out, escaped), name);
   }
   CHECK(options > 40);
+  // The header names the version that urlpoll --version prints first.
+  auto version = run_urlpoll({"--version"}, dir.path);
+  REQUIRE(version.exit_code == 0);
+  auto first_line = version.out.substr(0, version.out.find('\n'));
+  CHECK_MESSAGE(
+    contains(man.out, "\" \"" + first_line + "\" \"User Commands\"\n"),
+    man.out.substr(0, 400));
   for (auto section : {".SH \"EXIT STATUS\"", ".SH SIGNALS", ".SH FILES"})
     CHECK_MESSAGE(contains(man.out, section), section);
   CHECK(contains(man.out, "SIGHUP"));

@@ -6,15 +6,13 @@
 #include <doctest/doctest.h>
 
 #include "support/postgres_server.hpp"
+#include "support/require_postgres.hpp"
 
 using namespace urlpoll::test;
 
 TEST_CASE("postgres_server: starts, answers SQL, restarts on the same port, "
           "and cleans up") {
-  if (auto why = postgres_server::unavailable(); !why.empty()) {
-    MESSAGE("skipped: " << why);
-    return;
-  }
+  REQUIRE_POSTGRES();
   std::string folder;
   {
     postgres_server pg;

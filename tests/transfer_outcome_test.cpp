@@ -24,7 +24,7 @@ TEST_CASE("transport errors are described in words") {
   r.timeout = 10s;
   r.curl_code = CURLE_OPERATION_TIMEDOUT;
   r.error_buffer = "Operation timed out after 10001 milliseconds";
-  CHECK(describe_error(r) == "timed out after 10s");
+  CHECK(describe_error(r) == "timed out after 10 s");
   r.curl_code = CURLE_COULDNT_RESOLVE_HOST;
   r.error_buffer = "Could not resolve host: nowhere.invalid";
   CHECK(describe_error(r) == "could not resolve host: nowhere.invalid");
@@ -49,6 +49,26 @@ TEST_CASE("durations are written the way the configuration writes them") {
   CHECK(format_duration(2min) == "2min");
   CHECK(format_duration(0s) == "0s");
   CHECK(format_duration(-5s) == "-5s");
+}
+
+TEST_CASE("durations in what urlpoll reports are written one way: ms below "
+          "a second, s below a minute, then two units") {
+  CHECK(duration_text(0s) == "0 ms");
+  CHECK(duration_text(42us) == "0.04 ms");
+  CHECK(duration_text(4271us) == "4.27 ms");
+  CHECK(duration_text(4200us) == "4.2 ms");
+  CHECK(duration_text(9999us) == "10 ms");
+  CHECK(duration_text(12345us) == "12.3 ms");
+  CHECK(duration_text(500ms) == "500 ms");
+  CHECK(duration_text(1501400us) == "1.5 s");
+  CHECK(duration_text(1508820us) == "1.51 s");
+  CHECK(duration_text(999960us) == "1 s");
+  CHECK(duration_text(2s) == "2 s");
+  CHECK(duration_text(59996ms) == "1m00s");
+  CHECK(duration_text(125s) == "2m05s");
+  CHECK(duration_text(1h + 2min + 10s) == "1h02m");
+  CHECK(duration_text(76h) == "3d04h");
+  CHECK(duration_text(-1500ms) == "-1.5 s");
 }
 
 TEST_CASE("a hostile reason phrase is shown as printable ASCII only") {

@@ -11,6 +11,7 @@
 
 #include "support/postgres_server.hpp"
 #include "support/process.hpp"
+#include "support/require_postgres.hpp"
 
 namespace urlpoll::test {
 
@@ -53,18 +54,14 @@ private:
 } // namespace urlpoll::test
 
 /// Declares `h`, a test_history in `dir`, and runs the rest of the test case
-/// once with each database; on PostgreSQL only where it can run (else the
-/// subcase says why and ends).
+/// once with each database (PostgreSQL as REQUIRE_POSTGRES has it: a failure
+/// where it cannot run, skipped with URLPOLL_SKIP_POSTGRES=1).
 #define HISTORY_SUBCASES(h, dir)                                               \
   std::unique_ptr<urlpoll::test::test_history> h;                              \
   SUBCASE("on SQLite") {                                                       \
     h = std::make_unique<urlpoll::test::test_history>(false, dir);             \
   }                                                                            \
   SUBCASE("on PostgreSQL") {                                                   \
-    if (auto why = urlpoll::test::postgres_server::unavailable();              \
-        !why.empty()) {                                                        \
-      MESSAGE("skipped: " << why);                                             \
-      return;                                                                  \
-    }                                                                          \
+    REQUIRE_POSTGRES();                                                        \
     h = std::make_unique<urlpoll::test::test_history>(true, dir);              \
   }

@@ -140,8 +140,13 @@ const std::vector<option_doc>& option_docs() {
      "for the cardinality); `false`: only the aggregates (targets by state, "
      "lateness, nodes, alerts), a few dozen series however many targets"},
     {"`once`", "`false`",
-     "poll every target once, print one JSON snapshot, exit 0 if all are up, "
-     "else 1"},
+     "poll every target once, print one JSON snapshot and exit: 0 if every "
+     "target is up or degraded, 1 if some target is down or could not be "
+     "polled. A check, not a second daemon: it sends no alert, writes no "
+     "events and no history, and one poll decides each target (no "
+     "thresholds, retries or flapping), so cron can run it beside a daemon "
+     "on the same file (see [A check from cron or CI](#a-check-from-cron-"
+     "or-ci-once))"},
     {"`start-spread`",
      "the smaller of `poll-interval` and `10s` (for more than 100,000 "
      "targets: the targets / 10,000 s)",
@@ -1149,8 +1154,8 @@ std::string help_text(const config& cfg) {
          "folder; one set on the\ncommand line, to the working directory.\n\n"
          "Exit codes:\n"
          "  0  fine (stopped by SIGINT/SIGTERM; with once, every target is "
-         "up)\n"
-         "  1  with once: some target is not up\n"
+         "up or degraded)\n"
+         "  1  with once: some target is down or could not be polled\n"
          "  2  the configuration is wrong; nothing was polled\n"
          "  3  urlpoll cannot listen where told (listen or http-listen)\n";
   return out.str();
@@ -1303,6 +1308,22 @@ void check_roles(const config& cfg, settings& out, Fail& fail) {
       "\"Running on several machines\").");
 }
 
+// once is a check, not a second daemon: beside a daemon on the same file,
+// or from cron on it, it alerts no one, appends no events and keeps no
+// history (nor fights the daemon for its database). And one poll decides
+// each target: the thresholds, retries and flapping that smooth a
+// daemon's many polls are for the daemon.
+void as_a_check(settings& out) {
+  out.alerts.clear();
+  out.events.clear();
+  out.history.clear();
+  for (auto& rules : out.state_rule_sets) {
+    rules.failure_threshold = 1;
+    rules.success_threshold = 1;
+    rules.flap_threshold = 0;
+  }
+}
+
 } // namespace
 
 std::vector<std::string> make_settings(const config& cfg, settings& out) {
@@ -1361,17 +1382,6 @@ std::vector<std::string> make_settings(const config& cfg, settings& out) {
     fail("urlpoll.log-level", "'" + cfg.log_level +
                                 "' is no level: use \"error\", \"warning\", "
                                 "\"notice\" or \"info\"");
-  if (!out.events.empty() && out.events != "stdout") {
-    std::error_code ec;
-    if (std::filesystem::is_directory(out.events, ec))
-      fail("urlpoll.events", "'" + out.events +
-                               "' is a directory: give a "
-                               "file path, or \"stdout\"");
-    else if (auto problem = cannot_write(out.events); !problem.empty())
-      fail("urlpoll.events", "cannot write '" + out.events + "': " + problem +
-                               " (give a file path urlpoll may write, or "
-                               "\"stdout\")");
-  }
   // The targets with rules first, then the plain URLs. Each name once,
   // and whether a plain URL (without a password: its own name) took it: a
   // plain URL given twice is taken once. One table, not two: at a million
@@ -1511,10 +1521,22 @@ std::vector<std::string> make_settings(const config& cfg, settings& out) {
   out.metrics_per_target = cfg.metrics_per_target;
   out.once = cfg.once;
   out.watch_config = cfg.watch_config;
-  // once answers and exits: it keeps no history, and never fights a running
-  // urlpoll for its database.
-  if (!cfg.once)
-    out.history = cfg.history;
+  out.history = cfg.history;
+  if (out.once)
+    as_a_check(out);
+  // Checked only where it is written: a cron job of another user runs once
+  // on the file of a daemon whose events file it could not write.
+  if (!out.events.empty() && out.events != "stdout") {
+    std::error_code ec;
+    if (std::filesystem::is_directory(out.events, ec))
+      fail("urlpoll.events", "'" + out.events +
+                               "' is a directory: give a "
+                               "file path, or \"stdout\"");
+    else if (auto problem = cannot_write(out.events); !problem.empty())
+      fail("urlpoll.events", "cannot write '" + out.events + "': " + problem +
+                               " (give a file path urlpoll may write, or "
+                               "\"stdout\")");
+  }
   if (!out.history.empty()) {
     std::error_code ec;
     if (std::filesystem::is_directory(out.history, ec))

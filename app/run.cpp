@@ -119,8 +119,12 @@ caf::timespan longest_flap_window(const settings& cfg) {
   return result;
 }
 
-bool all_up(const snapshot& x) {
-  return x.counts.up == x.counts.targets;
+// once's answer, for cron and CI: yes when every target answered as its
+// rules expect, up or degraded (slow, or a certificate soon to expire: the
+// snapshot says which and why); no when some target is down or could not
+// be polled (unknown).
+bool all_answered(const snapshot& x) {
+  return x.counts.up + x.counts.degraded == x.counts.targets;
 }
 
 // A worker: pollers behind a published actor, until SIGINT or SIGTERM.
@@ -470,7 +474,7 @@ int run(caf::actor_system& sys, settings cfg, std::vector<std::string> args) {
   if (!final_status)
     return 1;
   if (once)
-    return all_up(*final_status) ? 0 : 1;
+    return all_answered(*final_status) ? 0 : 1;
   return 0;
 }
 

@@ -30,7 +30,8 @@ constexpr int restart_as_standby = 1000;
 
 /// Monitors the targets in `cfg` until SIGINT or SIGTERM, or, with `once`,
 /// until every target has a result. Prints the final status and returns the
-/// exit code: 0, or with `once` 1 unless every target is up.
+/// exit code: 0, or with `once` 1 when some target is down or could not be
+/// polled.
 /// `args` is the command line without the program name: a reload (SIGHUP,
 /// POST /-/reload, watch-config) reads the configuration again from it.
 int run(caf::actor_system& sys, settings cfg,

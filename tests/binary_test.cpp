@@ -11,7 +11,9 @@
 
 #include "support/http_server.hpp"
 #include "support/process.hpp"
+#include "support/running_urlpoll.hpp"
 #include "support/temp_dir.hpp"
+#include "support/waiting.hpp"
 
 using namespace urlpoll::test;
 using namespace std::chrono_literals;
@@ -268,12 +270,13 @@ TEST_CASE("targets with rules: the snapshot shows them, and each transition "
                  server.url("/no-head") + "\"}, {name=\"missing\", url=\"" +
                  server.url("/code?c=404") +
                  "\", expect=[404], method=\"GET\"}]";
-  auto r = run_urlpoll({"--urlpoll.once", targets,
-                        urls_option({server.url("/unavailable")}),
-                        "--urlpoll.events=" + events},
-                       dir.path);
-  CHECK(r.exit_code == 1);
-  auto doc = nlohmann::json::parse(r.out);
+  // The daemon: once writes no events.
+  running_urlpoll up{dir.path,
+                     {targets, urls_option({server.url("/unavailable")}),
+                      "--urlpoll.events=" + events,
+                      "--urlpoll.history=", "--urlpoll.start-spread=0s"}};
+  REQUIRE(eventually([&] { return events_in(events).size() == 4; }));
+  auto doc = up.status();
   REQUIRE(doc["targets"].size() == 4);
   CHECK(doc["targets"][0]["name"] == "api");
   CHECK(doc["targets"][0]["state"] == "up");
@@ -285,13 +288,8 @@ TEST_CASE("targets with rules: the snapshot shows them, and each transition "
   CHECK(doc["targets"][2]["state"] == "up");
   CHECK(doc["targets"][3]["name"] == server.url("/unavailable"));
   CHECK(doc["targets"][3]["state"] == "down");
-  std::ifstream in{events};
-  std::vector<nlohmann::json> lines;
-  for (std::string line; std::getline(in, line);)
-    lines.push_back(nlohmann::json::parse(line));
-  REQUIRE(lines.size() == 4);
   std::map<std::string, std::string> to;
-  for (auto& e : lines) {
+  for (auto& e : events_in(events)) {
     CHECK(e["from"] == "unknown");
     to[e["target"].get<std::string>()] = e["to"].get<std::string>();
   }
@@ -305,17 +303,19 @@ TEST_CASE("a reason phrase that is no UTF-8 still makes valid JSON") {
     send_all(fd, "HTTP/1.1 200 \xff\xfe\x01 fine\r\nContent-Length: 0\r\n\r\n");
   }};
   temp_dir dir;
-  auto events = dir.path + "/events.jsonl";
-  auto r = run_urlpoll({"--urlpoll.once", urls_option({hostile.url()}),
-                        "--urlpoll.events=" + events},
-                       dir.path);
+  auto r =
+    run_urlpoll({"--urlpoll.once", urls_option({hostile.url()})}, dir.path);
   CHECK(r.exit_code == 0);
   auto doc = nlohmann::json::parse(r.out);
   CHECK(doc["targets"][0]["status"] == "200 ??? fine");
-  std::ifstream in{events};
-  std::string line;
-  REQUIRE(std::getline(in, line));
-  CHECK(nlohmann::json::parse(line)["status"] == "200 ??? fine");
+  // The daemon: once writes no events.
+  auto events = dir.path + "/events.jsonl";
+  running_urlpoll up{dir.path,
+                     {urls_option({hostile.url()}),
+                      "--urlpoll.events=" + events,
+                      "--urlpoll.history=", "--urlpoll.start-spread=0s"}};
+  REQUIRE(eventually([&] { return events_in(events).size() == 1; }));
+  CHECK(events_in(events)[0]["status"] == "200 ??? fine");
 }
 
 TEST_CASE("once serves no HTTP API, even where another urlpoll holds the "

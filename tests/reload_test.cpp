@@ -33,14 +33,6 @@ std::string config_of(const std::map<std::string, std::string>& targets,
   return out + "]\n";
 }
 
-/// The target named `name` in a status document; null when absent.
-nlohmann::json target(const nlohmann::json& status, const std::string& name) {
-  for (auto& t : status["targets"])
-    if (t["name"] == name)
-      return t;
-  return nullptr;
-}
-
 bool polled(const nlohmann::json& status, const std::string& name,
             int at_least = 1) {
   auto t = target(status, name);

@@ -45,13 +45,6 @@ std::string query(const std::string& dir, const std::string& path,
   return out;
 }
 
-nlohmann::json target(const nlohmann::json& status, const std::string& name) {
-  for (auto& t : status["targets"])
-    if (t["name"] == name)
-      return t;
-  return nullptr;
-}
-
 } // namespace
 
 TEST_CASE("a restart resumes each target's state, since, counters and "

@@ -17,6 +17,15 @@
 
 namespace urlpoll::test {
 
+/// The target named `name` in a status document; null when absent.
+inline nlohmann::json target(const nlohmann::json& status,
+                             const std::string& name) {
+  for (auto& t : status["targets"])
+    if (t["name"] == name)
+      return t;
+  return nullptr;
+}
+
 /// A running urlpoll with its HTTP API on a free port.
 class running_urlpoll {
 public:

@@ -1,7 +1,10 @@
-// Bounded waits and webhook counts shared by the tests that run the binary.
+// Bounded waits, webhook counts and events files, shared by the tests that
+// run the binary.
 #pragma once
 
 #include <chrono>
+#include <fstream>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -31,6 +34,19 @@ inline int count_of(const std::vector<std::string>& hooks,
     if (nlohmann::json::parse(h)["event"] == event)
       ++n;
   return n;
+}
+
+/// The transitions in the events file at `path`, one per whole line (a line
+/// being written is left for the next look); none when there is no file.
+inline std::vector<nlohmann::json> events_in(const std::string& path) {
+  std::ifstream file{path};
+  std::stringstream text;
+  text << file.rdbuf();
+  std::vector<nlohmann::json> result;
+  std::string line;
+  while (std::getline(text, line) && !text.eof())
+    result.push_back(nlohmann::json::parse(line));
+  return result;
 }
 
 } // namespace urlpoll::test

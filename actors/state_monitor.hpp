@@ -33,8 +33,9 @@
 //           (history_atom) from itself every second: the batch for the
 //           history; (save_atom) -> bool from main at shutdown: the last
 //           one, with every target's open state;
-//           (uptime_atom, figures) and (history_atom, status) from the
-//           history, for the snapshot;
+//           (uptime_atom, bases) and (history_atom, status) from the
+//           history, for the snapshot: each copy of a target it hands out
+//           has its uptime figures at that moment;
 //           (get_atom, status_query) -> snapshot: the counts by state and
 //           one page of the targets that match (or of their ids), or a
 //           slice of targets by id: whatever shows status asks so, a page
@@ -78,6 +79,9 @@ struct monitor_output {
   std::function<void(const target_status&)> failure;
   /// A target's state (or flapping flag) just changed.
   std::function<void(const transition&)> transition;
+  /// The system clock as the state monitor reads it; empty: the system's
+  /// (tests hand in one they move with the test coordinator's).
+  std::function<caf::timestamp()> clock;
 };
 
 /// The targets a state monitor watches, and how their state follows results.
@@ -160,6 +164,9 @@ struct state_monitor_state {
   size_t lateness_next = 0;
   /// Requests for the moment every target has a result.
   std::vector<caf::typed_response_promise<snapshot>> awaiting_all_polled;
+  /// Each target's uptime basis, from the history: with the state and the
+  /// transitions above, its figures at any moment (uptime_now).
+  std::vector<uptime_basis> bases;
   /// The history (the actor, not the transitions above), and the batch it
   /// gets next.
   history_actor archive;

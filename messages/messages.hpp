@@ -104,8 +104,8 @@ CAF_BEGIN_TYPE_ID_BLOCK(urlpoll, caf::first_custom_type_id)
   // state_monitor -> history, every second: a batch of news.
   CAF_ADD_ATOM(urlpoll, urlpoll, resume_atom, "resume")
   CAF_ADD_ATOM(urlpoll, urlpoll, history_atom, "history")
-  // history -> state_monitor: uptime figures that changed;
-  // history -> itself: time to compute them.
+  // history -> state_monitor: uptime bases;
+  // history -> itself: time to look for bases due.
   CAF_ADD_ATOM(urlpoll, urlpoll, uptime_atom, "uptime")
   // history -> itself: time to write the hours and open states.
   CAF_ADD_ATOM(urlpoll, urlpoll, flush_atom, "flush")

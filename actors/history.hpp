@@ -10,7 +10,7 @@
 //           open the database, begin a run, answer what a restart resumes;
 //           (subscribe_atom, monitor) from main: where uptime goes;
 //           history_batch from the state monitor, once a second: samples,
-//           transitions, open states;
+//           transitions, the open states of the targets polled;
 //           saved_alert from the alerters: what a webhook was last told;
 //           (get_atom, query) / (transitions_atom, query) / (daily_atom,
 //           query) from the HTTP API;
@@ -52,8 +52,8 @@ namespace urlpoll {
 
 /// How the history keeps its data.
 struct history_options {
-  /// How often hours and open states are written (transitions: every
-  /// second).
+  /// How often the hours being counted are written (transitions and the
+  /// open states of the targets polled: every second).
   caf::timespan flush = std::chrono::minutes{1};
   /// Hours are rolled into days after this long.
   caf::timespan hourly = std::chrono::hours{24 * 14};

@@ -304,31 +304,33 @@ void deliver_if_all_polled(state_monitor_state& st) {
   st.awaiting_all_polled.clear();
 }
 
-// The history's batch of the last second; with `all`, every target's open
-// state (each history-flush, and at shutdown).
+// The history's batch of the last second, with the open state of every
+// target polled in it (its counters: a crash loses at most this second of
+// them); with `all`, every target's (at shutdown).
 void send_batch(monitor_pointer self, bool all) {
   auto& st = self->state;
   if (!st.archive)
     return;
-  auto now = wall_now(st);
-  auto steady = self->clock().now();
   auto& b = st.batch;
-  if (all || steady - st.last_full_save.steady >= st.history_flush) {
-    // Polled since the last save: the wall clock may have stepped since, so
-    // the earlier of the save's time on it and that time moved by the step
-    // (more saved once rather than one missed).
-    auto cutoff = std::min(st.last_full_save.wall,
-                           now - (steady - st.last_full_save.steady));
+  if (all) {
     for (auto& t : st.targets)
-      if (t.last_poll >= cutoff || all)
-        if (t.polls > 0)
-          b.states.push_back(saved_of(t));
-    st.last_full_save = {now, steady};
+      if (t.polls > 0)
+        b.states.push_back(saved_of(t));
+  } else {
+    std::vector<target_id> polled;
+    polled.reserve(b.samples.size());
+    for (auto& x : b.samples)
+      polled.push_back(x.id);
+    std::sort(polled.begin(), polled.end());
+    polled.erase(std::unique(polled.begin(), polled.end()), polled.end());
+    for (auto id : polled)
+      if (auto i = st.slot.find(id); i != st.slot.end())
+        b.states.push_back(saved_of(st.targets[i->second]));
   }
   if (b.named.empty() && b.gone.empty() && b.samples.empty() &&
       b.transitions.empty() && b.states.empty() && b.alerts.empty())
     return;
-  b.time = now;
+  b.time = wall_now(st);
   self->send(st.archive, std::move(b));
   b = history_batch{};
 }
@@ -592,13 +594,11 @@ state_monitor_actor::behavior_type state_monitor(monitor_pointer self,
     },
     [=](reloaded_atom, reload_status& x) { self->state.config = std::move(x); },
     [=](resume_atom, history_actor& history,
-        std::shared_ptr<const history_resume>& resume, caf::timespan flush) {
+        std::shared_ptr<const history_resume>& resume) {
       auto& st = self->state;
       auto first = !st.archive;
       st.archive = std::move(history);
       st.resume = std::move(resume);
-      st.history_flush = flush;
-      st.last_full_save = {wall_now(st), self->clock().now()};
       // Targets tracked before: the history hears of them now.
       for (size_t i = 0; i < st.targets.size(); ++i)
         st.batch.named.emplace_back(st.ids[i], display_name(st.targets[i]));

@@ -26,7 +26,7 @@
 //           (lead_atom) from main when it takes over: that view goes;
 //           (lease_atom, lease) from the history of a leader: passed on to
 //           every alerter;
-//           (resume_atom, history, what to resume, flush) from main: the
+//           (resume_atom, history, what to resume) from main: the
 //           targets of the first track resume their state, since, counters
 //           and flapping window; a resumed target no longer configured
 //           leaves as a removed one does;
@@ -50,7 +50,8 @@
 //           transition, and (removed_atom, name) for a target that left the
 //           configuration, to each subscribed alerter; once a second at most
 //           a history_batch (every poll's sample, every transition, the
-//           open states that changed) to the history, never a message per
+//           open state of every target polled or changed: what kill -9
+//           loses is a second of it) to the history, never a message per
 //           poll.
 #pragma once
 
@@ -171,13 +172,6 @@ struct state_monitor_state {
   /// gets next.
   history_actor archive;
   history_batch batch;
-  caf::timespan history_flush{0};
-  /// When every open state was last saved, on the system clock and on the
-  /// actor's steady clock (which paces the saves).
-  struct {
-    caf::timestamp wall;
-    caf::actor_clock::time_point steady;
-  } last_full_save;
   history_status history_info;
   /// What the history resumes, until the first track took it.
   std::shared_ptr<const history_resume> resume;

@@ -107,7 +107,7 @@ CAF_BEGIN_TYPE_ID_BLOCK(urlpoll, caf::first_custom_type_id)
   // history -> state_monitor: uptime bases;
   // history -> itself: time to look for bases due.
   CAF_ADD_ATOM(urlpoll, urlpoll, uptime_atom, "uptime")
-  // history -> itself: time to write the hours and open states.
+  // history -> itself: time to write the hours being counted.
   CAF_ADD_ATOM(urlpoll, urlpoll, flush_atom, "flush")
   // history -> itself: time to roll hours into days and expire old data.
   CAF_ADD_ATOM(urlpoll, urlpoll, housekeep_atom, "housekeep")

@@ -348,7 +348,7 @@ TEST_CASE_FIXTURE(monitor_fixture,
                            }},
                            silent);
   caf::anon_send(m, resume_atom_v, caf::actor_cast<history_actor>(history),
-                 std::shared_ptr<const history_resume>{}, caf::timespan{1min});
+                 std::shared_ptr<const history_resume>{});
   run();
   auto figures = [&] {
     auto page = ask(m, caf::get_atom_v, status_query{});

@@ -212,8 +212,8 @@ const std::vector<option_doc>& option_docs() {
      "[History and uptime](#history-and-uptime)); `once` keeps none"},
     {"`history-flush`", "`1min`",
      "how often the hour being counted is written (transitions, states and "
-     "counters: every second); `kill -9` loses the hour's figures since the "
-     "last one"},
+     "counters: every second); `kill -9` loses the hour's polls and latency "
+     "since the last one"},
     {"`history-hourly`", "`336h` (14 days)",
      "hourly figures are rolled into daily ones after this long"},
     {"`history-retention`", "`9600h` (400 days)",

@@ -1,8 +1,9 @@
 // state_monitor: the sole owner of the status map.
 //
-// Owns:     the latest status of every target (target_id -> target_status),
-//           the lateness of the recent polls, and the requests waiting for
-//           every target's first result.
+// Owns:     the latest status of every target (target_id -> target_status)
+//           with its uptime basis from the history, the lateness of the
+//           recent polls, and the requests waiting for every target's
+//           first result.
 // Receives: (polled_atom, target_id, poll_result) from resources;
 //           (all_polled_atom) -> snapshot (its head), answered once every
 //           target has a result;

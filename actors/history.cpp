@@ -17,8 +17,13 @@ namespace {
 
 using history_pointer = history_actor::stateful_pointer<history_state>;
 
-/// How often uptime figures are computed again.
-constexpr auto uptime_every = std::chrono::seconds{10};
+/// How often the history looks for uptime bases due (refresh_due).
+constexpr auto refresh_every = std::chrono::seconds{1};
+/// Bases computed again at most per look: the edge of a run slides out of
+/// a window for every target at once, and the state monitor takes the
+/// update between polls. (A late basis is still exact until the second
+/// change after its start slides out.)
+constexpr size_t max_refreshes = 100'000;
 /// How often a failing database is complained about on stderr.
 constexpr auto complain_every = std::chrono::minutes{1};
 /// Finished hours kept in memory while the database fails: beyond this,
@@ -128,6 +133,8 @@ void bound_pending(history_state& st) {
 }
 
 void report(history_pointer self);
+void compute_bases(history_pointer self,
+                   const std::vector<target_id>* only = nullptr);
 
 // A leader that lost its lock: it neither writes nor alerts any more, and
 // main makes it a standby.
@@ -285,6 +292,7 @@ void notice_clock(history_pointer self) {
         "urlpoll: history: the system clock stepped back by " + by +
           "; no time is counted twice: uptime counts again once the clock "
           "is past where it was");
+    compute_bases(self);
     return;
   }
   auto real_end = seen + real;
@@ -308,6 +316,8 @@ void notice_clock(history_pointer self) {
       "urlpoll: history: the system clock stepped forward by " + by +
         "; that time is a gap in the uptime (no data), not time in any "
         "state");
+  // Every open interval begins again at the new run.
+  compute_bases(self);
 }
 
 void flush(history_pointer self) {
@@ -357,21 +367,27 @@ void housekeep(history_pointer self) {
     runs.end());
 }
 
-// Computes the uptime figures of every target (or of `only`) and sends the
-// state monitor those that changed.
-void compute_uptime(history_pointer self,
-                    const std::vector<target_id>* only = nullptr) {
+// Where a target's open interval begins: at its last state change, or at
+// the start of this run (what came before counts as the runs say).
+int64_t open_of(const history_state& st, const history_state::watched& w) {
+  return w.changes.empty() ? st.started
+                           : std::max(w.changes.back().ms, st.started);
+}
+
+// Sends the state monitor the uptime basis of every target (or of `only`),
+// and notes when each is due again.
+void compute_bases(history_pointer self, const std::vector<target_id>* only) {
   auto& st = self->state;
   auto now = now_ms();
   auto runs = runs_until(st, now);
   uptime_update update;
   auto one = [&](target_id id, history_state::watched& w) {
     prune(w.changes, now - longest_window_ms);
-    auto figures = uptime_at(w.changes, runs, now);
-    if (figures != w.sent) {
-      w.sent = figures;
-      update.figures.emplace_back(id, figures);
-    }
+    auto basis = basis_at(w.changes, runs, open_of(st, w), now);
+    w.refresh = refresh_due(basis);
+    if (w.refresh != INT64_MAX)
+      st.refreshes.emplace(w.refresh, id);
+    update.bases.emplace_back(id, basis);
   };
   if (only == nullptr)
     for (auto& [id, w] : st.targets)
@@ -380,8 +396,29 @@ void compute_uptime(history_pointer self,
     for (auto id : *only)
       if (auto i = st.targets.find(id); i != st.targets.end())
         one(id, i->second);
-  if (!update.figures.empty() && st.monitor)
+  if (!update.bases.empty() && st.monitor)
     self->send(st.monitor, uptime_atom_v, std::move(update));
+}
+
+// The targets whose basis tells no further: a change (or a run's edge)
+// slid past the start of one of their windows.
+void refresh_bases(history_pointer self) {
+  auto& st = self->state;
+  auto now = now_ms();
+  std::vector<target_id> due;
+  auto& queue = st.refreshes;
+  while (!queue.empty() && queue.top().first <= now &&
+         due.size() < max_refreshes) {
+    auto [when, id] = queue.top();
+    queue.pop();
+    auto i = st.targets.find(id);
+    if (i == st.targets.end() || i->second.refresh != when)
+      continue;
+    i->second.refresh = INT64_MAX;
+    due.push_back(id);
+  }
+  if (!due.empty())
+    compute_bases(self, &due);
 }
 
 // A target the state monitor now watches: it takes its changes and its
@@ -419,11 +456,12 @@ void watch(history_state& st, target_id id, std::string name) {
 
 void take(history_pointer self, history_batch& batch) {
   auto& st = self->state;
-  for (auto& [id, name] : batch.named)
+  // New targets, and those whose state changed, have a new basis at once.
+  std::vector<target_id> changed;
+  for (auto& [id, name] : batch.named) {
     watch(st, id, std::move(name));
-  // Known targets have their figures at once, not after uptime_every.
-  if (!batch.named.empty())
-    compute_uptime(self);
+    changed.push_back(id);
+  }
   for (auto& x : batch.samples) {
     auto i = st.targets.find(x.id);
     if (i == st.targets.end())
@@ -433,7 +471,6 @@ void take(history_pointer self, history_batch& batch) {
     w.counting.add(x);
     w.dirty = true;
   }
-  std::vector<target_id> changed;
   for (auto& t : batch.transitions) {
     auto ms = to_ms(t.time);
     if (auto id = st.by_name.find(t.target); id != st.by_name.end()) {
@@ -447,9 +484,8 @@ void take(history_pointer self, history_batch& batch) {
     }
     st.pending_transitions.push_back(std::move(t));
   }
-  // A target whose state changed has new figures at once.
   if (!changed.empty())
-    compute_uptime(self, &changed);
+    compute_bases(self, &changed);
   for (auto& x : batch.alerts) {
     auto open =
       x.told == target_state::down || x.told == target_state::degraded;
@@ -564,11 +600,77 @@ history_answer ask(history_pointer self, const history_query& q) {
       changes.push_back(state_change{ms, t.to});
   }
   answer.uptime = time_up(changes, runs, from, std::min(to, now)).ratio();
-  if (watched != st.by_name.end()) {
-    auto& w = st.targets[watched->second];
-    answer.figures = uptime_at(w.changes, runs_until(st, now), now);
-  }
   return answer;
+}
+
+// The hours the last run counted in, with their time in each state told
+// again by the transitions and runs kept. A crash (kill -9) leaves an hour
+// being counted as last flushed (and the time since an hour began unwritten)
+// while the transitions and the run reach the last second before it: now the
+// hour and day bars agree with the transitions. After a clean stop only
+// rounding differs, and nothing is written. Throws history_error.
+void rebuild_hours(history_state& st,
+                   const std::unordered_map<int64_t, std::string>& names,
+                   int64_t last_seen, int64_t now) {
+  auto& db = *st.db;
+  auto last_hour = last_seen / ms_per_hour;
+  // The changes and runs loaded reach back this far.
+  auto first_hour = (now - longest_window_ms) / ms_per_hour + 1;
+  if (last_seen <= 0 || last_hour < first_hour)
+    return;
+  std::vector<std::tuple<int64_t, int64_t, aggregate>> rows;
+  db.counting_rows([&](int64_t id, int64_t hour, aggregate a) {
+    rows.emplace_back(id, hour, std::move(a));
+  });
+  std::unordered_map<int64_t, int64_t> counting;
+  for (auto& [id, hour, a] : rows)
+    counting.emplace(id, hour);
+  // Targets without the last run's last hour being counted: it began after
+  // the last flush, or they left within it (then it is finished).
+  auto finished = db.finished_targets(last_hour);
+  std::sort(finished.begin(), finished.end());
+  for (auto& [name, changes] : st.loaded_changes) {
+    auto id = st.ids.find(name);
+    if (id == st.ids.end() ||
+        std::binary_search(finished.begin(), finished.end(), id->second))
+      continue;
+    if (auto c = counting.find(id->second);
+        c == counting.end() || c->second != last_hour)
+      rows.emplace_back(id->second, last_hour, aggregate{});
+  }
+  static const std::vector<state_change> none;
+  auto seconds = [](int64_t ms) {
+    return (ms + 500) / 1000;
+  };
+  auto current = now / ms_per_hour;
+  std::vector<std::tuple<int64_t, int64_t, aggregate>> rebuilt;
+  for (auto& [id, hour, a] : rows) {
+    auto name = names.find(id);
+    if (name == names.end() || hour < first_hour)
+      continue;
+    auto c = st.loaded_changes.find(name->second);
+    auto t = time_spent(c == st.loaded_changes.end() ? none : c->second,
+                        st.runs, hour * ms_per_hour, (hour + 1) * ms_per_hour);
+    if (seconds(t.up_ms) == seconds(a.up_ms) &&
+        seconds(t.degraded_ms) == seconds(a.degraded_ms) &&
+        seconds(t.down_ms) == seconds(a.down_ms))
+      continue;
+    a.up_ms = t.up_ms;
+    a.degraded_ms = t.degraded_ms;
+    a.down_ms = t.down_ms;
+    rebuilt.emplace_back(id, hour, std::move(a));
+  }
+  if (rebuilt.empty())
+    return;
+  try {
+    db.begin();
+    for (auto& [id, hour, a] : rebuilt)
+      db.save_hour(id, hour, a, hour < current);
+    db.commit();
+  } catch (const history_error&) {
+    db.rollback();
+    throw;
+  }
 }
 
 // Loads what a restart resumes and begins a run: how a leader starts (at
@@ -599,6 +701,7 @@ std::shared_ptr<history_resume> lead(history_pointer self) {
   for (auto& [name, changes] : st.loaded_changes)
     std::stable_sort(changes.begin(), changes.end(),
                      [](auto& x, auto& y) { return x.ms < y.ms; });
+  rebuild_hours(st, names, to_ms(resume->last_seen), now);
   auto hour = now / ms_per_hour;
   st.loaded_hours.clear();
   db.hour_rows(hour, [&](int64_t id, aggregate a) {
@@ -641,7 +744,7 @@ history_opened open(history_pointer self, const std::string& path) {
 void start_rounds(history_pointer self) {
   housekeep(self);
   self->delayed_send(self, self->state.options.flush, flush_atom_v);
-  self->delayed_send(self, uptime_every, uptime_atom_v);
+  self->delayed_send(self, refresh_every, uptime_atom_v);
   self->delayed_send(self, std::chrono::hours{1}, housekeep_atom_v);
 }
 
@@ -735,7 +838,7 @@ history_actor::behavior_type history(history_pointer self, std::string path,
         self->send(st.monitor, lease_atom_v,
                    alert_lease{true, *st.renewed + std::chrono::milliseconds{
                                                      lease_ms(st.options)}});
-      compute_uptime(self);
+      compute_bases(self);
       report(self);
     },
     [=](history_batch& batch) {
@@ -749,8 +852,8 @@ history_actor::behavior_type history(history_pointer self, std::string path,
     },
     [=](uptime_atom) {
       notice_clock(self);
-      compute_uptime(self);
-      self->delayed_send(self, uptime_every, uptime_atom_v);
+      refresh_bases(self);
+      self->delayed_send(self, refresh_every, uptime_atom_v);
     },
     [=](housekeep_atom) {
       housekeep(self);

@@ -10,7 +10,7 @@
 //           open the database, begin a run, answer what a restart resumes;
 //           (subscribe_atom, monitor) from main: where uptime goes;
 //           history_batch from the state monitor, once a second: samples,
-//           transitions, open states;
+//           transitions, the open states of the targets polled;
 //           saved_alert from the alerters: what a webhook was last told;
 //           (get_atom, query) / (transitions_atom, query) / (daily_atom,
 //           query) from the HTTP API;
@@ -19,9 +19,11 @@
 //           (lead_atom, main) from main: who hears of leadership;
 //           (flush_atom), (uptime_atom), (housekeep_atom), (beat_atom)
 //           from itself.
-// Sends:    (uptime_atom, figures that changed) and (history_atom, status)
-//           to the state monitor; a line to the printer when writes fail
-//           (once a minute at most) and when they work again.
+// Sends:    (uptime_atom, bases) and (history_atom, status) to the state
+//           monitor: a target's uptime basis when it is named, when its
+//           state changed, and when a change slides past a window's start
+//           (uptime_atom, every second, looks); a line to the printer when
+//           writes fail (once a minute at most) and when they work again.
 //           With PostgreSQL, every tenth of ha-takeover (beat_atom): a
 //           leader says it lives and sends the monitor (lease_atom, until
 //           when it may alert); a standby tries to take the lead and sends
@@ -33,6 +35,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <queue>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -49,8 +52,8 @@ namespace urlpoll {
 
 /// How the history keeps its data.
 struct history_options {
-  /// How often hours and open states are written (transitions: every
-  /// second).
+  /// How often the hours being counted are written (transitions and the
+  /// open states of the targets polled: every second).
   caf::timespan flush = std::chrono::minutes{1};
   /// Hours are rolled into days after this long.
   caf::timespan hourly = std::chrono::hours{24 * 14};
@@ -91,7 +94,8 @@ struct history_state {
     int64_t mark = 0;
     /// State changes of the last 30 days, and the last one before.
     std::vector<state_change> changes;
-    uptime_figures sent{-2, -2, -2, -2};
+    /// When its uptime basis needs computing again (refresh_due).
+    int64_t refresh = INT64_MAX;
   };
   std::unique_ptr<history_store> db;
   history_options options;
@@ -104,6 +108,12 @@ struct history_state {
   /// Earlier runs within the longest window.
   std::vector<run_span> runs;
   std::unordered_map<target_id, watched> targets;
+  /// (refresh, target), earliest first; an entry whose target's refresh
+  /// is another is stale.
+  std::priority_queue<std::pair<int64_t, target_id>,
+                      std::vector<std::pair<int64_t, target_id>>,
+                      std::greater<>>
+    refreshes;
   std::unordered_map<std::string, target_id> by_name;
   /// Loaded at start, taken by targets as they are named.
   std::unordered_map<std::string, std::vector<state_change>> loaded_changes;

@@ -22,12 +22,18 @@ double time_known::ratio() const {
   return static_cast<double>(up_ms) / static_cast<double>(known_ms);
 }
 
-time_known time_up(const std::vector<state_change>& changes,
-                   const std::vector<run_span>& runs, int64_t from,
-                   int64_t to) {
-  time_known result;
+namespace {
+
+// Calls each(state, ms) for every stretch of one known state within
+// [from, to) while urlpoll ran: the state holds from each change (sorted by
+// time) to the next, is unknown before the first, and counts only within
+// `runs` (sorted, not overlapping).
+template <class F>
+void for_each_stretch(const std::vector<state_change>& changes,
+                      const std::vector<run_span>& runs, int64_t from,
+                      int64_t to, F each) {
   if (changes.empty() || from >= to)
-    return result;
+    return;
   // Segments of one state, walked with the runs side by side: both sorted.
   size_t r = 0;
   for (size_t i = 0; i < changes.size(); ++i) {
@@ -41,24 +47,184 @@ time_known time_up(const std::vector<state_change>& changes,
     for (auto k = r; k < runs.size() && runs[k].from_ms < end; ++k) {
       auto overlap =
         std::min(end, runs[k].to_ms) - std::max(begin, runs[k].from_ms);
-      if (overlap <= 0)
-        continue;
-      result.known_ms += overlap;
-      if (state == target_state::up || state == target_state::degraded)
-        result.up_ms += overlap;
+      if (overlap > 0)
+        each(state, overlap);
     }
   }
+}
+
+bool counts_up(target_state x) {
+  return x == target_state::up || x == target_state::degraded;
+}
+
+// What a moment counts as in a window: none (urlpoll stopped, or the state
+// unknown), up (or degraded), or down; as stored in uptime_basis::kinds.
+constexpr uint8_t kind_none = 0;
+constexpr uint8_t kind_up = 1;
+constexpr uint8_t kind_down = 2;
+
+uint8_t kind_of(target_state x) {
+  return counts_up(x)              ? kind_up
+         : x == target_state::down ? kind_down
+                                   : kind_none;
+}
+
+// The kind of time at `x`, and when it may next change (the next change or
+// run edge after `x`; INT64_MAX: never).
+std::pair<uint8_t, int64_t> kind_at(const std::vector<state_change>& changes,
+                                    const std::vector<run_span>& runs,
+                                    int64_t x) {
+  auto c =
+    std::upper_bound(changes.begin(), changes.end(), x,
+                     [](int64_t t, const state_change& y) { return t < y.ms; });
+  auto state = c == changes.begin() ? target_state::unknown : c[-1].to;
+  auto until = c == changes.end() ? INT64_MAX : c->ms;
+  auto r = std::upper_bound(
+    runs.begin(), runs.end(), x,
+    [](int64_t t, const run_span& y) { return t < y.from_ms; });
+  auto running = r != runs.begin() && r[-1].to_ms > x;
+  if (running)
+    until = std::min(until, r[-1].to_ms);
+  if (r != runs.end())
+    until = std::min(until, r->from_ms);
+  return {running ? kind_of(state) : kind_none, until};
+}
+
+} // namespace
+
+time_known time_up(const std::vector<state_change>& changes,
+                   const std::vector<run_span>& runs, int64_t from,
+                   int64_t to) {
+  time_known result;
+  for_each_stretch(changes, runs, from, to, [&](target_state x, int64_t ms) {
+    result.known_ms += ms;
+    if (counts_up(x))
+      result.up_ms += ms;
+  });
+  return result;
+}
+
+aggregate time_spent(const std::vector<state_change>& changes,
+                     const std::vector<run_span>& runs, int64_t from,
+                     int64_t to) {
+  aggregate result;
+  for_each_stretch(changes, runs, from, to,
+                   [&](target_state x, int64_t ms) { result.spend(x, ms); });
   return result;
 }
 
 uptime_figures uptime_at(const std::vector<state_change>& changes,
                          const std::vector<run_span>& runs, int64_t now) {
-  static constexpr int64_t windows[] = {ms_per_hour, ms_per_day, 7 * ms_per_day,
-                                        30 * ms_per_day};
   uptime_figures out;
   for (size_t i = 0; i < out.size(); ++i)
-    out[i] =
-      static_cast<float>(time_up(changes, runs, now - windows[i], now).ratio());
+    out[i] = static_cast<float>(
+      time_up(changes, runs, now - uptime_windows_ms[i], now).ratio());
+  return out;
+}
+
+static_assert(sizeof(uptime_basis) == 64,
+              "the state monitor holds one for each of a million targets");
+
+uptime_basis basis_at(const std::vector<state_change>& changes,
+                      const std::vector<run_span>& runs, int64_t open,
+                      int64_t at) {
+  uptime_basis b;
+  b.at = at;
+  // What lies before the longest window never counts.
+  open = std::clamp(open, at - longest_window_ms - ms_per_day, at);
+  b.open_age_ms = static_cast<uint32_t>(at - open);
+  for (size_t i = 0; i < b.windows.size(); ++i) {
+    auto start = at - uptime_windows_ms[i];
+    if (start >= open)
+      continue; // All of the window is the open interval.
+    auto& w = b.windows[i];
+    auto known = time_up(changes, runs, start, open);
+    w.up_ms = static_cast<uint32_t>(known.up_ms);
+    w.known_ms = static_cast<uint32_t>(known.known_ms);
+    // The kind at the start, for as long as it holds, and the next one.
+    auto [kind, until] = kind_at(changes, runs, start);
+    auto next = kind;
+    while (until < open) {
+      auto [after, later] = kind_at(changes, runs, until);
+      if (after != kind) {
+        next = after;
+        break;
+      }
+      until = later;
+    }
+    w.hold_ms = static_cast<uint32_t>(std::min(until, open) - start);
+    b.kinds |= static_cast<uint16_t>(kind << (2 * i));
+    b.kinds |= static_cast<uint16_t>(next << (8 + 2 * i));
+  }
+  return b;
+}
+
+int64_t refresh_due(const uptime_basis& b) {
+  auto due = INT64_MAX;
+  auto open = b.at - b.open_age_ms;
+  for (size_t i = 0; i < b.windows.size(); ++i) {
+    auto start = b.at - uptime_windows_ms[i];
+    // The kind at the start changes before the open interval: once that
+    // moment is the window's start, the basis knows no further.
+    if (start < open && start + b.windows[i].hold_ms < open)
+      due = std::min(due, b.at + b.windows[i].hold_ms);
+  }
+  return due;
+}
+
+uptime_figures uptime_now(const uptime_basis& b,
+                          const std::vector<transition>& recent,
+                          target_state state, int64_t now) {
+  uptime_figures out{-1, -1, -1, -1};
+  if (b.at == 0)
+    return out;
+  auto open = b.at - b.open_age_ms;
+  // The transitions since the open interval began (those the history did
+  // not know of yet, if any): the state before the first held from `open`.
+  auto first = recent.end();
+  while (first != recent.begin() && to_ms(first[-1].time) > open)
+    --first;
+  auto at_open = first == recent.end() ? state : first->from;
+  auto slid = std::max<int64_t>(0, now - b.at);
+  for (size_t i = 0; i < out.size(); ++i) {
+    auto start = now - uptime_windows_ms[i];
+    int64_t up = 0;
+    int64_t known = 0;
+    if (start < open) {
+      // The basis, less what slid out: `slid` of the window's start went,
+      // of the kind at the start for hold_ms, then of the kind after.
+      auto& w = b.windows[i];
+      auto kind = (b.kinds >> (2 * i)) & 3;
+      auto next = (b.kinds >> (8 + 2 * i)) & 3;
+      auto first_part = std::min<int64_t>(slid, w.hold_ms);
+      auto rest = slid - first_part;
+      up = int64_t{w.up_ms} - (kind == kind_up ? first_part : 0) -
+           (next == kind_up ? rest : 0);
+      known = int64_t{w.known_ms} - (kind != kind_none ? first_part : 0) -
+              (next != kind_none ? rest : 0);
+      up = std::max<int64_t>(0, up);
+      known = std::max<int64_t>(0, known);
+    }
+    // The open interval within the window, up to `now`.
+    auto count = [&](target_state x, int64_t from, int64_t to) {
+      auto ms = std::min(to, now) - std::max({from, start, open});
+      if (ms <= 0 || kind_of(x) == kind_none)
+        return;
+      known += ms;
+      if (counts_up(x))
+        up += ms;
+    };
+    auto from = open;
+    auto in = at_open;
+    for (auto t = first; t != recent.end(); ++t) {
+      auto ms = to_ms(t->time);
+      count(in, from, ms);
+      from = ms;
+      in = t->to;
+    }
+    count(in, from, now);
+    out[i] = static_cast<float>(time_known{up, known}.ratio());
+  }
   return out;
 }
 

@@ -54,8 +54,33 @@ time_known time_up(const std::vector<state_change>& changes,
 uptime_figures uptime_at(const std::vector<state_change>& changes,
                          const std::vector<run_span>& runs, int64_t now);
 
+/// The windows of uptime_figures, in milliseconds.
+constexpr std::array<int64_t, 4> uptime_windows_ms{
+  ms_per_hour, ms_per_day, 7 * ms_per_day, 30 * ms_per_day};
+
 /// The longest uptime window: what a target's changes must reach back to.
-constexpr int64_t longest_window_ms = 30 * ms_per_day;
+constexpr int64_t longest_window_ms = uptime_windows_ms.back();
+
+/// What the state monitor needs to tell a target's figures from `at` on
+/// (uptime_now): computed from its changes and the runs up to `at`, with
+/// the open interval from `open` on left to the monitor.
+uptime_basis basis_at(const std::vector<state_change>& changes,
+                      const std::vector<run_span>& runs, int64_t open,
+                      int64_t at);
+
+/// When `basis` needs computing again: the moment a change or a run's edge
+/// slides past the start of a window, beyond which it tells the kind of
+/// time sliding out no longer; INT64_MAX: never (until the state changes).
+int64_t refresh_due(const uptime_basis& basis);
+
+/// The 1h, 24h, 7d and 30d figures at `now`, exactly: the history's
+/// `basis`, less what slid out of each window since, plus the open
+/// interval up to `now`, in which the target was in the states of its
+/// `recent` transitions (oldest first) after the open interval began, and
+/// is in `state` now. Negative where nothing is known, and without a basis.
+uptime_figures uptime_now(const uptime_basis& basis,
+                          const std::vector<transition>& recent,
+                          target_state state, int64_t now);
 
 /// Drops the changes no window needs any longer: those before `cutoff`,
 /// but the last of them (the state at `cutoff`).
@@ -118,5 +143,12 @@ struct aggregate {
 /// An aggregate as stored: one blob of varints, time in whole seconds.
 std::string encode(const aggregate& x);
 aggregate decode_aggregate(const void* data, size_t size);
+
+/// The time spent up, degraded and down within [from, to), as time_up
+/// counts it, in an aggregate with nothing else: an hour's time in each
+/// state, told by its transitions and the runs.
+aggregate time_spent(const std::vector<state_change>& changes,
+                     const std::vector<run_span>& runs, int64_t from,
+                     int64_t to);
 
 } // namespace urlpoll

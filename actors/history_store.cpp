@@ -268,6 +268,22 @@ void history_store::hour_rows(
     each(q.i(0), read_aggregate(q, 1));
 }
 
+void history_store::counting_rows(
+  const std::function<void(int64_t, int64_t, aggregate)>& each) {
+  statement q{*db_, ("SELECT target, hour, data FROM counting")};
+  while (q.step())
+    each(q.i(0), q.i(1), read_aggregate(q, 2));
+}
+
+std::vector<int64_t> history_store::finished_targets(int64_t hour) {
+  std::vector<int64_t> out;
+  statement q{*db_, ("SELECT target FROM hourly WHERE hour = ?")};
+  q.bind(hour);
+  while (q.step())
+    out.push_back(q.i(0));
+  return out;
+}
+
 void history_store::begin() {
   db_->begin();
 }

@@ -71,6 +71,11 @@ public:
   /// last run ended; older ones left counting are finished first.
   void hour_rows(int64_t hour,
                  const std::function<void(int64_t, aggregate)>& each);
+  /// Every hour being counted, whatever its hour: target, hour, aggregate.
+  void
+  counting_rows(const std::function<void(int64_t, int64_t, aggregate)>& each);
+  /// The targets whose `hour` is finished (written for good).
+  std::vector<int64_t> finished_targets(int64_t hour);
 
   // -- writing ----------------------------------------------------------------
 

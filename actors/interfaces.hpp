@@ -85,7 +85,7 @@ using state_monitor_actor = caf::typed_actor<
   caf::reacts_to<configure_atom, caf::timespan>,
   caf::reacts_to<reloaded_atom, reload_status>,
   caf::reacts_to<resume_atom, history_actor,
-                 std::shared_ptr<const history_resume>, caf::timespan>,
+                 std::shared_ptr<const history_resume>>,
   caf::reacts_to<history_atom>, caf::reacts_to<history_atom, history_status>,
   caf::reacts_to<uptime_atom, uptime_update>, caf::reacts_to<saved_alert>,
   caf::replies_to<save_atom>::with<bool>,

@@ -8,10 +8,23 @@
 #include <caf/typed_event_based_actor.hpp>
 
 #include "actors/health.hpp"
+#include "actors/history_model.hpp"
 
 namespace urlpoll {
 
 namespace {
+
+caf::timestamp wall_now(const state_monitor_state& st) {
+  return st.output.clock ? st.output.clock() : caf::make_timestamp();
+}
+
+// Target `i` as handed out: a copy, with its uptime at `now` (the basis
+// from the history, and the open interval up to `now`).
+target_status shown(const state_monitor_state& st, size_t i, int64_t now) {
+  auto t = st.targets[i];
+  t.uptime = uptime_now(st.bases[i], st.history[i], t.state, now);
+  return t;
+}
 
 state_counts count_states(const std::vector<target_status>& targets) {
   state_counts n;
@@ -42,7 +55,7 @@ snapshot make_head(const state_monitor_state& st) {
     if (auto i = st.node_polls.find(n.name); i != st.node_polls.end())
       n.polls = i->second;
   snapshot x;
-  x.time = caf::make_timestamp();
+  x.time = wall_now(st);
   x.started = st.started;
   x.lateness = summarize(st.lateness);
   x.lateness_seconds = st.histogram;
@@ -95,11 +108,12 @@ bool matches(const target_status& t, const status_query& q) {
 snapshot make_slice(const state_monitor_state& st,
                     const std::vector<target_id>& ids) {
   snapshot x;
-  x.time = caf::make_timestamp();
+  x.time = wall_now(st);
+  auto now = to_ms(x.time);
   x.targets.reserve(ids.size());
   for (auto id : ids)
     if (auto i = st.slot.find(id); i != st.slot.end())
-      x.targets.push_back(st.targets[i->second]);
+      x.targets.push_back(shown(st, i->second, now));
   return x;
 }
 
@@ -128,6 +142,7 @@ snapshot make_page(const state_monitor_state& st, const status_query& q) {
   x.page.matched = matched;
   x.page.offset = q.offset;
   x.page.limit = q.limit;
+  auto now = to_ms(x.time);
   size_t k = 0;
   for (auto& rank : hits)
     for (auto i : rank) {
@@ -138,7 +153,7 @@ snapshot make_page(const state_monitor_state& st, const status_query& q) {
       if (q.ids_only)
         x.ids.push_back(st.ids[i]);
       else
-        x.targets.push_back(st.targets[i]);
+        x.targets.push_back(shown(st, i, now));
     }
   return x;
 }
@@ -186,6 +201,7 @@ using monitor_pointer =
 void forget_targets(state_monitor_state& st) {
   st.targets.clear();
   st.history.clear();
+  st.bases.clear();
   st.rules.clear();
   st.ids.clear();
   st.slot.clear();
@@ -199,6 +215,7 @@ void show_standby(state_monitor_state& st, const standby_view& x) {
   forget_targets(st);
   st.targets.resize(x.states.size());
   st.history.resize(x.states.size());
+  st.bases.resize(x.states.size());
   st.rules.resize(x.states.size(), 0);
   for (size_t i = 0; i < x.states.size(); ++i) {
     auto& t = st.targets[i];
@@ -287,31 +304,33 @@ void deliver_if_all_polled(state_monitor_state& st) {
   st.awaiting_all_polled.clear();
 }
 
-// The history's batch of the last second; with `all`, every target's open
-// state (each history-flush, and at shutdown).
+// The history's batch of the last second, with the open state of every
+// target polled in it (its counters: a crash loses at most this second of
+// them); with `all`, every target's (at shutdown).
 void send_batch(monitor_pointer self, bool all) {
   auto& st = self->state;
   if (!st.archive)
     return;
-  auto now = caf::make_timestamp();
-  auto steady = self->clock().now();
   auto& b = st.batch;
-  if (all || steady - st.last_full_save.steady >= st.history_flush) {
-    // Polled since the last save: the wall clock may have stepped since, so
-    // the earlier of the save's time on it and that time moved by the step
-    // (more saved once rather than one missed).
-    auto cutoff = std::min(st.last_full_save.wall,
-                           now - (steady - st.last_full_save.steady));
+  if (all) {
     for (auto& t : st.targets)
-      if (t.last_poll >= cutoff || all)
-        if (t.polls > 0)
-          b.states.push_back(saved_of(t));
-    st.last_full_save = {now, steady};
+      if (t.polls > 0)
+        b.states.push_back(saved_of(t));
+  } else {
+    std::vector<target_id> polled;
+    polled.reserve(b.samples.size());
+    for (auto& x : b.samples)
+      polled.push_back(x.id);
+    std::sort(polled.begin(), polled.end());
+    polled.erase(std::unique(polled.begin(), polled.end()), polled.end());
+    for (auto id : polled)
+      if (auto i = st.slot.find(id); i != st.slot.end())
+        b.states.push_back(saved_of(st.targets[i->second]));
   }
   if (b.named.empty() && b.gone.empty() && b.samples.empty() &&
       b.transitions.empty() && b.states.empty() && b.alerts.empty())
     return;
-  b.time = now;
+  b.time = wall_now(st);
   self->send(st.archive, std::move(b));
   b = history_batch{};
 }
@@ -328,10 +347,11 @@ void track(monitor_pointer self, monitor_targets next) {
   std::vector<bool> kept(st.targets.size(), false);
   std::vector<target_status> targets(n);
   std::vector<std::vector<transition>> history(n);
+  std::vector<uptime_basis> bases(n);
   std::vector<transition> replaced;
   std::unordered_map<target_id, uint32_t> slot;
   slot.reserve(n);
-  auto now = caf::make_timestamp();
+  auto now = wall_now(st);
   // What the history resumes, for the first targets after a restart.
   std::unordered_map<std::string,
                      std::pair<saved_state, std::vector<transition>>>
@@ -354,6 +374,7 @@ void track(monitor_pointer self, monitor_targets next) {
       targets[i].method =
         targets[i].head_refused ? http_method::get : fresh.method;
       history[i] = std::move(st.history[old->second]);
+      bases[i] = st.bases[old->second];
       continue;
     }
     targets[i] = std::move(fresh);
@@ -378,6 +399,7 @@ void track(monitor_pointer self, monitor_targets next) {
     kept[old->second] = true;
     auto& before = st.targets[old->second];
     history[i] = std::move(st.history[old->second]);
+    bases[i] = st.bases[old->second];
     auto change = starting_over(now, targets[i], before.state,
                                 "the URL changed to " + targets[i].url);
     if (history[i].size() >= transition_history)
@@ -404,6 +426,7 @@ void track(monitor_pointer self, monitor_targets next) {
   }
   st.targets = std::move(targets);
   st.history = std::move(history);
+  st.bases = std::move(bases);
   st.ids = std::move(next.ids);
   st.slot = std::move(slot);
   st.rules = std::move(next.rules);
@@ -490,10 +513,10 @@ state_monitor_actor::behavior_type state_monitor(monitor_pointer self,
                                                  caf::timespan status_interval,
                                                  monitor_output output) {
   auto& st = self->state;
-  st.started = caf::make_timestamp();
+  st.output = std::move(output);
+  st.started = wall_now(st);
   st.config.last_success = st.started;
   st.histogram.counts.assign(lateness_buckets().size() + 1, 0);
-  st.output = std::move(output);
   st.status_interval = status_interval;
   track(self, std::move(what));
   if (status_interval.count() > 0)
@@ -571,13 +594,11 @@ state_monitor_actor::behavior_type state_monitor(monitor_pointer self,
     },
     [=](reloaded_atom, reload_status& x) { self->state.config = std::move(x); },
     [=](resume_atom, history_actor& history,
-        std::shared_ptr<const history_resume>& resume, caf::timespan flush) {
+        std::shared_ptr<const history_resume>& resume) {
       auto& st = self->state;
       auto first = !st.archive;
       st.archive = std::move(history);
       st.resume = std::move(resume);
-      st.history_flush = flush;
-      st.last_full_save = {caf::make_timestamp(), self->clock().now()};
       // Targets tracked before: the history hears of them now.
       for (size_t i = 0; i < st.targets.size(); ++i)
         st.batch.named.emplace_back(st.ids[i], display_name(st.targets[i]));
@@ -597,9 +618,9 @@ state_monitor_actor::behavior_type state_monitor(monitor_pointer self,
     },
     [=](uptime_atom, uptime_update& x) {
       auto& st = self->state;
-      for (auto& [id, figures] : x.figures)
+      for (auto& [id, basis] : x.bases)
         if (auto i = st.slot.find(id); i != st.slot.end())
-          st.targets[i->second].uptime = figures;
+          st.bases[i->second] = basis;
     },
     [=](caf::get_atom, const status_query& q) {
       return make_page(self->state, q);
@@ -627,7 +648,7 @@ state_monitor_actor::behavior_type state_monitor(monitor_pointer self,
         auto& t = st.targets[i];
         if ((t.name.empty() ? t.url : t.name) == name) {
           result.found = true;
-          result.status = t;
+          result.status = shown(st, i, to_ms(wall_now(st)));
           result.transitions = st.history[i];
           break;
         }

@@ -1,8 +1,9 @@
 // state_monitor: the sole owner of the status map.
 //
-// Owns:     the latest status of every target (target_id -> target_status),
-//           the lateness of the recent polls, and the requests waiting for
-//           every target's first result.
+// Owns:     the latest status of every target (target_id -> target_status)
+//           with its uptime basis from the history, the lateness of the
+//           recent polls, and the requests waiting for every target's
+//           first result.
 // Receives: (polled_atom, target_id, poll_result) from resources;
 //           (all_polled_atom) -> snapshot (its head), answered once every
 //           target has a result;
@@ -26,15 +27,16 @@
 //           (lead_atom) from main when it takes over: that view goes;
 //           (lease_atom, lease) from the history of a leader: passed on to
 //           every alerter;
-//           (resume_atom, history, what to resume, flush) from main: the
+//           (resume_atom, history, what to resume) from main: the
 //           targets of the first track resume their state, since, counters
 //           and flapping window; a resumed target no longer configured
 //           leaves as a removed one does;
 //           (history_atom) from itself every second: the batch for the
 //           history; (save_atom) -> bool from main at shutdown: the last
 //           one, with every target's open state;
-//           (uptime_atom, figures) and (history_atom, status) from the
-//           history, for the snapshot;
+//           (uptime_atom, bases) and (history_atom, status) from the
+//           history, for the snapshot: each copy of a target it hands out
+//           has its uptime figures at that moment;
 //           (get_atom, status_query) -> snapshot: the counts by state and
 //           one page of the targets that match (or of their ids), or a
 //           slice of targets by id: whatever shows status asks so, a page
@@ -49,7 +51,8 @@
 //           transition, and (removed_atom, name) for a target that left the
 //           configuration, to each subscribed alerter; once a second at most
 //           a history_batch (every poll's sample, every transition, the
-//           open states that changed) to the history, never a message per
+//           open state of every target polled or changed: what kill -9
+//           loses is a second of it) to the history, never a message per
 //           poll.
 #pragma once
 
@@ -78,6 +81,9 @@ struct monitor_output {
   std::function<void(const target_status&)> failure;
   /// A target's state (or flapping flag) just changed.
   std::function<void(const transition&)> transition;
+  /// The system clock as the state monitor reads it; empty: the system's
+  /// (tests hand in one they move with the test coordinator's).
+  std::function<caf::timestamp()> clock;
 };
 
 /// The targets a state monitor watches, and how their state follows results.
@@ -160,17 +166,13 @@ struct state_monitor_state {
   size_t lateness_next = 0;
   /// Requests for the moment every target has a result.
   std::vector<caf::typed_response_promise<snapshot>> awaiting_all_polled;
+  /// Each target's uptime basis, from the history: with the state and the
+  /// transitions above, its figures at any moment (uptime_now).
+  std::vector<uptime_basis> bases;
   /// The history (the actor, not the transitions above), and the batch it
   /// gets next.
   history_actor archive;
   history_batch batch;
-  caf::timespan history_flush{0};
-  /// When every open state was last saved, on the system clock and on the
-  /// actor's steady clock (which paces the saves).
-  struct {
-    caf::timestamp wall;
-    caf::actor_clock::time_point steady;
-  } last_full_save;
   history_status history_info;
   /// What the history resumes, until the first track took it.
   std::shared_ptr<const history_resume> resume;

@@ -216,8 +216,9 @@ const std::vector<option_doc>& option_docs() {
      "`StateDirectory` (`/var/lib/urlpoll`); empty: no history (see "
      "[History and uptime](#history-and-uptime)); `once` keeps none"},
     {"`history-flush`", "`1min`",
-     "how often the hour's figures and every target's counters are written "
-     "(transitions: every second); what `kill -9` can lose"},
+     "how often the hour being counted is written (transitions, states and "
+     "counters: every second); `kill -9` loses the hour's polls and latency "
+     "since the last one"},
     {"`history-hourly`", "`336h` (14 days)",
      "hourly figures are rolled into daily ones after this long"},
     {"`history-retention`", "`9600h` (400 days)",

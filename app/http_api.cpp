@@ -11,6 +11,7 @@
 #include <caf/scoped_actor.hpp>
 #include <httplib.h>
 
+#include "actors/history_model.hpp"
 #include "actors/state_monitor.hpp"
 #include "app/metrics.hpp"
 #include "app/report.hpp"
@@ -502,23 +503,41 @@ struct http_api::impl {
     });
   }
 
+  // The figure of the snapshot: the state monitor's, at this moment. A
+  // target without one (no longer watched, or on a standby, which shows
+  // what the leader wrote) has it from the history's database.
   void uptime_badge(const httplib::Request& req, httplib::Response& res) {
     if (!has_history(res))
       return;
-    history_query q;
-    q.target = req.matches[1];
+    std::string name = req.matches[1];
     std::string window = req.matches[2];
-    auto span = window == "1h"    ? std::chrono::hours{1}
-                : window == "24h" ? std::chrono::hours{24}
-                : window == "7d"  ? std::chrono::hours{24 * 7}
-                                  : std::chrono::hours{24 * 30};
+    size_t w = 0;
+    while (w + 1 < uptime_window_names.size() &&
+           window != uptime_window_names[w])
+      ++w;
+    auto show = [&](double ratio) {
+      svg(res,
+          badge_svg("uptime " + window, ratio < 0 ? "no data" : percent(ratio),
+                    uptime_colour(ratio)));
+    };
+    auto asked = false;
+    auto shown = false;
+    ask<target_detail>(
+      res,
+      [&](target_detail& x) {
+        asked = true;
+        shown = x.found && x.status.uptime[w] >= 0;
+        if (shown)
+          show(x.status.uptime[w]);
+      },
+      caf::get_atom_v, name);
+    if (!asked || shown)
+      return;
+    history_query q;
+    q.target = name;
     q.to = caf::make_timestamp();
-    q.from = q.to - span;
-    ask_history(res, q, false, [&](history_answer& x) {
-      svg(res, badge_svg("uptime " + window,
-                         x.uptime < 0 ? "no data" : percent(x.uptime),
-                         uptime_colour(x.uptime)));
-    });
+    q.from = q.to - std::chrono::milliseconds{uptime_windows_ms[w]};
+    ask_history(res, q, false, [&](history_answer& x) { show(x.uptime); });
   }
 
   void state_badge(const httplib::Request& req, httplib::Response& res) {

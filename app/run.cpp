@@ -321,8 +321,7 @@ int run(caf::actor_system& sys, settings cfg, std::vector<std::string> args) {
     self->send(monitor, lead_atom_v);
   }
   if (history)
-    self->send(monitor, resume_atom_v, history, resumed,
-               cfg.history_keeping.flush);
+    self->send(monitor, resume_atom_v, history, resumed);
   auto wheel = sys.spawn(timer_wheel, cfg.timer_resolution);
   auto fleet_handle = sys.spawn(fleet, resource_peers{{}, monitor, wheel});
   running_parts parts{fleet_handle,       monitor, printer, {}, history,

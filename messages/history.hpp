@@ -111,9 +111,35 @@ using uptime_figures = std::array<float, 4>;
 constexpr std::array<const char*, 4> uptime_window_names{"1h", "24h", "7d",
                                                          "30d"};
 
-/// Uptime figures that changed, by target.
+/// What the state monitor needs of a target's history to tell its uptime
+/// at any moment (uptime_now in actors/history_model.hpp): per window, the
+/// time up and the time known from the window's start at `at` to where the
+/// open interval begins (the last state change the history knew of, or the
+/// start of this run), which the monitor counts itself from the state it
+/// holds; and, as the window's start moves on, what slides out of it: the
+/// kind of time at the start (none, up, down) for `hold_ms`, then the kind
+/// after. 64 bytes: the state monitor holds one per target.
+struct uptime_basis {
+  /// Milliseconds since the epoch; 0: no basis yet (no figures).
+  int64_t at = 0;
+  /// The open interval began this long before `at` (at most a little more
+  /// than the longest window: what lies before does not count).
+  uint32_t open_age_ms = 0;
+  struct window {
+    uint32_t up_ms = 0;
+    uint32_t known_ms = 0;
+    uint32_t hold_ms = 0;
+  };
+  std::array<window, 4> windows;
+  /// Per window, two bits each: the kind at its start (bits 0-7), the
+  /// kind after hold_ms (bits 8-15); 0 none, 1 up, 2 down.
+  uint16_t kinds = 0;
+};
+
+/// New bases, by target: when a state changed, a target was named, or a
+/// change (or a run's edge) is about to slide out of a window.
 struct uptime_update {
-  std::vector<std::pair<target_id, uptime_figures>> figures;
+  std::vector<std::pair<target_id, uptime_basis>> bases;
 };
 
 /// One point of a target's history: an hour or a day.
@@ -155,7 +181,6 @@ struct history_answer {
   std::vector<transition> transitions;
   /// The target's uptime over [from, to]; negative: no data.
   double uptime = -1;
-  uptime_figures figures{-1, -1, -1, -1};
 };
 
 /// Daily uptime of several targets over the last `days` days (UTC), for the

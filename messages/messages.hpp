@@ -104,10 +104,10 @@ CAF_BEGIN_TYPE_ID_BLOCK(urlpoll, caf::first_custom_type_id)
   // state_monitor -> history, every second: a batch of news.
   CAF_ADD_ATOM(urlpoll, urlpoll, resume_atom, "resume")
   CAF_ADD_ATOM(urlpoll, urlpoll, history_atom, "history")
-  // history -> state_monitor: uptime figures that changed;
-  // history -> itself: time to compute them.
+  // history -> state_monitor: uptime bases;
+  // history -> itself: time to look for bases due.
   CAF_ADD_ATOM(urlpoll, urlpoll, uptime_atom, "uptime")
-  // history -> itself: time to write the hours and open states.
+  // history -> itself: time to write the hours being counted.
   CAF_ADD_ATOM(urlpoll, urlpoll, flush_atom, "flush")
   // history -> itself: time to roll hours into days and expire old data.
   CAF_ADD_ATOM(urlpoll, urlpoll, housekeep_atom, "housekeep")

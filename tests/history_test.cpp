@@ -119,6 +119,68 @@ TEST_CASE("the 1h, 24h, 7d and 30d figures, and pruning keeps the state at "
   CHECK(changes.front().ms == now - 40 * ms_per_day);
 }
 
+TEST_CASE("an uptime basis tells the exact figures at every later moment: "
+          "the open interval up to it, and what slid out of each window") {
+  using ts = target_state;
+  int64_t t0 = 1'000 * ms_per_day;
+  // Changes near each window's start, a restart a week ago, and after the
+  // open interval began (t0 - 10 min) changes the history has not heard of
+  // yet (the state monitor's last second).
+  std::vector<state_change> all{{t0 - 40 * ms_per_day, ts::up},
+                                {t0 - ms_per_day - 20'000, ts::down},
+                                {t0 - ms_per_day - 5'000, ts::up},
+                                {t0 - ms_per_hour - 3'000, ts::down},
+                                {t0 - ms_per_hour + 4'000, ts::degraded},
+                                {t0 - ms_per_hour + 6'000, ts::up},
+                                {t0 - ms_per_hour + 9'000, ts::down},
+                                {t0 - ms_per_hour + 9'500, ts::up},
+                                {t0 - 10 * minute, ts::down},
+                                {t0 + 2'000, ts::up},
+                                {t0 + 5'000, ts::unknown},
+                                {t0 + 6'000, ts::down}};
+  size_t known = 9;
+  std::vector<state_change> heard(all.begin(), all.begin() + known);
+  // What the state monitor holds: its transitions, oldest first (one that
+  // changed only the flapping flag among them), and the state now.
+  std::vector<transition> recent;
+  for (size_t i = 1; i < all.size(); ++i) {
+    transition t;
+    t.time = from_ms(all[i].ms);
+    t.from = all[i - 1].to;
+    t.to = all[i].to;
+    recent.push_back(t);
+    if (i == known) {
+      t.time += 100ms;
+      t.from = t.to;
+      recent.push_back(t);
+    }
+  }
+  auto started = t0 - 7 * ms_per_day + 8'000;
+  auto runs_until = [&](int64_t now) {
+    return std::vector<run_span>{
+      {t0 - 40 * ms_per_day, t0 - 7 * ms_per_day + 3'000}, {started, now}};
+  };
+  auto open = std::max(heard.back().ms, started);
+  // As the history does: a basis, and another when it is due.
+  auto at = t0;
+  size_t bases = 0;
+  while (at < t0 + 12'000) {
+    auto basis = basis_at(heard, runs_until(at), open, at);
+    ++bases;
+    auto due = std::min(refresh_due(basis), t0 + 12'000);
+    REQUIRE(due > at);
+    for (auto now = at; now < due; now += 250) {
+      CAPTURE(now - t0);
+      CHECK(uptime_now(basis, recent, ts::down, now) ==
+            uptime_at(all, runs_until(now), now));
+    }
+    at = due;
+  }
+  CHECK_MESSAGE(bases >= 4, "the 1h and 7d windows' starts passed changes "
+                            "and a run's edge");
+  CHECK(uptime_now(uptime_basis{}, recent, ts::down, t0)[0] < 0);
+}
+
 TEST_CASE("an hour's aggregate: answers by state, latency percentiles within "
           "a bucket, and the histogram as stored") {
   aggregate a;

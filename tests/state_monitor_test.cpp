@@ -1,9 +1,13 @@
+#include <functional>
+#include <map>
+#include <memory>
 #include <optional>
 
 #include <caf/event_based_actor.hpp>
 #include <caf/send.hpp>
 #include <doctest/doctest.h>
 
+#include "actors/history_model.hpp"
 #include "actors/state_monitor.hpp"
 #include "support/actor_fixtures.hpp"
 #include "support/mock_poller.hpp"
@@ -15,6 +19,9 @@ using namespace std::chrono_literals;
 namespace {
 
 struct monitor_fixture : deterministic_fixture {
+  /// The system clock the monitors read: it moves with the test clock.
+  caf::timestamp wall0 = from_ms(1'800'000'000'000);
+  caf::actor_clock::time_point steady0 = sched.clock().now();
   std::vector<snapshot> printed;
   std::vector<std::string> failed;
   std::vector<transition> changes;
@@ -40,11 +47,18 @@ struct monitor_fixture : deterministic_fixture {
     out.failure = [this](const target_status& x) {
       failed.push_back(x.url + ": " + x.status);
     };
+    out.clock = [this] {
+      return wall();
+    };
     auto m = sys.spawn(state_monitor, std::move(what), status_interval,
                        std::move(out));
     monitors.push_back(m);
     run();
     return m;
+  }
+
+  caf::timestamp wall() const {
+    return wall0 + (sched.clock().now() - steady0);
   }
 
   void polled(const state_monitor_actor& m, target_id id, poll_result r) {
@@ -68,7 +82,65 @@ struct monitor_fixture : deterministic_fixture {
     run();
     return answer;
   }
+
+  /// Target `name`, as GET /api/v1/targets/NAME shows it.
+  target_detail detail(const state_monitor_actor& m, std::string name) {
+    auto answer = std::make_shared<target_detail>();
+    auto asker = [](caf::event_based_actor* self, state_monitor_actor m,
+                    std::shared_ptr<target_detail> answer, std::string name) {
+      self->request(m, caf::infinite, caf::get_atom_v, name)
+        .then([=](target_detail& x) { *answer = std::move(x); });
+    };
+    sys.spawn(asker, m, answer, std::move(name));
+    run();
+    return *answer;
+  }
 };
+
+struct fake_history_state {
+  std::map<target_id, std::vector<state_change>> changes;
+  std::map<std::string, target_id> ids;
+  int64_t started = 0;
+  bool answered = false;
+};
+
+// The history as the state monitor meets it: it takes each batch and
+// answers with the uptime bases of the targets named or changed, computed
+// as the history does (from the transitions, the run beginning when it
+// was spawned); `silent`: only the first time.
+caf::behavior fake_history(caf::stateful_actor<fake_history_state>* self,
+                           state_monitor_actor monitor,
+                           std::function<caf::timestamp()> wall, bool silent) {
+  self->state.started = to_ms(wall());
+  return {
+    [=](history_batch& b) {
+      auto& st = self->state;
+      auto now = to_ms(wall());
+      std::vector<target_id> changed;
+      for (auto& [id, name] : b.named) {
+        st.ids[name] = id;
+        changed.push_back(id);
+      }
+      for (auto& t : b.transitions)
+        if (t.from != t.to) {
+          auto id = st.ids.at(t.target);
+          st.changes[id].push_back(state_change{to_ms(t.time), t.to});
+          changed.push_back(id);
+        }
+      if (silent && st.answered)
+        return;
+      st.answered = true;
+      uptime_update update;
+      for (auto id : changed) {
+        auto& c = st.changes[id];
+        auto open = std::max(c.empty() ? st.started : c.back().ms, st.started);
+        update.bases.emplace_back(id,
+                                  basis_at(c, {{st.started, now}}, open, now));
+      }
+      self->send(monitor, uptime_atom_v, std::move(update));
+    },
+  };
+}
 
 } // namespace
 
@@ -257,4 +329,56 @@ TEST_CASE_FIXTURE(monitor_fixture,
   CHECK((*part)->targets[1].url == "http://b/");
   CHECK((*part)->targets[1].state == target_state::down);
   CHECK_MESSAGE((*part)->counts.targets == 0, "a slice has no head");
+}
+
+TEST_CASE_FIXTURE(monitor_fixture,
+                  "uptime counts the state up to the moment of the answer: "
+                  "up 7 s then down 3 s reads 0.7, in every output, without "
+                  "waiting for the history") {
+  auto silent = false;
+  SUBCASE("the history sends a basis at every change") {
+    silent = false;
+  }
+  SUBCASE("the history sends only its first basis") {
+    silent = true;
+  }
+  auto m = start(0s, plain_targets({"http://a/"}));
+  auto history = sys.spawn(fake_history, m, std::function{[this] {
+                             return wall();
+                           }},
+                           silent);
+  caf::anon_send(m, resume_atom_v, caf::actor_cast<history_actor>(history),
+                 std::shared_ptr<const history_resume>{});
+  run();
+  auto figures = [&] {
+    auto page = ask(m, caf::get_atom_v, status_query{});
+    REQUIRE(page->has_value());
+    REQUIRE((*page)->targets.size() == 1);
+    auto x = (*page)->targets[0].uptime;
+    auto one = detail(m, "http://a/");
+    REQUIRE(one.found);
+    CHECK_MESSAGE(one.status.uptime == x,
+                  "a target's detail shows the figures of the status");
+    return x;
+  };
+  CHECK_MESSAGE(figures()[0] < 0, "no figures before the history's basis");
+  auto up = ok_result();
+  up.time = wall();
+  polled(m, 0, up);
+  for (int i = 0; i < 7; ++i)
+    advance(1s);
+  auto down = refused_result();
+  down.time = wall();
+  polled(m, 0, down);
+  advance(500ms);
+  // The history has not heard of the change yet.
+  auto seven_of = [](double seconds) {
+    auto x = static_cast<float>(7.0 / seconds);
+    return uptime_figures{x, x, x, x};
+  };
+  CHECK(figures() == seven_of(7.5));
+  advance(500ms);
+  advance(2s);
+  CHECK(figures() == seven_of(10));
+  CHECK(figures()[0] == 0.7f);
 }

@@ -258,8 +258,8 @@ std::string redact(const std::string& url, bool show_query) {
   }
   auto span = find_password(result);
   if (span.password_begin != std::string::npos)
-    result.replace(span.password_begin,
-                   span.password_end - span.password_begin, "***");
+    result.replace(span.password_begin, span.password_end - span.password_begin,
+                   "***");
   return result;
 }
 

@@ -614,8 +614,7 @@ std::string too_large(const std::string& duration) {
 // The secrets urlpoll must never echo: the values of http-token and of
 // CAF's openssl.passphrase.
 bool is_secret(const std::string& qualified) {
-  return qualified == "urlpoll.http-token" ||
-         qualified == "openssl.passphrase";
+  return qualified == "urlpoll.http-token" || qualified == "openssl.passphrase";
 }
 
 // Shows `secret` as *** wherever an error quotes it.
@@ -975,8 +974,8 @@ void resolve_paths(config& cfg) {
       if (value == entry->end())
         continue;
       if (auto path = caf::get_if<std::string>(&value->second)) {
-        auto key = std::string{list_key} + "[" + std::to_string(i + 1) +
-                   "]." + path_key;
+        auto key =
+          std::string{list_key} + "[" + std::to_string(i + 1) + "]." + path_key;
         auto origin =
           cfg.origins.count(key) ? cfg.origins[key] : cfg.origins[list_key];
         value->second = resolve_path(*path, origin, cfg.file);

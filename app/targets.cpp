@@ -6,8 +6,8 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
-#include <sstream>
 #include <re2/re2.h>
+#include <sstream>
 
 #include "actors/target_url.hpp"
 #include "actors/transfer_outcome.hpp"
@@ -585,8 +585,8 @@ namespace urlpoll {
 
 const std::vector<std::string>& alert_keys() {
   static const std::vector<std::string> keys{
-    "name",    "type",    "url",         "url-file", "on", "repeat-interval",
-    "format",  "timeout", "max-attempts"};
+    "name",   "type",    "url",         "url-file", "on", "repeat-interval",
+    "format", "timeout", "max-attempts"};
   return keys;
 }
 

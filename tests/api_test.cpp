@@ -394,8 +394,7 @@ TEST_CASE("a URL's query values appear in no output: stderr, stdout, events, "
   auto shown_down = server.url("/unavailable?apikey=***&x=***");
   REQUIRE(up.wait_for_output(
     [&](const std::string& out, const std::string& err) {
-      return !server.hooks().empty() &&
-             contains(err, "/unavailable?apikey=") &&
+      return !server.hooks().empty() && contains(err, "/unavailable?apikey=") &&
              contains(out, "/unavailable?apikey=");
     },
     15s));
@@ -418,9 +417,8 @@ TEST_CASE("a URL's query values appear in no output: stderr, stdout, events, "
   std::map<std::string, std::string> outputs{
     {"the status", status->body},
     {"the target's detail", detail->body},
-    {"its history", up.get("/api/v1/targets/" + path_segment(shown_down) +
-                           "/history")
-                      ->body},
+    {"its history",
+     up.get("/api/v1/targets/" + path_segment(shown_down) + "/history")->body},
     {"/metrics", metrics->body},
     {"the page", up.get("/")->body},
     {"the events", read_all(events)},

@@ -195,7 +195,7 @@ TEST_CASE("SIGTERM with 200000 targets prints the final state and exits 0") {
   // more before the state monitor can answer for the final status (found by
   // bench/soak at 100,000 targets).
   temp_dir dir;
-  auto refused = "http://127.0.0.1:" + std::to_string(closed_port()) + "/?t=";
+  auto refused = "http://127.0.0.1:" + std::to_string(closed_port()) + "/t";
   std::string urls;
   for (int i = 0; i < 200'000; ++i)
     urls += refused + std::to_string(i) + '\n';
@@ -270,10 +270,10 @@ TEST_CASE("headers-file: a target's request headers come from a file") {
   http_server server;
   temp_dir dir;
   auto headers = dir.write("headers", "# the API's\nX-Token: secret\n");
-  auto r = run_urlpoll({"--urlpoll.once",
-                        "--urlpoll.targets=[{url=\"" + server.url("/token") +
-                          "\", headers-file=\"" + headers + "\"}]"},
-                       dir.path);
+  auto r = run_urlpoll(
+    {"--urlpoll.once", "--urlpoll.targets=[{url=\"" + server.url("/token") +
+                         "\", headers-file=\"" + headers + "\"}]"},
+    dir.path);
   CHECK_MESSAGE(r.exit_code == 0, r.out << r.err);
   CHECK_FALSE(contains(r.out + r.err, "secret"));
 }

@@ -404,8 +404,9 @@ targets = [
                              "longer than 0s, not -5s"));
   CHECK(contains(all, file + ":5: urlpoll.targets[1].expect: must name at "
                              "least one status code"));
-  CHECK(contains(all, file + ":6: urlpoll.targets[1].colour: unknown key; a "
-                             "target's keys are: name, url, method"));
+  CHECK(contains(all, file +
+                        ":6: urlpoll.targets[1].colour: unknown key; a "
+                        "target's keys are: name, url, show-query, method"));
   CHECK(contains(all, file + ":7: urlpoll.targets[2].expect: '\"500-400\"' "
                              "runs backwards"));
   CHECK(contains(all, file + ":8: urlpoll.targets[3].body-match: needs "
@@ -469,8 +470,7 @@ TEST_CASE("the README's example of per-target rules is valid and uses every "
   auto headers = dir.write("shop-headers", "X-Shop: 1\n");
   at = example.find("/etc/urlpoll/shop-headers");
   REQUIRE(at != std::string::npos);
-  example.replace(at, std::string{"/etc/urlpoll/shop-headers"}.size(),
-                  headers);
+  example.replace(at, std::string{"/etc/urlpoll/shop-headers"}.size(), headers);
   auto file = dir.write("example.conf", example);
   startup s{{"--config-file=" + file}};
   CHECK(s.all_errors() == "");
@@ -748,18 +748,16 @@ TEST_CASE("a -file that cannot be read, or given with its key, is refused "
             missing + "': No such file or directory");
   refused({"--urlpoll.http-token-file=" + dir.path},
           "cannot read '" + dir.path + "': it is a directory");
-  refused({"--urlpoll.http-token-file=" + empty},
-          "'" + empty + "' is empty");
+  refused({"--urlpoll.http-token-file=" + empty}, "'" + empty + "' is empty");
   refused({"--urlpoll.http-token-file=" + hook, "--urlpoll.http-token=x"},
           "urlpoll.http-token-file (set at the command line): not together "
           "with urlpoll.http-token");
   refused({"--urlpoll.alerts=[{url-file=\"" + missing + "\"}]"},
           "urlpoll.alerts[1].url-file: cannot read '" + missing + "'");
-  refused({"--urlpoll.alerts=[{url=\"http://h/\", url-file=\"" + hook +
-           "\"}]"},
+  refused({"--urlpoll.alerts=[{url=\"http://h/\", url-file=\"" + hook + "\"}]"},
           "urlpoll.alerts[1].url-file: not together with url");
-  refused({"--urlpoll.targets=[{url=\"http://b/\", headers-file=\"" +
-           missing + "\"}]"},
+  refused({"--urlpoll.targets=[{url=\"http://b/\", headers-file=\"" + missing +
+           "\"}]"},
           "urlpoll.targets[1].headers-file: cannot read '" + missing + "'");
   refused({"--urlpoll.targets=[{url=\"http://b/\", headers={X=\"1\"}, "
            "headers-file=\"" +

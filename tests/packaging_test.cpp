@@ -82,7 +82,8 @@ TEST_CASE("cmake --install puts the binary, the man page, the units and "
     dir.path + (prefix == "/usr" ? "" : prefix) + "/lib/systemd/system/";
   CHECK(exists(units + "urlpoll-worker@.service"));
   auto conf = dir.path + "/etc/urlpoll/urlpoll.conf";
-  CHECK(read_file(conf) == read_file(URLPOLL_SOURCE_DIR "/caf-application.conf"));
+  CHECK(read_file(conf) ==
+        read_file(URLPOLL_SOURCE_DIR "/caf-application.conf"));
   // It holds webhook URLs and tokens: no one else reads it.
   CHECK(mode_of(conf) == "640");
   auto unit = read_file(units + "urlpoll.service");
@@ -154,8 +155,8 @@ std::string run_postinst(const std::string& root, const std::string& args,
   for (auto name : {"useradd", "chown", "systemctl", "deb-systemd-helper",
                     "deb-systemd-invoke", "dpkg-statoverride"}) {
     auto path = bin + "/" + name;
-    std::ofstream{path} << "#!/bin/sh\necho " << name << " \"$@\" >> '"
-                        << root << "/calls'\n"
+    std::ofstream{path} << "#!/bin/sh\necho " << name << " \"$@\" >> '" << root
+                        << "/calls'\n"
                         << (std::string{name} == "dpkg-statoverride"
                               ? "exit 1\n"
                               : "");
@@ -166,10 +167,10 @@ std::string run_postinst(const std::string& root, const std::string& args,
   std::filesystem::permissions(bin + "/getent",
                                std::filesystem::perms::owner_all);
   std::filesystem::remove(root + "/calls");
-  auto r = sh("PATH='" + bin + "':$PATH DPKG_ROOT='" + root +
-                "' sh '" URLPOLL_SOURCE_DIR "/packaging/postinst' " + args +
-                " 2>&1",
-              root);
+  auto r =
+    sh("PATH='" + bin + "':$PATH DPKG_ROOT='" + root +
+         "' sh '" URLPOLL_SOURCE_DIR "/packaging/postinst' " + args + " 2>&1",
+       root);
   REQUIRE_MESSAGE(r.exit_code == 0, r.out);
   return read_file(root + "/calls");
 }

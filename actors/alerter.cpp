@@ -65,6 +65,13 @@ namespace {
 
 using alerter_pointer = alerter_actor::stateful_pointer<alerter_state>;
 
+// A webhook's URL in words: scheme, host and port (its path is often its
+// secret).
+std::string shown_url(const std::string& url) {
+  auto origin = origin_of(url);
+  return origin.empty() ? std::string{"the webhook"} : origin;
+}
+
 // The blocking HTTP POST, on a thread of its own: answers with the problem
 // in words, or an empty string when the webhook took it (2xx).
 // Spawned with an argument: CAF 0.17 dereferences a null argument tuple for
@@ -105,7 +112,9 @@ caf::behavior sender(caf::event_based_actor*, std::string alert) {
         long os_errno = 0;
         curl_easy_getinfo(easy, CURLINFO_OS_ERRNO, &os_errno);
         report.os_errno = static_cast<int>(os_errno);
-        problem = describe_error(report);
+        // libcurl's words may quote the webhook's URL, or where it
+        // redirects.
+        problem = redact_urls_in(describe_error(report), shown_url);
       } else if (status < 200 || status > 299) {
         problem = "the webhook answered " + status_text(status, "");
       }
@@ -131,13 +140,6 @@ void remember(alerter_pointer self, const delivery& d) {
     x.last = i->second.last;
   }
   self->send(st.monitor, std::move(x));
-}
-
-// A webhook's URL in words: scheme, host and port (its path is often its
-// secret).
-std::string shown_url(const std::string& url) {
-  auto origin = origin_of(url);
-  return origin.empty() ? std::string{"the webhook"} : origin;
 }
 
 caf::timespan backoff(uint32_t attempts) {

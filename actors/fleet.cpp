@@ -12,7 +12,11 @@
 namespace urlpoll {
 
 std::string identity(const fleet_target& x) {
-  return x.name.empty() ? redact(x.url) : x.name;
+  return x.name.empty() ? shown_url(x) : x.name;
+}
+
+std::string shown_url(const fleet_target& x) {
+  return redact(x.url, x.rules && x.rules->show_query);
 }
 
 bool same_rules(const target_rules& x, const target_rules& y) {
@@ -97,12 +101,14 @@ fleet_change apply(fleet_pointer self, fleet_plan& plan) {
       // The node moves over as it is: no copy of its name or URL.
       auto node = st.targets.extract(old);
       auto& m = node.mapped();
-      if (!same_rules(*m.rules, *t.rules) || !(m.states == states)) {
-        ++change.changed;
+      auto shown = m.rules->show_query != t.rules->show_query;
+      auto polled = !same_rules(*m.rules, *t.rules) || !(m.states == states);
+      // How it is shown changed: the monitor takes its URL anew.
+      if (shown)
+        status.url = shown_url(t);
+      if (polled)
         self->send(m.actor, rules_atom_v, t.rules);
-      } else {
-        ++change.unchanged;
-      }
+      ++(shown || polled ? change.changed : change.unchanged);
       m.rules = t.rules;
       m.states = states;
       watched.ids[i] = m.id;
@@ -120,7 +126,7 @@ fleet_change apply(fleet_pointer self, fleet_plan& plan) {
       ++change.added;
     }
     status.name = t.name;
-    status.url = redact(t.url);
+    status.url = shown_url(t);
     if (t.url != name)
       m.url = t.url;
     m.rules = t.rules;

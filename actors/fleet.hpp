@@ -66,8 +66,12 @@ struct fleet_plan {
 /// turn.
 constexpr size_t start_chunk = 1000;
 
-/// What a target is called: its name, or its redacted URL.
+/// What a target is called: its name, or its URL as shown.
 std::string identity(const fleet_target& x);
+
+/// How a target's URL is shown: redacted, with its query values unless its
+/// rules say show-query.
+std::string shown_url(const fleet_target& x);
 
 /// Whether two sets of rules poll alike.
 bool same_rules(const target_rules& x, const target_rules& y);

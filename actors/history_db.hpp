@@ -9,6 +9,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <stdexcept>
 #include <string>
 
@@ -116,5 +117,11 @@ bool is_postgresql(const std::string& where);
 
 /// `where` without a password, for messages and logs.
 std::string redacted_history(const std::string& where);
+
+/// Gives the PostgreSQL URI `where` the password `password` (a parameter
+/// of the URI, encoded as one). Returns the problem in words when `where`
+/// has a password already or libpq cannot read it.
+std::optional<std::string> add_history_password(std::string& where,
+                                                const std::string& password);
 
 } // namespace urlpoll

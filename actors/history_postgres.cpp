@@ -3,11 +3,13 @@
 // leads; the server ends a session that stays silent for the lease (its
 // lock with it), so a leader that died or hangs loses the lead without a
 // word from it.
+#include <cctype>
 #include <chrono>
 #include <cstdlib>
 #include <iterator>
 #include <libpq-fe.h>
 #include <optional>
+#include <string_view>
 #include <unordered_map>
 #include <vector>
 
@@ -107,6 +109,40 @@ std::string redacted_history(const std::string& where) {
   return "postgresql://" + (user.empty() ? "" : user + "@") + host +
          (port.empty() ? "" : ":" + port) +
          (dbname.empty() ? "" : "/" + dbname);
+}
+
+std::optional<std::string> add_history_password(std::string& where,
+                                                const std::string& password) {
+  char* error = nullptr;
+  auto* options = PQconninfoParse(where.c_str(), &error);
+  if (error != nullptr)
+    PQfreemem(error);
+  if (options == nullptr)
+    return "libpq cannot read the history URI " + redacted_history(where);
+  bool has_password = false;
+  for (auto* o = options; o->keyword != nullptr; ++o)
+    if (o->val != nullptr && *o->val != '\0' &&
+        std::string_view{o->keyword} == "password")
+      has_password = true;
+  PQconninfoFree(options);
+  if (has_password)
+    return "not together with a password in the history URI: give one of "
+           "them";
+  // Percent-encoded, as libpq decodes a URI's parameters.
+  std::string encoded;
+  for (unsigned char c : password) {
+    if (std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~') {
+      encoded += static_cast<char>(c);
+    } else {
+      static constexpr char digits[] = "0123456789ABCDEF";
+      encoded += '%';
+      encoded += digits[c >> 4];
+      encoded += digits[c & 15];
+    }
+  }
+  where += (where.find('?') == std::string::npos ? "?" : "&");
+  where += "password=" + encoded;
+  return std::nullopt;
 }
 
 namespace {

@@ -453,8 +453,9 @@ private:
       report.error_buffer = job.error_buffer;
       report.timeout = job.request.timeout;
       report.max_redirects = job.request.max_redirects;
-      result.status =
-        redact_password_in(describe_error(report), job.request.url);
+      // libcurl's words may quote a URL: this one, or where it redirects.
+      result.status = redact_urls_in(
+        redact_password_in(describe_error(report), job.request.url));
     }
     if (job.request.url.compare(0, 8, "https://") == 0) {
       // A reused connection shows no certificate: the last handshake with

@@ -70,13 +70,17 @@ struct target {
   std::string url;
 };
 
-/// How a target is polled: shared by every target configured alike (all
-/// plain `urls` share one), so a target costs its URL, not its rules.
+/// How a target is polled and shown: shared by every target configured
+/// alike (all plain `urls` share one), so a target costs its URL, not its
+/// rules.
 struct target_rules {
   poll_schedule schedule;
   /// The request of every poll, with the URL, due time, timeout and
   /// connection mode filled in per poll.
   poll_request check;
+  /// Outputs show the URL's query values (else each as `***`): no poll
+  /// depends on it, only how the target is named and shown.
+  bool show_query = false;
 };
 
 struct resource_state {

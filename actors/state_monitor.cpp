@@ -373,6 +373,9 @@ void track(monitor_pointer self, monitor_targets next) {
       targets[i] = std::move(st.targets[old->second]);
       targets[i].method =
         targets[i].head_refused ? http_method::get : fresh.method;
+      // Shown anew (show-query changed): the same target, its URL shown so.
+      if (!fresh.url.empty())
+        targets[i].url = std::move(fresh.url);
       history[i] = std::move(st.history[old->second]);
       bases[i] = st.bases[old->second];
       continue;

@@ -89,7 +89,8 @@ struct monitor_output {
 /// The targets a state monitor watches, and how their state follows results.
 struct monitor_targets {
   /// Each target's method, and for an id new to the monitor its name (empty:
-  /// the URL) and redacted URL.
+  /// the URL) and redacted URL; for a known id a URL only when how it is
+  /// shown changed (show-query), else none.
   std::vector<target_status> targets;
   /// The id of each target, given out by the fleet; empty: 0, 1, 2, ...
   std::vector<target_id> ids;

@@ -228,13 +228,38 @@ std::optional<std::string> check_url(const std::string& url,
   return std::nullopt;
 }
 
-std::string redact(const std::string& url) {
-  auto span = find_password(url);
-  if (span.password_begin == std::string::npos)
-    return url;
+std::string redact(const std::string& url, bool show_query) {
   auto result = url;
-  result.replace(span.password_begin, span.password_end - span.password_begin,
-                 "***");
+  auto query = std::string::npos;
+  if (!show_query) {
+    auto scheme_end = url.find("://");
+    auto after = scheme_end == std::string::npos ? 0 : scheme_end + 3;
+    query = url.find_first_of("?#", url.find_first_of("/?#", after));
+  }
+  if (query != std::string::npos) {
+    // Each value goes, its key stays: "a=1&b" becomes "a=***&b".
+    auto end = url.find('#', query);
+    result.resize(query);
+    auto begin = query + 1;
+    if (url[query] == '?') {
+      result += '?';
+      while (begin <= end && begin <= url.size()) {
+        auto next = std::min(url.find('&', begin), std::min(end, url.size()));
+        auto eq = url.find('=', begin);
+        if (begin > query + 1)
+          result += '&';
+        if (eq < next && eq + 1 < next)
+          result.append(url, begin, eq + 1 - begin).append("***");
+        else
+          result.append(url, begin, next - begin);
+        begin = next + 1;
+      }
+    }
+  }
+  auto span = find_password(result);
+  if (span.password_begin != std::string::npos)
+    result.replace(span.password_begin, span.password_end - span.password_begin,
+                   "***");
   return result;
 }
 
@@ -269,6 +294,30 @@ std::string redact_password_in(std::string text, const std::string& url) {
        pos = text.find(password, pos + 3))
     text.replace(pos, password.size(), "***");
   return text;
+}
+
+std::string redact_urls_in(std::string text,
+                           std::string (*show)(const std::string&)) {
+  for (auto scheme = text.find("://"); scheme != std::string::npos;
+       scheme = text.find("://", scheme + 3)) {
+    auto begin = scheme;
+    while (begin > 0 &&
+           std::isalpha(static_cast<unsigned char>(text[begin - 1])))
+      --begin;
+    auto end = text.find_first_of(" \t\r\n\"',]}", scheme + 3);
+    auto url = text.substr(begin, end == std::string::npos ? end : end - begin);
+    auto shown = show(url);
+    if (shown != url) {
+      text.replace(begin, url.size(), shown);
+      scheme = begin + shown.size() - 3;
+    }
+  }
+  return text;
+}
+
+std::string redact_urls_in(std::string text) {
+  return redact_urls_in(std::move(text),
+                        [](const std::string& url) { return redact(url); });
 }
 
 } // namespace urlpoll

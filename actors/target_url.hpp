@@ -21,9 +21,12 @@ std::optional<std::string> check_url(const std::string& url,
 /// not valid UTF-8.
 std::string punycode_host(const std::string& host);
 
-/// `url` as written, with the password of its user info replaced by `***`:
-/// "http://user:secret@host/" becomes "http://user:***@host/".
-std::string redact(const std::string& url);
+/// `url` as it may be shown: the password of its user info as `***`, and
+/// unless `show_query` the value of each query parameter as `***` and no
+/// fragment (API keys and tokens travel there). A parameter without a
+/// value stays as it is. "http://u:pw@h/p?apikey=abc&x=1&flag#top" becomes
+/// "http://u:***@h/p?apikey=***&x=***&flag".
+std::string redact(const std::string& url, bool show_query = false);
 
 /// Scheme, host and port only: "https://hooks.slack.com:443". How a
 /// webhook's URL is shown, since its path is often its secret (Slack's
@@ -33,5 +36,14 @@ std::string origin_of(const std::string& url);
 /// `text` with every occurrence of the password in `url` replaced by `***`,
 /// for error texts that might quote the URL.
 std::string redact_password_in(std::string text, const std::string& url);
+
+/// `text` with every URL in it (a word with "://") shown as `show` shows it:
+/// for error texts that quote a value or a URL (a redirect's Location).
+std::string redact_urls_in(std::string text,
+                           std::string (*show)(const std::string&));
+
+/// `text` with every URL in it redacted (passwords and query values as
+/// `***`).
+std::string redact_urls_in(std::string text);
 
 } // namespace urlpoll

@@ -201,6 +201,10 @@ const std::vector<option_doc>& option_docs() {
     {"`http-token`", "`\"\"`",
      "require `Authorization: Bearer TOKEN` on every endpoint but `/healthz` "
      "and the page itself"},
+    {"`http-token-file`", "none",
+     "the `http-token` from a file (its text, without a trailing newline), "
+     "so that the config file holds no secret; not together with "
+     "`http-token`"},
     {"`watch-config`", "`false`",
      "reload when the config file or the `url-file` changes on disk, as SIGHUP "
      "and `POST /-/reload` do (see [Changing the "
@@ -215,6 +219,10 @@ const std::vector<option_doc>& option_docs() {
      "is relative to the config file's folder, or under systemd to its "
      "`StateDirectory` (`/var/lib/urlpoll`); empty: no history (see "
      "[History and uptime](#history-and-uptime)); `once` keeps none"},
+    {"`history-password-file`", "none",
+     "the password of a PostgreSQL `history` from a file (its text, without "
+     "a trailing newline), so that the URI holds none; not together with a "
+     "password in the URI"},
     {"`history-flush`", "`1min`",
      "how often the hour being counted is written (transitions, states and "
      "counters: every second); `kill -9` loses the hour's polls and latency "
@@ -284,6 +292,8 @@ config::config()
     .add(follow_redirects, "follow-redirects", rule_help("follow-redirects"))
     .add(max_redirects, "max-redirects", rule_help("max-redirects"))
     .add(insecure, "insecure", rule_help("insecure"))
+    .add(show_query, "show-query", rule_help("show-query"))
+    .add(headers_file, "headers-file", rule_help("headers-file"))
     .add(ca_file, "ca-file", rule_help("ca-file"))
     .add(degraded_latency, "degraded-latency", rule_help("degraded-latency"))
     .add(failure_threshold, "failure-threshold", rule_help("failure-threshold"))
@@ -296,15 +306,22 @@ config::config()
     .add(flap_window, "flap-window", rule_help("flap-window"))
     .add(http_listen, "http-listen", option_help("http-listen"))
     .add(http_token, "http-token", option_help("http-token"))
+    .add(http_token_file, "http-token-file", option_help("http-token-file"))
     .add(watch_config, "watch-config", option_help("watch-config"))
     .add(events, "events", option_help("events"))
     .add(log_level, "log-level", option_help("log-level"))
     .add(history, "history", option_help("history"))
+    .add(history_password_file, "history-password-file",
+         option_help("history-password-file"))
     .add(history_flush, "history-flush", option_help("history-flush"))
     .add(history_hourly, "history-hourly", option_help("history-hourly"))
     .add(history_retention, "history-retention",
          option_help("history-retention"))
     .add(ha_takeover, "ha-takeover", option_help("ha-takeover"));
+  caf::config_option_adder{custom_options_, "openssl"}.add(
+    openssl_passphrase_file, "passphrase-file",
+    "the passphrase of openssl.key from a file (its text, without a "
+    "trailing newline); not together with openssl.passphrase");
   // Nodes talk through CAF's middleman, over TLS when openssl.* is set.
   load<caf::io::middleman>();
   load<caf::openssl::manager>();
@@ -600,9 +617,10 @@ std::string too_large(const std::string& duration) {
          "(about 292 years); give a smaller one";
 }
 
-// The secrets urlpoll must never echo: the value of http-token.
+// The secrets urlpoll must never echo: the values of http-token and of
+// CAF's openssl.passphrase.
 bool is_secret(const std::string& qualified) {
-  return qualified == "urlpoll.http-token";
+  return qualified == "urlpoll.http-token" || qualified == "openssl.passphrase";
 }
 
 // Shows `secret` as *** wherever an error quotes it.
@@ -921,6 +939,9 @@ void resolve_paths(config& cfg) {
   if (cfg.events != "stdout")
     resolve("urlpoll.events", cfg.events);
   resolve("urlpoll.ca-file", cfg.ca_file);
+  resolve("urlpoll.headers-file", cfg.headers_file);
+  resolve("urlpoll.http-token-file", cfg.http_token_file);
+  resolve("urlpoll.history-password-file", cfg.history_password_file);
   // Under systemd (StateDirectory=), a relative history path is in the state
   // directory: /etc is read-only there, and state belongs in /var/lib.
   // Otherwise the history's default lives next to the config file, as if
@@ -941,22 +962,29 @@ void resolve_paths(config& cfg) {
   resolve("openssl.certificate", cfg.openssl_certificate);
   resolve("openssl.key", cfg.openssl_key);
   resolve("openssl.cafile", cfg.openssl_cafile);
-  auto targets = cfg.raw.find("urlpoll.targets");
-  if (targets == cfg.raw.end())
-    return;
-  if (auto list = caf::get_if<caf::config_value::list>(&targets->second)) {
-    for (size_t i = 0; i < list->size(); ++i) {
+  resolve("openssl.passphrase-file", cfg.openssl_passphrase_file);
+  // The paths inside entries of lists.
+  for (auto [list_key, path_key] :
+       {std::pair{"urlpoll.targets", "ca-file"},
+        std::pair{"urlpoll.targets", "headers-file"},
+        std::pair{"urlpoll.alerts", "url-file"}}) {
+    auto entries = cfg.raw.find(list_key);
+    if (entries == cfg.raw.end())
+      continue;
+    auto list = caf::get_if<caf::config_value::list>(&entries->second);
+    for (size_t i = 0; list != nullptr && i < list->size(); ++i) {
       auto entry = caf::get_if<caf::config_value::dictionary>(&(*list)[i]);
       if (entry == nullptr)
         continue;
-      auto ca_file = entry->find("ca-file");
-      if (ca_file == entry->end())
+      auto value = entry->find(path_key);
+      if (value == entry->end())
         continue;
-      if (auto path = caf::get_if<std::string>(&ca_file->second)) {
-        auto key = "urlpoll.targets[" + std::to_string(i + 1) + "].ca-file";
-        auto origin = cfg.origins.count(key) ? cfg.origins[key]
-                                             : cfg.origins["urlpoll.targets"];
-        ca_file->second = resolve_path(*path, origin, cfg.file);
+      if (auto path = caf::get_if<std::string>(&value->second)) {
+        auto key =
+          std::string{list_key} + "[" + std::to_string(i + 1) + "]." + path_key;
+        auto origin =
+          cfg.origins.count(key) ? cfg.origins[key] : cfg.origins[list_key];
+        value->second = resolve_path(*path, origin, cfg.file);
       }
     }
   }
@@ -1070,6 +1098,7 @@ std::vector<std::string> load_config(config& cfg, int argc, char** argv) {
     opt->store(caf::config_value{std::string{}});
   // CAF's message may quote the token.
   hide_secret(errors, cfg.http_token);
+  hide_secret(errors, cfg.openssl_passphrase);
   resolve_paths(cfg);
   return errors;
 }
@@ -1211,6 +1240,25 @@ void one_of(const char* key, const std::string& value,
   fail(key, "must be " + names + ", not \"" + value + "\"");
 }
 
+// Reads the secret of `key` from the file at `path` into `secret`, when
+// there is a path; `key` (when one is named) and its file are not both
+// set. Returns whether it read one.
+template <class Fail>
+bool read_secret(const std::string& key, const char* file_key,
+                 const std::string& path, std::string& secret, Fail& fail) {
+  if (path.empty())
+    return false;
+  if (!key.empty() && !secret.empty()) {
+    fail(file_key, "not together with " + key + ": give one of them");
+    return false;
+  }
+  if (auto problem = read_secret_file(path, secret); !problem.empty()) {
+    fail(file_key, problem);
+    return false;
+  }
+  return true;
+}
+
 // Why `path` cannot be appended to, or empty when it can: checked without
 // creating the file, so that checking a configuration never writes one.
 std::string cannot_write(const std::string& path) {
@@ -1298,8 +1346,12 @@ void check_roles(const config& cfg, settings& out, Fail& fail) {
                      ? std::string{"not a readable file"}
                      : std::string{"no such file"}));
   out.tls = given == 3;
+  out.tls_passphrase = cfg.openssl_passphrase;
+  read_secret("openssl.passphrase", "openssl.passphrase-file",
+              cfg.openssl_passphrase_file, out.tls_passphrase, fail);
+  // A new passphrase is a new key: both need a restart.
   out.tls_files = cfg.openssl_certificate + ", " + cfg.openssl_key + ", " +
-                  cfg.openssl_cafile;
+                  cfg.openssl_cafile + ", " + cfg.openssl_passphrase_file;
   if (out.role == node_role::worker && !out.tls &&
       !is_loopback(out.listen.host))
     out.warnings.push_back(
@@ -1357,8 +1409,13 @@ std::vector<std::string> make_settings(const config& cfg, settings& out) {
   for (auto& [key, problem] : check_rules(*defaults))
     fail("urlpoll." + std::string{find_rule_key(key)->option}, problem);
   out.state_rule_sets.push_back(state);
+  if (cfg.raw.count("urlpoll.headers") > 0 && !cfg.headers_file.empty())
+    fail("urlpoll.headers-file", "not together with urlpoll.headers: give "
+                                 "one of them");
   out.events = cfg.events;
   out.http_token = cfg.http_token;
+  read_secret("urlpoll.http-token", "urlpoll.http-token-file",
+              cfg.http_token_file, out.http_token, fail);
   if (!cfg.http_listen.empty()) {
     if (auto address = parse_address(cfg.http_listen, true))
       out.http_listen = *address;
@@ -1384,11 +1441,11 @@ std::vector<std::string> make_settings(const config& cfg, settings& out) {
                                 "' is no level: use \"error\", \"warning\", "
                                 "\"notice\" or \"info\"");
   // The targets with rules first, then the plain URLs. Each name once,
-  // and whether a plain URL (without a password: its own name) took it: a
+  // and whether a plain URL (nothing hidden: its own name) took it: a
   // plain URL given twice is taken once. One table, not two: at a million
   // URLs each insert is a cache miss or more.
   std::unordered_map<std::string, bool> names;
-  std::unordered_set<std::string> seen_with_password;
+  std::unordered_set<std::string> seen_with_secrets;
   auto add = [&](target_spec spec, const std::string& where, std::string shown,
                  bool plain) {
     auto [at, added] = names.emplace(std::move(shown), plain);
@@ -1398,9 +1455,14 @@ std::vector<std::string> make_settings(const config& cfg, settings& out) {
     }
     if (plain && at->second)
       return;
-    errors.push_back(where + ": the name '" + at->first +
-                     "' is used by two "
-                     "targets: give each its own name");
+    errors.push_back(
+      where + ": the name '" + at->first +
+      "' is used by two targets: give each its own name" +
+      (at->first.find("***") == std::string::npos
+         ? ""
+         : " (what tells their URLs apart shows as ***: a `targets` entry "
+           "with a name each, or show-query = true where the query holds "
+           "no secret)"));
   };
   if (auto i = cfg.raw.find("urlpoll.targets"); i != cfg.raw.end()) {
     auto origin = nested_origin(cfg, "urlpoll.targets");
@@ -1409,8 +1471,7 @@ std::vector<std::string> make_settings(const config& cfg, settings& out) {
       read_targets(*list, "urlpoll.targets", *defaults, state, origin, specs,
                    out.state_rule_sets, errors);
       for (size_t k = 0; k < specs.size(); ++k) {
-        auto shown =
-          specs[k].name.empty() ? redact(specs[k].url) : specs[k].name;
+        auto shown = identity(specs[k]);
         add(std::move(specs[k]), origin("urlpoll.targets"), std::move(shown),
             false);
       }
@@ -1421,16 +1482,16 @@ std::vector<std::string> make_settings(const config& cfg, settings& out) {
   }
   std::shared_ptr<const target_rules> plain = defaults;
   auto add_url = [&](const std::string& url) {
-    auto shown = redact(url);
+    target_spec spec{{}, url, plain, 0};
+    auto shown = identity(spec);
     if (shown == url) {
-      add(target_spec{{}, url, plain, 0}, "urlpoll.urls", std::move(shown),
-          true);
+      add(std::move(spec), "urlpoll.urls", std::move(shown), true);
       return;
     }
-    // Two passwords for one URL are two targets of one name.
-    if (seen_with_password.insert(url).second)
-      add(target_spec{{}, url, plain, 0}, "urlpoll.urls", std::move(shown),
-          false);
+    // Two passwords (or query values) for one URL are two targets of one
+    // name.
+    if (seen_with_secrets.insert(url).second)
+      add(std::move(spec), "urlpoll.urls", std::move(shown), false);
   };
   for (size_t i = 0; i < cfg.urls.size(); ++i) {
     if (auto problem = check_url(cfg.urls[i]))
@@ -1523,6 +1584,18 @@ std::vector<std::string> make_settings(const config& cfg, settings& out) {
   out.once = cfg.once;
   out.watch_config = cfg.watch_config;
   out.history = cfg.history;
+  if (!cfg.history_password_file.empty()) {
+    std::string password;
+    if (!is_postgresql(cfg.history))
+      fail("urlpoll.history-password-file",
+           "only a PostgreSQL history (history = \"postgresql://...\") has "
+           "a password");
+    else if (read_secret("", "urlpoll.history-password-file",
+                         cfg.history_password_file, password, fail) &&
+             !out.history.empty())
+      if (auto problem = add_history_password(out.history, password))
+        fail("urlpoll.history-password-file", *problem);
+  }
   if (out.once)
     as_a_check(out);
   // Checked only where it is written: a cron job of another user runs once
@@ -1568,7 +1641,7 @@ std::vector<std::string> make_settings(const config& cfg, settings& out) {
   out.history_keeping.node = out.node_name;
   out.config_file = cfg.file;
   out.url_file = cfg.url_file;
-  hide_secret(errors, cfg.http_token);
+  hide_secret(errors, out.http_token);
   return errors;
 }
 

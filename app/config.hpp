@@ -80,6 +80,9 @@ struct settings {
   bool tls = false;
   /// openssl.certificate, .key and .cafile, as given.
   std::string tls_files;
+  /// The passphrase of openssl.key: openssl.passphrase, or what
+  /// openssl.passphrase-file holds.
+  std::string tls_passphrase;
   /// Things worth saying at start-up that do not stop it.
   std::vector<std::string> warnings;
   /// The config file read (empty when none was) and the url-file as
@@ -132,6 +135,8 @@ public:
   bool follow_redirects = false;
   size_t max_redirects = 10;
   bool insecure = false;
+  bool show_query = false;
+  std::string headers_file;
   std::string ca_file;
   caf::timespan degraded_latency;
   size_t failure_threshold = 1;
@@ -146,8 +151,12 @@ public:
   std::string log_level = "info";
   std::string http_listen;
   std::string http_token;
+  std::string http_token_file;
   bool watch_config = false;
   std::string history = "urlpoll-history.db";
+  std::string history_password_file;
+  /// The file that holds openssl.passphrase (CAF's option).
+  std::string openssl_passphrase_file;
   caf::timespan history_flush;
   caf::timespan history_hourly;
   caf::timespan history_retention;

@@ -106,6 +106,8 @@ int main(int argc, char** argv) {
   urlpoll::settings settings;
   if (auto errors = urlpoll::make_settings(cfg, settings); !errors.empty())
     return config_error(errors);
+  // CAF's TLS reads the passphrase where it reads its options.
+  cfg.openssl_passphrase = settings.tls_passphrase;
   int exit_code = 0;
   {
     caf::actor_system sys{cfg};

@@ -4,8 +4,10 @@
 #include <cctype>
 #include <cerrno>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <re2/re2.h>
+#include <sstream>
 
 #include "actors/target_url.hpp"
 #include "actors/transfer_outcome.hpp"
@@ -24,20 +26,29 @@ std::string resolve_path(const std::string& path, const std::string& origin,
   return config_file.substr(0, slash + 1) + path;
 }
 
-std::string redact_urls_in(std::string text) {
-  for (auto scheme = text.find("://"); scheme != std::string::npos;
-       scheme = text.find("://", scheme + 3)) {
-    auto begin = scheme;
-    while (begin > 0 &&
-           std::isalpha(static_cast<unsigned char>(text[begin - 1])))
-      --begin;
-    auto end = text.find_first_of(" \t\r\n\"',]}", scheme + 3);
-    auto url = text.substr(begin, end == std::string::npos ? end : end - begin);
-    auto shown = redact(url);
-    if (shown != url)
-      text.replace(begin, url.size(), shown);
-  }
-  return text;
+std::string read_secret_file(const std::string& path, std::string& out) {
+  // Larger is no secret but the wrong file (a key store, a log).
+  constexpr std::streamoff most = 64 * 1024;
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec))
+    return "cannot read '" + path + "': it is a directory, not a file";
+  std::ifstream file{path, std::ios::binary};
+  if (!file)
+    return "cannot read '" + path + "': " + std::strerror(errno);
+  std::string text;
+  text.resize(static_cast<size_t>(most) + 1);
+  file.read(text.data(), most + 1);
+  if (file.bad())
+    return "cannot read '" + path + "': " + std::strerror(errno);
+  text.resize(static_cast<size_t>(file.gcount()));
+  if (file.gcount() > most)
+    return "'" + path + "' is larger than 64 KiB: is it the right file?";
+  while (!text.empty() && (text.back() == '\n' || text.back() == '\r'))
+    text.pop_back();
+  if (text.empty())
+    return "'" + path + "' is empty: write the secret in it";
+  out = std::move(text);
+  return {};
 }
 
 std::string read_method(const std::string& text, http_method& out) {
@@ -58,6 +69,11 @@ const std::vector<rule_key>& rule_keys() {
     {"name", nullptr, k::text, 0, 0, "the redacted URL",
      "unique; shown in the table, the JSON, failure lines and transitions"},
     {"url", nullptr, k::text, 0, 0, "(required)", "`http://` or `https://`"},
+    {"show-query", "show-query", k::boolean, 0, 0, "`false`",
+     "show the URL's query values in every output (the table, the JSON, the "
+     "API, `/metrics`, events, alerts, the history) and in the name of a "
+     "target without one; else each shows as `***` "
+     "(`?apikey=***&page=***`), and the fragment not at all"},
     {"method", "method", k::method, 0, 0, "`\"HEAD\"`",
      "`\"HEAD\"` or `\"GET\"` (in any case); a HEAD answered 405 or 501 is "
      "retried at once with GET, and GET is used from then on"},
@@ -77,6 +93,10 @@ const std::vector<rule_key>& rule_keys() {
     {"headers", "headers", k::headers, 0, 0, "`{}`",
      "request headers, `{ Name = \"value\" }`; values never appear in any "
      "output"},
+    {"headers-file", "headers-file", k::path, 0, 0, "none",
+     "request headers from a file, a `Name: value` line each (blank lines "
+     "and `#` lines ignored), reread at every reload: secrets out of the "
+     "config file; not together with `headers`"},
     {"insecure", "insecure", k::boolean, 0, 0, "`false`",
      "skip TLS certificate verification (and certificate expiry checks)"},
     {"ca-file", "ca-file", k::path, 0, 0, "the system's",
@@ -142,6 +162,9 @@ std::string read_rule(const rule_key& key, const caf::config_value& value,
       return "must be a string in double quotes, not " + shown();
     if (name == "ca-file")
       check.ca_file = *text;
+    else if (name == "headers-file")
+      return text->empty() ? std::string{}
+                           : read_headers_file(*text, check.headers);
     else if (name == "body-match")
       check.body_match = *text;
     return {};
@@ -163,6 +186,8 @@ std::string read_rule(const rule_key& key, const caf::config_value& value,
       check.insecure = *x;
     else if (name == "fresh-connection")
       schedule.fresh_connection = *x;
+    else if (name == "show-query")
+      rules.show_query = *x;
     return {};
   }
   case rule_kind::duration: {
@@ -282,6 +307,23 @@ std::string read_expect(const caf::config_value& value,
   return {};
 }
 
+namespace {
+
+// One header as "Name: value", or the problem in words.
+std::string add_header(const std::string& name, const std::string& value,
+                       std::vector<std::string>& out) {
+  auto bad_name =
+    name.empty() || name.find_first_of(": \t\r\n") != std::string::npos;
+  if (bad_name)
+    return "'" + name + "' is not a header name";
+  if (value.find_first_of("\r\n") != std::string::npos)
+    return "the value of header '" + name + "' must be one line";
+  out.push_back(name + ": " + value);
+  return {};
+}
+
+} // namespace
+
 std::string read_headers(const caf::config_value& value,
                          std::vector<std::string>& out) {
   auto dict = caf::get_if<caf::config_value::dictionary>(&value);
@@ -294,13 +336,36 @@ std::string read_headers(const caf::config_value& value,
       return "the value of header '" + name +
              "' must be a string in "
              "double quotes";
-    auto bad_name =
-      name.empty() || name.find_first_of(": \t\r\n") != std::string::npos;
-    if (bad_name)
-      return "'" + name + "' is not a header name";
-    if (text->find_first_of("\r\n") != std::string::npos)
-      return "the value of header '" + name + "' must be one line";
-    result.push_back(name + ": " + *text);
+    if (auto problem = add_header(name, *text, result); !problem.empty())
+      return problem;
+  }
+  out = std::move(result);
+  return {};
+}
+
+std::string read_headers_file(const std::string& path,
+                              std::vector<std::string>& out) {
+  std::string text;
+  if (auto problem = read_secret_file(path, text); !problem.empty())
+    return problem;
+  std::vector<std::string> result;
+  std::istringstream lines{text};
+  int number = 0;
+  for (std::string line; std::getline(lines, line);) {
+    ++number;
+    if (!line.empty() && line.back() == '\r')
+      line.pop_back();
+    auto first = line.find_first_not_of(" \t");
+    if (first == std::string::npos || line[first] == '#')
+      continue;
+    auto colon = line.find(':');
+    auto value = colon == std::string::npos ? "" : line.substr(colon + 1);
+    value.erase(0, value.find_first_not_of(" \t"));
+    // Never quoted: the line may be the secret, written wrong.
+    if (colon == std::string::npos ||
+        !add_header(line.substr(0, colon), value, result).empty())
+      return path + ":" + std::to_string(number) +
+             ": write each header as Name: value (a name without spaces)";
   }
   out = std::move(result);
   return {};
@@ -490,6 +555,8 @@ void read_targets(const caf::config_value::list& entries,
       auto state = state_defaults;
       in.read("name", spec.name);
       in.read("url", spec.url);
+      if (in.find("headers") && in.find("headers-file"))
+        in.fail("headers-file", "not together with headers: give one of them");
       if (spec.url.empty())
         in.fail("url",
                 "every target needs a url, e.g. url = \"https://host/\"");
@@ -518,7 +585,7 @@ namespace urlpoll {
 
 const std::vector<std::string>& alert_keys() {
   static const std::vector<std::string> keys{
-    "name",   "type",    "url",         "on", "repeat-interval",
+    "name",   "type",    "url",         "url-file", "on", "repeat-interval",
     "format", "timeout", "max-attempts"};
   return keys;
 }
@@ -543,13 +610,25 @@ void read_alerts(const caf::config_value::list& entries,
         in.fail("type", "must be \"webhook\" (the only kind so far), not \"" +
                           type + "\"");
       in.read("url", rule.url);
-      if (rule.url.empty())
-        in.fail("url", "every alert needs a url, e.g. url = "
-                       "\"https://hooks.example/x\"");
-      else if (auto problem = check_url(rule.url))
+      std::string url_file;
+      in.read("url-file", url_file);
+      // The webhook's URL from a file: a Slack hook's path is its secret.
+      auto from_file = !url_file.empty() && rule.url.empty();
+      auto url_key = from_file ? "url-file" : "url";
+      if (!url_file.empty() && !from_file)
+        in.fail("url-file", "not together with url: give one of them");
+      if (from_file)
+        if (auto problem = read_secret_file(url_file, rule.url);
+            !problem.empty())
+          in.fail(url_key, problem);
+      if (rule.url.empty()) {
+        if (!from_file)
+          in.fail("url", "every alert needs a url, e.g. url = "
+                         "\"https://hooks.example/x\", or a url-file");
+      } else if (auto problem = check_url(rule.url))
         // A webhook's path is often its secret: scheme, host and port only
         // (a URL that does not even parse is shown, without its password).
-        in.fail("url",
+        in.fail(url_key,
                 "'" +
                   (origin_of(rule.url).empty() ? redact(rule.url)
                                                : origin_of(rule.url) + "/...") +

@@ -79,9 +79,11 @@ using origin_fn = std::function<std::string(const std::string& path)>;
 std::string resolve_path(const std::string& path, const std::string& origin,
                          const std::string& config_file);
 
-/// `text` with the password of every URL in it shown as `***`: for error
-/// texts that quote a value.
-std::string redact_urls_in(std::string text);
+/// Reads the secret in the file at `path` into `out`: its text without the
+/// newlines at its end (an editor's, `echo`'s). Returns the problem in
+/// words, naming the path ("cannot read 'PATH': REASON"), or an empty
+/// string. An empty file is a problem: an empty secret would be none.
+std::string read_secret_file(const std::string& path, std::string& out);
 
 /// Reads "HEAD" or "GET", in any case. Returns the problem in words, or an
 /// empty string.
@@ -96,6 +98,13 @@ std::string read_expect(const caf::config_value& value,
 /// Returns the problem in words, or an empty string.
 std::string read_headers(const caf::config_value& value,
                          std::vector<std::string>& out);
+
+/// Reads the file at `path`, a "Name: value" line per header (blank lines
+/// and lines starting with `#` ignored), into `out`, checked as
+/// read_headers checks a dictionary. Returns the problem in words, or an
+/// empty string.
+std::string read_headers_file(const std::string& path,
+                              std::vector<std::string>& out);
 
 /// Checks one target's rules: impossible values (a zero interval, a negative
 /// duration) and values that cannot work together (a body-match with HEAD, a

@@ -1,8 +1,11 @@
 // The HTTP API, /metrics, alerts and the status page of a running urlpoll,
 // over real HTTP on 127.0.0.1, checked with promtool and headless Chromium.
+#include <cctype>
 #include <csignal>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
+#include <map>
 
 #include <doctest/doctest.h>
 #include <httplib.h>
@@ -347,4 +350,106 @@ TEST_CASE("a webhook that fails is named by scheme, host and port: its "
   auto status = up.get("/api/v1/status")->body;
   CHECK_FALSE(contains(status, "XXXXs3cret"));
   CHECK_FALSE(contains(up.get("/metrics")->body, "XXXXs3cret"));
+}
+
+namespace {
+
+// `x` as one segment of a URL's path.
+std::string path_segment(const std::string& x) {
+  static constexpr char digits[] = "0123456789ABCDEF";
+  std::string out;
+  for (unsigned char c : x)
+    if (std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~')
+      out += static_cast<char>(c);
+    else
+      out += {'%', digits[c >> 4], digits[c & 15]};
+  return out;
+}
+
+std::string read_all(const std::string& path) {
+  std::ifstream in{path};
+  return {std::istreambuf_iterator<char>{in}, std::istreambuf_iterator<char>{}};
+}
+
+} // namespace
+
+TEST_CASE("a URL's query values appear in no output: stderr, stdout, events, "
+          "the API, the page, /metrics and alerts, but show-query shows "
+          "them") {
+  http_server server;
+  temp_dir dir;
+  auto events = dir.path + "/events.jsonl";
+  // The webhook's URL from a file, a token in its query.
+  auto hook = dir.write("hook", server.url("/hook?token=H00KSECRET") + "\n");
+  auto down = server.url("/unavailable?apikey=SECRET123&x=1");
+  running_urlpoll up{
+    dir.path,
+    {"--urlpoll.urls=[\"" + server.url("/ok?apikey=SECRET123") + "\", \"" +
+       down + "\"]",
+     "--urlpoll.targets=[{url=\"" + server.url("/ok?apikey=SHOWN456") +
+       "\", show-query=true}]",
+     "--urlpoll.poll-interval=200ms", "--urlpoll.status-interval=200ms",
+     "--urlpoll.events=" + events,
+     "--urlpoll.alerts=[{name=\"ops\", url-file=\"" + hook + "\"}]"}};
+  auto shown_down = server.url("/unavailable?apikey=***&x=***");
+  REQUIRE(up.wait_for_output(
+    [&](const std::string& out, const std::string& err) {
+      return !server.hooks().empty() && contains(err, "/unavailable?apikey=") &&
+             contains(out, "/unavailable?apikey=");
+    },
+    15s));
+  auto status = up.get("/api/v1/status");
+  REQUIRE(status);
+  auto doc = nlohmann::json::parse(status->body);
+  REQUIRE(doc["targets"].size() == 3);
+  CHECK(doc["targets"][0]["url"] == server.url("/ok?apikey=SHOWN456"));
+  CHECK(doc["targets"][0]["name"] == server.url("/ok?apikey=SHOWN456"));
+  CHECK(doc["targets"][1]["url"] == server.url("/ok?apikey=***"));
+  CHECK(doc["targets"][2]["name"] == shown_down);
+  auto detail = up.get("/api/v1/targets/" + path_segment(shown_down));
+  REQUIRE(detail);
+  CHECK(detail->status == 200);
+  auto metrics = up.get("/metrics");
+  REQUIRE(metrics);
+  CHECK(contains(metrics->body, "SHOWN456"));
+  auto hooks = server.hooks();
+  CHECK(nlohmann::json::parse(hooks.front())["target"] == shown_down);
+  std::map<std::string, std::string> outputs{
+    {"the status", status->body},
+    {"the target's detail", detail->body},
+    {"its history",
+     up.get("/api/v1/targets/" + path_segment(shown_down) + "/history")->body},
+    {"/metrics", metrics->body},
+    {"the page", up.get("/")->body},
+    {"the events", read_all(events)},
+  };
+  for (auto& body : hooks)
+    outputs.emplace("an alert " + std::to_string(outputs.size()), body);
+  auto ended = up.stop(10s);
+  CHECK(ended.exit_code == 0);
+  outputs.emplace("stdout", ended.out);
+  outputs.emplace("stderr", ended.err);
+  CHECK(contains(ended.err, shown_down));
+  for (auto& [what, text] : outputs) {
+    CHECK_MESSAGE(!contains(text, "SECRET123"), what << " shows it: " << text);
+    CHECK_MESSAGE(!contains(text, "H00KSECRET"), what << " shows it");
+  }
+}
+
+TEST_CASE("http-token-file: the API wants the token the file holds") {
+  http_server server;
+  temp_dir dir;
+  auto file = dir.write("token", "t0ken-in-a-file\n");
+  running_urlpoll up{dir.path,
+                     {"--urlpoll.urls=[\"" + server.url("/ok") + "\"]",
+                      "--urlpoll.http-token-file=" + file}};
+  auto denied = up.get("/api/v1/status");
+  REQUIRE(denied);
+  CHECK(denied->status == 401);
+  auto wrong = up.get("/api/v1/status", "t0ken-in-a-fil");
+  REQUIRE(wrong);
+  CHECK(wrong->status == 401);
+  auto allowed = up.get("/api/v1/status", "t0ken-in-a-file");
+  REQUIRE(allowed);
+  CHECK(allowed->status == 200);
 }

@@ -199,7 +199,7 @@ TEST_CASE("SIGTERM with 200000 targets prints the final state and exits 0") {
   // more before the state monitor can answer for the final status (found by
   // bench/soak at 100,000 targets).
   temp_dir dir;
-  auto refused = "http://127.0.0.1:" + std::to_string(closed_port()) + "/?t=";
+  auto refused = "http://127.0.0.1:" + std::to_string(closed_port()) + "/t";
   std::string urls;
   for (int i = 0; i < 200'000; ++i)
     urls += refused + std::to_string(i) + '\n';
@@ -245,6 +245,41 @@ TEST_CASE("a password in a URL never appears in any output") {
   CHECK_FALSE(contains(r.out + r.err, "hunter2"));
   CHECK(contains(r.out, "http://alice:***@127.0.0.1:" + port + "/ok"));
   CHECK(contains(r.err, "http://bob:***@127.0.0.1:"));
+}
+
+TEST_CASE("a -file that cannot be read stops urlpoll with exit code 2, "
+          "naming the option, the path and why") {
+  http_server server;
+  temp_dir dir;
+  auto missing = dir.path + "/token";
+  auto r = run_urlpoll({"--urlpoll.once", urls_option({server.url("/ok")}),
+                        "--urlpoll.http-token-file=" + missing},
+                       dir.path);
+  CHECK(r.exit_code == 2);
+  CHECK_MESSAGE(contains(r.err, "urlpoll.http-token-file (set at the command "
+                                "line): cannot read '" +
+                                  missing + "': No such file or directory"),
+                r.err);
+  auto unreadable = run_urlpoll(
+    {"--urlpoll.once", "--urlpoll.targets=[{url=\"" + server.url("/ok") +
+                         "\", headers-file=\"" + dir.path + "\"}]"},
+    dir.path);
+  CHECK(unreadable.exit_code == 2);
+  CHECK_MESSAGE(contains(unreadable.err, "headers-file: cannot read '" +
+                                           dir.path + "': it is a directory"),
+                unreadable.err);
+}
+
+TEST_CASE("headers-file: a target's request headers come from a file") {
+  http_server server;
+  temp_dir dir;
+  auto headers = dir.write("headers", "# the API's\nX-Token: secret\n");
+  auto r = run_urlpoll(
+    {"--urlpoll.once", "--urlpoll.targets=[{url=\"" + server.url("/token") +
+                         "\", headers-file=\"" + headers + "\"}]"},
+    dir.path);
+  CHECK_MESSAGE(r.exit_code == 0, r.out << r.err);
+  CHECK_FALSE(contains(r.out + r.err, "secret"));
 }
 
 TEST_CASE("a url-file full of bad lines shows the first 20 errors") {

@@ -3,6 +3,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <libpq-fe.h>
 #include <sstream>
 
 #include <doctest/doctest.h>
@@ -403,8 +404,9 @@ targets = [
                              "longer than 0s, not -5s"));
   CHECK(contains(all, file + ":5: urlpoll.targets[1].expect: must name at "
                              "least one status code"));
-  CHECK(contains(all, file + ":6: urlpoll.targets[1].colour: unknown key; a "
-                             "target's keys are: name, url, method"));
+  CHECK(contains(all, file +
+                        ":6: urlpoll.targets[1].colour: unknown key; a "
+                        "target's keys are: name, url, show-query, method"));
   CHECK(contains(all, file + ":7: urlpoll.targets[2].expect: '\"500-400\"' "
                              "runs backwards"));
   CHECK(contains(all, file + ":8: urlpoll.targets[3].body-match: needs "
@@ -465,11 +467,18 @@ TEST_CASE("the README's example of per-target rules is valid and uses every "
   auto at = example.find("/etc/ssl/internal-ca.pem");
   REQUIRE(at != std::string::npos);
   example.replace(at, std::string{"/etc/ssl/internal-ca.pem"}.size(), ca);
+  auto headers = dir.write("shop-headers", "X-Shop: 1\n");
+  at = example.find("/etc/urlpoll/shop-headers");
+  REQUIRE(at != std::string::npos);
+  example.replace(at, std::string{"/etc/urlpoll/shop-headers"}.size(), headers);
   auto file = dir.write("example.conf", example);
   startup s{{"--config-file=" + file}};
   CHECK(s.all_errors() == "");
+  // headers and headers-file go in two entries: one target takes one.
   for (auto& key : target_keys())
-    CHECK_MESSAGE(s.cfg.origins.count("urlpoll.targets[1]." + key) == 1,
+    CHECK_MESSAGE(s.cfg.origins.count("urlpoll.targets[1]." + key) +
+                      s.cfg.origins.count("urlpoll.targets[2]." + key) >=
+                    1,
                   "the example does not use " << key);
 }
 
@@ -673,6 +682,131 @@ TEST_CASE("no error prints a secret: the http-token, header values or a "
   CHECK_MESSAGE(!contains(entry.all_errors(), "h34der"), entry.all_errors());
   auto type = only_error("[urlpoll]\nurls = \"http://u:pa55word@a/\"\n");
   CHECK_MESSAGE(!contains(type, "pa55word"), type);
+}
+
+TEST_CASE("every secret has a -file form, read without its trailing newline, "
+          "relative to the config file") {
+  temp_dir dir;
+  std::filesystem::create_directory(dir.path + "/etc");
+  dir.write("etc/token", "t0ken-from-file\n");
+  dir.write("etc/headers", "# for the API\nX-Token: secret\n\n"
+                           "Authorization: Bearer b34rer\r\n");
+  dir.write("etc/own-headers", "X-Own: 1\n");
+  dir.write("etc/hook", "http://hooks.example/T000/s3cret\n");
+  dir.write("etc/pgpass", "p@ss word\n");
+  dir.write("etc/passphrase", "k3y-phrase\n");
+  auto file = dir.write(
+    "etc/u.conf",
+    "[urlpoll]\nurls = [\"http://a/\"]\nhttp-token-file = \"token\"\n"
+    "headers-file = \"headers\"\n"
+    "history = \"postgresql://urlpoll@db.example/urlpoll?sslmode=require\"\n"
+    "history-password-file = \"pgpass\"\n"
+    "targets = [{ url = \"http://b/\", headers-file = \"own-headers\" }]\n"
+    "alerts = [{ name = \"ops\", url-file = \"hook\" }]\n"
+    "[openssl]\npassphrase-file = \"passphrase\"\n");
+  startup s{{"--config-file=" + file}};
+  REQUIRE_MESSAGE(s.errors.empty(), s.all_errors());
+  CHECK(s.out.http_token == "t0ken-from-file");
+  REQUIRE(s.out.targets.size() == 2);
+  CHECK(s.out.targets[0].rules->check.headers ==
+        std::vector<std::string>{"X-Own: 1"});
+  CHECK(s.out.targets[1].rules->check.headers ==
+        std::vector<std::string>{"X-Token: secret",
+                                 "Authorization: Bearer b34rer"});
+  REQUIRE(s.out.alerts.size() == 1);
+  CHECK(s.out.alerts[0].url == "http://hooks.example/T000/s3cret");
+  CHECK(s.out.history == "postgresql://urlpoll@db.example/"
+                         "urlpoll?sslmode=require&password=p%40ss%20word");
+  // As libpq reads it.
+  std::string password;
+  if (auto* options = PQconninfoParse(s.out.history.c_str(), nullptr)) {
+    for (auto* o = options; o->keyword != nullptr; ++o)
+      if (o->val != nullptr && std::string{o->keyword} == "password")
+        password = o->val;
+    PQconninfoFree(options);
+  }
+  CHECK(password == "p@ss word");
+  CHECK(s.out.tls_passphrase == "k3y-phrase");
+}
+
+TEST_CASE("a -file that cannot be read, or given with its key, is refused "
+          "with the option, the path and why") {
+  temp_dir dir;
+  auto missing = dir.path + "/missing";
+  auto empty = dir.write("empty", "\n");
+  auto hook = dir.write("hook", "http://hooks.example/x\n");
+  auto headers = dir.write("headers", "Authorization Bearer h34der\n");
+  auto urls = std::string{"--urlpoll.urls=[\"http://a/\"]"};
+  auto refused = [&](std::vector<std::string> args, const std::string& what) {
+    args.push_back(urls);
+    startup s{args};
+    CHECK_MESSAGE(contains(s.all_errors(), what), s.all_errors());
+    return s.all_errors();
+  };
+  refused({"--urlpoll.http-token-file=" + missing},
+          "urlpoll.http-token-file (set at the command line): cannot read '" +
+            missing + "': No such file or directory");
+  refused({"--urlpoll.http-token-file=" + dir.path},
+          "cannot read '" + dir.path + "': it is a directory");
+  refused({"--urlpoll.http-token-file=" + empty}, "'" + empty + "' is empty");
+  refused({"--urlpoll.http-token-file=" + hook, "--urlpoll.http-token=x"},
+          "urlpoll.http-token-file (set at the command line): not together "
+          "with urlpoll.http-token");
+  refused({"--urlpoll.alerts=[{url-file=\"" + missing + "\"}]"},
+          "urlpoll.alerts[1].url-file: cannot read '" + missing + "'");
+  refused({"--urlpoll.alerts=[{url=\"http://h/\", url-file=\"" + hook + "\"}]"},
+          "urlpoll.alerts[1].url-file: not together with url");
+  refused({"--urlpoll.targets=[{url=\"http://b/\", headers-file=\"" + missing +
+           "\"}]"},
+          "urlpoll.targets[1].headers-file: cannot read '" + missing + "'");
+  refused({"--urlpoll.targets=[{url=\"http://b/\", headers={X=\"1\"}, "
+           "headers-file=\"" +
+           hook + "\"}]"},
+          "urlpoll.targets[1].headers-file: not together with headers");
+  refused({"--urlpoll.headers={X=\"1\"}", "--urlpoll.headers-file=" + hook},
+          "urlpoll.headers-file (set at the command line): not together");
+  // A header line that is wrong may be the secret: it is never quoted.
+  auto wrong = refused({"--urlpoll.headers-file=" + headers},
+                       headers + ":1: write each header as Name: value");
+  CHECK_FALSE(contains(wrong, "h34der"));
+  refused({"--urlpoll.history-password-file=" + hook},
+          "urlpoll.history-password-file (set at the command line): only a "
+          "PostgreSQL history");
+  refused({"--urlpoll.history=postgresql://u:pw@db/x",
+           "--urlpoll.history-password-file=" + hook},
+          "not together with a password in the history URI");
+  refused({"--openssl.passphrase-file=" + missing},
+          "openssl.passphrase-file (set at the command line): cannot read");
+  refused({"--openssl.passphrase=x", "--openssl.passphrase-file=" + hook},
+          "not together with openssl.passphrase");
+}
+
+TEST_CASE("a target without a name is named by its URL with query values "
+          "hidden, unless show-query: two that differ only there are "
+          "refused with what to do") {
+  startup hidden{{"--urlpoll.urls=[\"http://a/x?k=1\", \"http://a/x?k=2\"]"}};
+  CHECK(contains(hidden.all_errors(),
+                 "the name 'http://a/x?k=***' is used by two targets: give "
+                 "each its own name (what tells their URLs apart shows as "
+                 "***"));
+  startup shown{{"--urlpoll.urls=[\"http://a/x?k=1\", \"http://a/x?k=2\"]",
+                 "--urlpoll.show-query"}};
+  REQUIRE_MESSAGE(shown.errors.empty(), shown.all_errors());
+  REQUIRE(shown.out.targets.size() == 2);
+  CHECK(identity(shown.out.targets[1]) == "http://a/x?k=2");
+  startup mixed{{"--urlpoll.targets=[{url=\"http://a/x?k=1\"}, "
+                 "{url=\"http://a/x?k=1&s=1\", show-query=true}]",
+                 "--urlpoll.urls=[\"http://a/x?k=1\", \"http://a/x?k=1\"]"}};
+  auto all = mixed.all_errors();
+  CHECK_MESSAGE(contains(all, "the name 'http://a/x?k=***' is used by two"),
+                all);
+  // A URL given twice in urls is one target, as a plain URL is.
+  CHECK(std::count(all.begin(), all.end(), '\n') == 1);
+  startup one{{"--urlpoll.targets=[{url=\"http://a/x?k=1\"}, "
+               "{url=\"http://a/x?k=1&s=1\", show-query=true}]"}};
+  REQUIRE_MESSAGE(one.errors.empty(), one.all_errors());
+  CHECK(identity(one.out.targets[0]) == "http://a/x?k=***");
+  CHECK(identity(one.out.targets[1]) == "http://a/x?k=1&s=1");
 }
 
 TEST_CASE("with no targets, the error names the config file read, or says "

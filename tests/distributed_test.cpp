@@ -143,6 +143,7 @@ TEST_CASE("spread: the workers divide the polls between them") {
   auto r = run_urlpoll({"--urlpoll.once", "--urlpoll.role=coordinator",
                         "--urlpoll.local-pollers=false",
                         list_option("workers", {a.address(), b.address()}),
+                        "--urlpoll.show-query",
                         list_option("urls", node_urls(server, 10))},
                        dir.path);
   CHECK_MESSAGE(r.exit_code == 0, r.err);
@@ -175,6 +176,7 @@ TEST_CASE("vantage: one node's failure keeps a target up, two of three make "
     {"--urlpoll.once", "--urlpoll.role=coordinator",
      "--urlpoll.local-pollers=false", "--urlpoll.dispatch=vantage",
      list_option("workers", {a.address(), b.address(), c.address()}),
+     "--urlpoll.show-query",
      list_option("urls", {server.url("/node?t=1&fail=b"),
                           server.url("/node?t=2&fail=b,c")})},
     dir.path);
@@ -213,6 +215,7 @@ TEST_CASE("vantage: kill -9 of one of the two nodes that see a target down "
     {"--urlpoll.role=coordinator", "--urlpoll.local-pollers=false",
      "--urlpoll.dispatch=vantage",
      list_option("workers", {a.address(), b->address(), c.address()}),
+     "--urlpoll.show-query",
      list_option("urls", {server.url("/node?t=1&fail=a,b")}),
      "--urlpoll.poll-interval=300ms", "--urlpoll.retry-interval=300ms",
      "--urlpoll.start-spread=0s", "--urlpoll.lost-node-expiry=4s",
@@ -301,6 +304,7 @@ TEST_CASE("kill -9 of a worker: no target misses more than one interval, and "
      list_option("workers", {a->address(), b.address()}),
      // Answers take 300ms: a's polls are in flight when it
      // dies, and only a re-send saves them.
+     "--urlpoll.show-query",
      list_option("urls", node_urls(server, 10, "&delay=300")),
      "--urlpoll.poll-interval=1s", "--urlpoll.start-spread=1s",
      "--urlpoll.status-format=json", "--urlpoll.status-interval=200ms"},
@@ -355,7 +359,7 @@ TEST_CASE("a restarted coordinator simply reconnects to its workers") {
   {
     child first{URLPOLL_BINARY,
                 {"--urlpoll.role=coordinator", "--urlpoll.local-pollers=false",
-                 list_option("workers", {a.address()}),
+                 list_option("workers", {a.address()}), "--urlpoll.show-query",
                  list_option("urls", node_urls(server, 2)),
                  "--urlpoll.poll-interval=200ms", "--urlpoll.start-spread=0s"},
                 dir.path};
@@ -364,11 +368,11 @@ TEST_CASE("a restarted coordinator simply reconnects to its workers") {
     first.signal(SIGKILL);
     first.wait(5s);
   }
-  auto r = run_urlpoll({"--urlpoll.once", "--urlpoll.role=coordinator",
-                        "--urlpoll.local-pollers=false",
-                        list_option("workers", {a.address()}),
-                        list_option("urls", node_urls(server, 2))},
-                       dir.path);
+  auto r = run_urlpoll(
+    {"--urlpoll.once", "--urlpoll.role=coordinator",
+     "--urlpoll.local-pollers=false", list_option("workers", {a.address()}),
+     "--urlpoll.show-query", list_option("urls", node_urls(server, 2))},
+    dir.path);
   CHECK_MESSAGE(r.exit_code == 0, r.err);
   auto doc = nlohmann::json::parse(r.out);
   CHECK(doc["nodes"][0]["connected"] == true);
@@ -403,10 +407,12 @@ TEST_CASE("with TLS, nodes with certificates of the same CA work together "
   make_pki(dir.path, "other-ca", {"intruder"});
   worker_process a{"a", dir.path, 0, tls_options(dir.path, "ca", "worker")};
   auto coordinate = [&](std::vector<std::string> extra) {
-    std::vector<std::string> args{
-      "--urlpoll.once", "--urlpoll.role=coordinator",
-      "--urlpoll.local-pollers=false", list_option("workers", {a.address()}),
-      list_option("urls", node_urls(server, 1))};
+    std::vector<std::string> args{"--urlpoll.once",
+                                  "--urlpoll.role=coordinator",
+                                  "--urlpoll.local-pollers=false",
+                                  list_option("workers", {a.address()}),
+                                  "--urlpoll.show-query",
+                                  list_option("urls", node_urls(server, 1))};
     args.insert(args.end(), extra.begin(), extra.end());
     return run_urlpoll(args, dir.path, 30s);
   };
@@ -448,7 +454,7 @@ TEST_CASE("a reload adds a worker to a running coordinator, and its targets "
       urls += (urls.empty() ? "\"" : ", \"") + u + "\"";
     return "[urlpoll]\nrole = \"coordinator\"\nlocal-pollers = false\n"
            "poll-interval = 200ms\nstatus-interval = 200ms\n"
-           "status-format = \"json\"\nworkers = [" +
+           "status-format = \"json\"\nshow-query = true\nworkers = [" +
            list + "]\nurls = [" + urls + "]\n";
   };
   auto file = dir.write("coordinator.conf", config({a.address()}));
@@ -499,6 +505,7 @@ TEST_CASE("a coordinator pair shares its workers: after a kill -9 of the "
       "--urlpoll.node-name=" + name,
       "--urlpoll.local-pollers=false",
       list_option("workers", {a.address(), b.address()}),
+      "--urlpoll.show-query",
       list_option("urls", node_urls(server, 4)),
       "--urlpoll.poll-interval=200ms",
       "--urlpoll.history=" + pg.uri(),

@@ -100,7 +100,7 @@ TEST_CASE("an open file limit lower than the targets' connections makes "
   // kept-alive connection, and only 32.
   auto cmd = std::string{"ulimit -n 128 && exec '"} + URLPOLL_BINARY +
              "' --urlpoll.once --urlpoll.pollers=1 --urlpoll.start-spread=0s "
-             "--urlpoll.fresh-connection=true "
+             "--urlpoll.fresh-connection=true --urlpoll.show-query "
              "--urlpoll.url-file=urls.txt --urlpoll.http-listen=";
   child sh{"/bin/sh", {"-c", cmd}, dir.path};
   auto r = sh.wait(60s);

@@ -192,6 +192,31 @@ TEST_CASE("changed state rules count as a change and keep the target's "
     3);
 }
 
+TEST_CASE("a named target whose show-query changed stays the same target, "
+          "its URL shown anew") {
+  fleet_fixture f;
+  auto hidden = every(60s);
+  f.apply({{"api", "http://api/?key=s3cret", hidden, 0}});
+  auto& m = f.monitored();
+  REQUIRE(m.targets.size() == 1);
+  CHECK(m.targets[0].url == "http://api/?key=***");
+  auto id = m.ids[0];
+  auto actor = f.member("api").actor;
+  auto polls = m.targets[0].polls;
+  auto shown = std::make_shared<target_rules>(*hidden);
+  shown->show_query = true;
+  auto change = f.apply({{"api", "http://api/?key=s3cret", shown, 0}});
+  CHECK(change.changed == 1);
+  CHECK(f.member("api").actor == actor);
+  REQUIRE(f.monitored().targets.size() == 1);
+  CHECK(f.monitored().ids[0] == id);
+  CHECK(f.monitored().targets[0].url == "http://api/?key=s3cret");
+  CHECK(f.monitored().targets[0].polls == polls);
+  change = f.apply({{"api", "http://api/?key=s3cret", hidden, 0}});
+  CHECK(change.changed == 1);
+  CHECK(f.monitored().targets[0].url == "http://api/?key=***");
+}
+
 TEST_CASE("a target whose URL changed starts a new flapping window: the "
           "changes of its old URL do not count") {
   fleet_fixture f;

@@ -1,9 +1,11 @@
 // What a package installs: `cmake --install` into a folder of the test's
 // (DESTDIR), the man page help2man wrote from `urlpoll --help`, and the
 // systemd units checked by systemd-analyze as systemd itself would.
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <sys/stat.h>
 
 #include <doctest/doctest.h>
 
@@ -33,6 +35,16 @@ process_result sh(const std::string& cmd, const std::string& dir) {
 
 bool exists(const std::string& path) {
   return std::ifstream{path}.good();
+}
+
+// "640": the permission bits of `path`, in octal.
+std::string mode_of(const std::string& path) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0)
+    return "none";
+  char text[8];
+  std::snprintf(text, sizeof(text), "%o", st.st_mode & 07777);
+  return text;
 }
 
 // A unit of packaging/ with the built binary and `conf` in place of the
@@ -69,8 +81,11 @@ TEST_CASE("cmake --install puts the binary, the man page, the units and "
   auto units =
     dir.path + (prefix == "/usr" ? "" : prefix) + "/lib/systemd/system/";
   CHECK(exists(units + "urlpoll-worker@.service"));
-  CHECK(read_file(dir.path + "/etc/urlpoll/urlpoll.conf") ==
+  auto conf = dir.path + "/etc/urlpoll/urlpoll.conf";
+  CHECK(read_file(conf) ==
         read_file(URLPOLL_SOURCE_DIR "/caf-application.conf"));
+  // It holds webhook URLs and tokens: no one else reads it.
+  CHECK(mode_of(conf) == "640");
   auto unit = read_file(units + "urlpoll.service");
   CHECK(contains(unit, "ExecStart=" + prefix +
                          "/bin/urlpoll "
@@ -146,4 +161,64 @@ TEST_CASE("the systemd units pass systemd-analyze verify, and the service's "
   CHECK_MESSAGE(r.exit_code == 0, r.out);
   CHECK_MESSAGE(
     contains(r.out, "Overall exposure level for urlpoll.service: 1."), r.out);
+}
+
+namespace {
+
+// Runs packaging/postinst `args` with its files under `root` (DPKG_ROOT)
+// and stand-ins for the commands that change the system (useradd, chown,
+// systemctl, ...), each of which writes its arguments to root/calls.
+// `users` are the users and groups getent knows.
+std::string run_postinst(const std::string& root, const std::string& args,
+                         const std::string& users) {
+  auto bin = root + "/bin";
+  std::filesystem::create_directories(bin);
+  for (auto name : {"useradd", "chown", "systemctl", "deb-systemd-helper",
+                    "deb-systemd-invoke", "dpkg-statoverride"}) {
+    auto path = bin + "/" + name;
+    std::ofstream{path} << "#!/bin/sh\necho " << name << " \"$@\" >> '" << root
+                        << "/calls'\n"
+                        << (std::string{name} == "dpkg-statoverride"
+                              ? "exit 1\n"
+                              : "");
+    std::filesystem::permissions(path, std::filesystem::perms::owner_all);
+  }
+  std::ofstream{bin + "/getent"} << "#!/bin/sh\ncase ' " << users
+                                 << " ' in *\" $2 \"*) exit 0;; esac\nexit 2\n";
+  std::filesystem::permissions(bin + "/getent",
+                               std::filesystem::perms::owner_all);
+  std::filesystem::remove(root + "/calls");
+  auto r =
+    sh("PATH='" + bin + "':$PATH DPKG_ROOT='" + root +
+         "' sh '" URLPOLL_SOURCE_DIR "/packaging/postinst' " + args + " 2>&1",
+       root);
+  REQUIRE_MESSAGE(r.exit_code == 0, r.out);
+  return read_file(root + "/calls");
+}
+
+} // namespace
+
+TEST_CASE("postinst makes the urlpoll user and gives it the configuration "
+          "to read, 0640 root:urlpoll, unless the admin chose otherwise") {
+  temp_dir dir;
+  auto conf = dir.path + "/etc/urlpoll/urlpoll.conf";
+  std::filesystem::create_directories(dir.path + "/etc/urlpoll");
+  std::ofstream{conf} << "[urlpoll]\n";
+  // As the package before left it (root:root 0644: the test runs as root).
+  ::chmod(conf.c_str(), 0644);
+  auto calls = run_postinst(dir.path, "configure", "");
+  CHECK_MESSAGE(contains(calls, "useradd --system --user-group "), calls);
+  CHECK(contains(calls, "chown root:urlpoll " + conf + "\n"));
+  CHECK(mode_of(conf) == "640");
+  // An upgrade, with the user there already.
+  ::chmod(conf.c_str(), 0644);
+  calls = run_postinst(dir.path, "configure 0.1.0", "urlpoll");
+  CHECK_FALSE(contains(calls, "useradd"));
+  CHECK(contains(calls, "chown root:urlpoll " + conf + "\n"));
+  CHECK(mode_of(conf) == "640");
+  // A mode the admin chose stays.
+  ::chmod(conf.c_str(), 0600);
+  calls = run_postinst(dir.path, "configure 0.1.0", "urlpoll");
+  CHECK_FALSE(contains(calls, "chown"));
+  CHECK(mode_of(conf) == "600");
 }

@@ -55,6 +55,8 @@ struct many_targets {
     args.push_back("--urlpoll.urls=[]");
     args.push_back("--urlpoll.url-file=" + url_file(dir, server));
     args.push_back("--urlpoll.poll-interval=1h");
+    // ?t= tells the targets apart, and is no secret.
+    args.push_back("--urlpoll.show-query");
     args.push_back("--urlpoll.start-spread=1s");
     // The test server serves 32 connections at once.
     args.push_back("--urlpoll.pollers=2");

@@ -31,12 +31,37 @@ TEST_CASE("a URL that cannot be polled is refused with the reason") {
 
 TEST_CASE("a password in a URL is shown as ***") {
   CHECK(redact("http://user:secret@host/") == "http://user:***@host/");
-  CHECK(redact("https://u:p%40ss@host:8443/x?y=1") ==
+  CHECK(redact("https://u:p%40ss@host:8443/x?y=1", true) ==
         "https://u:***@host:8443/x?y=1");
   CHECK(redact("http://user:se@cret@host/") == "http://user:***@host/");
   CHECK(redact("http://host/path@x:y") == "http://host/path@x:y");
   CHECK(redact("http://user@host/") == "http://user@host/");
   CHECK(redact("http://host/") == "http://host/");
+}
+
+TEST_CASE("query values are shown as *** and the fragment not at all, unless "
+          "show-query") {
+  CHECK(redact("http://h/p?apikey=abc&x=1#frag") ==
+        "http://h/p?apikey=***&x=***");
+  CHECK(redact("http://u:pw@h/p?apikey=abc&flag&empty=&=v") ==
+        "http://u:***@h/p?apikey=***&flag&empty=&=***");
+  CHECK(redact("http://h?token=abc") == "http://h?token=***");
+  CHECK(redact("http://h/#access_token=abc") == "http://h/");
+  CHECK(redact("http://h/p?") == "http://h/p?");
+  CHECK(redact("http://h/p?a=1&") == "http://h/p?a=***&");
+  CHECK(redact("http://h/p") == "http://h/p");
+  auto shown = redact("http://u:pw@h/p?apikey=abc#frag", true);
+  CHECK(shown == "http://u:***@h/p?apikey=abc#frag");
+  CHECK(redact(redact("http://h/p?a=1&b=2")) == "http://h/p?a=***&b=***");
+}
+
+TEST_CASE("every URL in an error text is redacted: a redirect's Location, a "
+          "value quoted back") {
+  CHECK(redact_urls_in("redirected to https://h/next?sig=abc, then 'x'") ==
+        "redirected to https://h/next?sig=***, then 'x'");
+  CHECK(redact_urls_in("at http://u:pw@a/?k=1 and \"http://b/?t=2\"") ==
+        "at http://u:***@a/?k=*** and \"http://b/?t=***\"");
+  CHECK(redact_urls_in("no URL here") == "no URL here");
 }
 
 TEST_CASE("a password quoted in an error text is shown as ***") {

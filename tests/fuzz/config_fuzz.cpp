@@ -20,7 +20,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   auto loaded = load_settings({"--config-file=" + path});
   if (!loaded.errors.empty())
     return 0;
-  // Each target is shown by its name, or its URL without a password: one
+  // Each target is shown by its name, or its URL without its secrets: one
   // name for one target.
   std::set<std::string> names;
   for (auto& target : loaded.values.targets) {
@@ -28,9 +28,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     URLPOLL_FUZZ_ASSERT(target.rules != nullptr);
     URLPOLL_FUZZ_ASSERT(target.state_rules <
                         loaded.values.state_rule_sets.size());
-    URLPOLL_FUZZ_ASSERT(
-      names.insert(target.name.empty() ? redact(target.url) : target.name)
-        .second);
+    URLPOLL_FUZZ_ASSERT(names.insert(identity(target)).second);
   }
   return 0;
 }

@@ -86,7 +86,7 @@ TEST_CASE("once: one poll decides, so a refused connection is down even "
   CHECK(doc["counts"]["down"] == 2);
 }
 
-TEST_CASE("once: a degraded target answered, so it exits 0; a down one "
+TEST_CASE("once: a degraded target answered, so it exits 0, and a down one "
           "beside it makes it 1") {
   http_server server;
   temp_dir dir;
